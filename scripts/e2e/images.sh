@@ -1,0 +1,412 @@
+#!/usr/bin/env bash
+# Build the local stand-in base images for the end-to-end tests, once.
+#
+# There is no registry here: every base image the tests use is made locally
+# and tagged with the real name, so the codemod's base-image catalog knows the
+# family. Each stand-in carries LABEL io.peak-fix.stand-in=<name> (plus
+# io.peak-fix.stand-in.rev). A tag that already exists is skipped; an existing
+# image WITHOUT the label (a real image on a laptop) is used as is and never
+# overwritten or retagged. A stand-in of an older rev is rebuilt.
+#
+#   debian:bookworm-slim                debian      debootstrap minbase bookworm
+#   debian:bullseye-slim                bullseye    debootstrap minbase bullseye
+#   node:20-bookworm-slim               node        debian + user/group node 1000
+#   python:3.11-slim-bookworm           python      debootstrap + python3 (3.11)
+#     (also tagged python:3.11-slim)
+#   alpine:3.19                         alpine      scratch + static busybox
+#   bitnami/python:3.11                 bitnami     python + USER 1001 (no passwd entry)
+#   gcr.io/distroless/static-debian12   distroless  scratch + /hello (static C)
+#
+# Usage: images.sh [--rebuild]   (--rebuild: drop the stand-ins first; the
+# compiled busybox cached under .e2e-work/busybox/ is kept)
+set -euo pipefail
+E2E_TAG=images
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+export DOCKER_BUILDKIT=0
+LABEL=io.peak-fix.stand-in
+# Bump when a stand-in's recipe changes: older stand-ins are then rebuilt.
+REV=1
+STD_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+T_DEBIAN=debian:bookworm-slim
+T_BULLSEYE=debian:bullseye-slim
+T_NODE=node:20-bookworm-slim
+T_PYTHON=python:3.11-slim-bookworm
+T_PYTHON_ALIAS=python:3.11-slim
+T_ALPINE=alpine:3.19
+T_BITNAMI=bitnami/python:3.11
+T_DISTROLESS=gcr.io/distroless/static-debian12
+
+LOGS="$E2E_WORK/logs"
+ROOTFS="$E2E_WORK/rootfs"
+mkdir -p "$LOGS" "$ROOTFS"
+
+# ------------------------------------------------------------------ helpers --
+image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
+image_label() { docker image inspect -f "{{index .Config.Labels \"$2\"}}" "$1" 2>/dev/null || true; }
+
+# needs_build TAG -> 0 when TAG must be (re)built
+needs_build() {
+  local tag="$1" name rev
+  image_exists "$tag" || return 0
+  name=$(image_label "$tag" "$LABEL")
+  if [[ -z $name || $name == '<no value>' ]]; then
+    e2e_log "$tag exists without the $LABEL label: using it as is"
+    return 1
+  fi
+  rev=$(image_label "$tag" "$LABEL.rev")
+  if [[ $rev != "$REV" ]]; then
+    e2e_log "$tag is a stand-in of rev '$rev' (want $REV): rebuilding"
+    docker image rm "$tag" >/dev/null 2>&1 || true
+    return 0
+  fi
+  return 1
+}
+
+# safe_rm DIR: unmount anything left mounted below DIR, then delete it
+safe_rm() {
+  local dir="$1" m
+  [[ -e $dir ]] || return 0
+  dir="$(cd "$dir" && pwd -P)"
+  while read -r m; do
+    umount -l "$m" 2>/dev/null || true
+  done < <(awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r)
+  rm -rf --one-file-system "$dir"
+}
+
+# The Debian mirror the host's apt uses (so no host name is written here); empty
+# lets debootstrap use its default.
+host_codename() { (. /etc/os-release && printf '%s' "${VERSION_CODENAME:-bookworm}"); }
+debian_mirror() {
+  local code
+  code=$(host_codename)
+  apt-get indextargets --format '$(SITE) $(RELEASE)' 'Identifier: Packages' 2>/dev/null |
+    awk -v c="$code" '$2 == c { print $1; exit }'
+}
+
+# debootstrap_rootfs SUITE DIR [debootstrap options...]
+debootstrap_rootfs() {
+  local suite="$1" dir="$2" mirror
+  shift 2
+  mirror=$(debian_mirror)
+  safe_rm "$dir"
+  # shellcheck disable=SC2086
+  debootstrap --variant=minbase "$@" "$suite" "$dir" $mirror
+  # slim it down like the official -slim images, drop host files
+  rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/* \
+    "$dir"/usr/share/doc/* "$dir"/usr/share/man/* "$dir"/usr/share/info/*
+  rm -f "$dir"/etc/resolv.conf "$dir"/etc/hostname
+}
+
+# import_rootfs DIR TAG NAME [extra --change lines...]
+import_rootfs() {
+  local dir="$1" tag="$2" name="$3" c
+  shift 3
+  local changes=(-c "LABEL $LABEL=$name $LABEL.rev=$REV")
+  for c in "$@"; do changes+=(-c "$c"); done
+  tar --numeric-owner -C "$dir" -cf - . | docker import "${changes[@]}" - "$tag" >/dev/null
+}
+
+# build_from TAG NAME DOCKERFILE-TEXT [context files...]
+build_from() {
+  local tag="$1" name="$2" text="$3" ctx
+  shift 3
+  ctx="$E2E_WORK/ctx-$name"
+  safe_rm "$ctx"
+  mkdir -p "$ctx"
+  printf '%s\nLABEL %s=%s %s.rev=%s\n' "$text" "$LABEL" "$name" "$LABEL" "$REV" >"$ctx/Dockerfile"
+  docker build --network=none --force-rm -q -t "$tag" "$ctx" >/dev/null
+  rm -rf "$ctx"
+}
+
+# ------------------------------------------------------------ image recipes --
+make_debian() {
+  local dir="$ROOTFS/bookworm"
+  debootstrap_rootfs bookworm "$dir"
+  import_rootfs "$dir" "$T_DEBIAN" debian "ENV PATH=$STD_PATH" 'CMD ["bash"]'
+  safe_rm "$dir"
+}
+
+make_bullseye() {
+  local dir="$ROOTFS/bullseye"
+  debootstrap_rootfs bullseye "$dir"
+  import_rootfs "$dir" "$T_BULLSEYE" bullseye "ENV PATH=$STD_PATH" 'CMD ["bash"]'
+  safe_rm "$dir"
+}
+
+make_python() {
+  local dir="$ROOTFS/python"
+  debootstrap_rootfs bookworm "$dir" --include=python3
+  # the official image has python/python3 in /usr/local/bin
+  ln -s /usr/bin/python3 "$dir/usr/local/bin/python3"
+  ln -s /usr/bin/python3 "$dir/usr/local/bin/python"
+  import_rootfs "$dir" "$T_PYTHON" python "ENV PATH=$STD_PATH" 'ENV LANG=C.UTF-8' 'CMD ["python3"]'
+  safe_rm "$dir"
+}
+
+make_node() {
+  build_from "$T_NODE" node "FROM $T_DEBIAN
+RUN groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node"
+}
+
+make_bitnami() {
+  # Bitnami images end as a UID that has no passwd entry: do not create one.
+  build_from "$T_BITNAMI" bitnami "FROM $T_PYTHON
+CMD [\"python\"]
+USER 1001"
+}
+
+# A static busybox WITH adduser/addgroup (Debian's busybox-static has neither),
+# compiled once from Debian's source package and cached in .e2e-work/busybox/.
+BB_DIR="$E2E_WORK/busybox"
+BB_BIN="$BB_DIR/busybox"
+busybox_ok() {
+  [[ -x $1 ]] && "$1" --list 2>/dev/null | grep -qx adduser && "$1" --list | grep -qx addgroup
+}
+
+compile_busybox() {
+  if busybox_ok "$BB_BIN"; then
+    echo "reusing cached $BB_BIN"
+    return 0
+  fi
+  local apt="$BB_DIR/apt" src="$BB_DIR/src" code keyring tree
+  code=$(host_codename)
+  keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+  safe_rm "$apt"
+  safe_rm "$src"
+  mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/sources.list.d" "$src"
+  # A private apt configuration with deb-src lines for the host's own Debian
+  # suites: the system's apt configuration is not touched.
+  apt-get indextargets --format '$(SITE) $(RELEASE)' 'Identifier: Packages' |
+    awk -v c="$code" -v k="$keyring" '$2 == c || $2 == c "-updates" || $2 == c "-security" {
+      print "deb-src [signed-by=" k "] " $1 " " $2 " main" }' | sort -u >"$apt/sources.list"
+  if [[ ! -s "$apt/sources.list" ]]; then
+    echo "no Debian $code suite in the host's apt sources" >&2
+    return 1
+  fi
+  local opts=(-o "Dir::Etc::SourceList=$apt/sources.list" -o "Dir::Etc::SourceParts=$apt/sources.list.d"
+    -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache" -o APT::Sandbox::User=root
+    -o Acquire::Retries=3)
+  apt-get "${opts[@]}" update
+  (cd "$src" && apt-get "${opts[@]}" source busybox)
+  tree=$(find "$src" -mindepth 1 -maxdepth 1 -type d -name 'busybox-*' | head -n1)
+  [[ -n $tree ]] || {
+    echo "apt-get source busybox gave no source tree" >&2
+    return 1
+  }
+  make -C "$tree" defconfig >/dev/null
+  sed -i -e 's/^# CONFIG_STATIC is not set$/CONFIG_STATIC=y/' \
+    -e 's/^CONFIG_LAST_ID=.*/CONFIG_LAST_ID=256000/' \
+    -e 's/^CONFIG_TC=y$/# CONFIG_TC is not set/' "$tree/.config"
+  grep -q '^CONFIG_LAST_ID=' "$tree/.config" || echo 'CONFIG_LAST_ID=256000' >>"$tree/.config"
+  # (yes dies of SIGPIPE once oldconfig is done: not an error)
+  { yes '' || true; } | make -C "$tree" oldconfig >/dev/null
+  grep -qx 'CONFIG_STATIC=y' "$tree/.config"
+  grep -qx 'CONFIG_LAST_ID=256000' "$tree/.config"
+  make -C "$tree" -j"$(nproc)" busybox >"$BB_DIR/make.log" 2>&1 || {
+    tail -40 "$BB_DIR/make.log" >&2
+    return 1
+  }
+  busybox_ok "$tree/busybox"
+  if ! file -b "$tree/busybox" 2>/dev/null | grep -q 'statically linked' &&
+    ldd "$tree/busybox" >/dev/null 2>&1; then
+    echo "busybox is not static" >&2
+    return 1
+  fi
+  cp "$tree/.config" "$BB_DIR/busybox.config"
+  install -m 755 "$tree/busybox" "$BB_BIN.tmp"
+  mv "$BB_BIN.tmp" "$BB_BIN"
+  safe_rm "$src"
+  safe_rm "$apt"
+  echo "compiled $("$BB_BIN" | head -n1)"
+}
+
+make_alpine() {
+  compile_busybox
+  local r="$ROOTFS/alpine" p
+  safe_rm "$r"
+  mkdir -p "$r"/{bin,sbin,usr/bin,usr/sbin,usr/local/bin,etc,home,root,tmp,lib,dev,proc,sys,run,mnt,media,opt,srv} \
+    "$r"/var/{empty,tmp,log,mail,spool/cron,lib,cache}
+  install -m 755 "$BB_BIN" "$r/bin/busybox"
+  "$BB_BIN" --list-full | while read -r p; do
+    [[ $p == bin/busybox ]] && continue
+    mkdir -p "$r/$(dirname "$p")"
+    ln -sf /bin/busybox "$r/$p"
+  done
+  chmod 1777 "$r/tmp" "$r/var/tmp"
+  chmod 700 "$r/root"
+  # Alpine 3.19's own account files (alpine-baselayout)
+  cat >"$r/etc/passwd" <<'PASSWD'
+root:x:0:0:root:/root:/bin/sh
+bin:x:1:1:bin:/bin:/sbin/nologin
+daemon:x:2:2:daemon:/sbin:/sbin/nologin
+lp:x:4:7:lp:/var/spool/lpd:/sbin/nologin
+sync:x:5:0:sync:/sbin:/bin/sync
+shutdown:x:6:0:shutdown:/sbin:/sbin/shutdown
+halt:x:7:0:halt:/sbin:/sbin/halt
+mail:x:8:12:mail:/var/mail:/sbin/nologin
+news:x:9:13:news:/usr/lib/news:/sbin/nologin
+uucp:x:10:14:uucp:/var/spool/uucppublic:/sbin/nologin
+cron:x:16:16:cron:/var/spool/cron:/sbin/nologin
+ftp:x:21:21::/var/lib/ftp:/sbin/nologin
+sshd:x:22:22:sshd:/dev/null:/sbin/nologin
+games:x:35:35:games:/usr/games:/sbin/nologin
+ntp:x:123:123:NTP:/var/empty:/sbin/nologin
+guest:x:405:100:guest:/dev/null:/sbin/nologin
+nobody:x:65534:65534:nobody:/:/sbin/nologin
+PASSWD
+  cat >"$r/etc/group" <<'GROUP'
+root:x:0:root
+bin:x:1:root,bin,daemon
+daemon:x:2:root,bin,daemon
+sys:x:3:root,bin
+adm:x:4:root,daemon
+tty:x:5:
+disk:x:6:root
+lp:x:7:lp
+kmem:x:9:
+wheel:x:10:root
+floppy:x:11:root
+mail:x:12:mail
+news:x:13:news
+uucp:x:14:uucp
+cron:x:16:cron
+audio:x:18:
+cdrom:x:19:
+dialout:x:20:root
+ftp:x:21:
+sshd:x:22:
+input:x:23:
+tape:x:26:root
+video:x:27:root
+netdev:x:28:
+kvm:x:34:
+games:x:35:
+shadow:x:42:
+www-data:x:82:
+users:x:100:games
+ntp:x:123:
+abuild:x:300:
+utmp:x:406:
+ping:x:999:
+nogroup:x:65533:
+nobody:x:65534:
+GROUP
+  cut -d: -f1 "$r/etc/passwd" | awk '{ print $1 (NR == 1 ? ":*::0:::::" : ":!::0:::::") }' >"$r/etc/shadow"
+  chown 0:42 "$r/etc/shadow"
+  chmod 640 "$r/etc/shadow"
+  printf '/bin/sh\n/bin/ash\n' >"$r/etc/shells"
+  printf '3.19.0\n' >"$r/etc/alpine-release"
+  cat >"$r/etc/os-release" <<'OSREL'
+NAME="Alpine Linux"
+ID=alpine
+VERSION_ID=3.19.0
+PRETTY_NAME="Alpine Linux v3.19 (peak-fix stand-in: static busybox)"
+OSREL
+  import_rootfs "$r" "$T_ALPINE" alpine "ENV PATH=$STD_PATH" 'CMD ["/bin/sh"]'
+  safe_rm "$r"
+}
+
+make_distroless() {
+  local r="$ROOTFS/distroless"
+  safe_rm "$r"
+  mkdir -p "$r"
+  gcc -static -Os -s -o "$r/hello" "$HERE/hello.c"
+  # one static binary, no /bin/sh, no /etc/passwd
+  import_rootfs "$r" "$T_DISTROLESS" distroless "ENV PATH=$STD_PATH" 'CMD ["/hello"]'
+  safe_rm "$r"
+}
+
+# --------------------------------------------------------------------- main --
+if [[ ${1:-} == --rebuild ]]; then
+  for t in "$T_DEBIAN" "$T_BULLSEYE" "$T_NODE" "$T_PYTHON" "$T_PYTHON_ALIAS" "$T_ALPINE" "$T_BITNAMI" "$T_DISTROLESS"; do
+    if [[ -n $(image_label "$t" "$LABEL") && $(image_label "$t" "$LABEL") != '<no value>' ]]; then
+      docker image rm "$t" >/dev/null 2>&1 || true
+    fi
+  done
+fi
+
+if ! docker info >/dev/null 2>&1; then
+  e2e_log "no Docker engine answers: run scripts/e2e/engine.sh first"
+  exit 1
+fi
+
+T0=$(e2e_now)
+declare -A WANT=()
+needs_build "$T_DEBIAN" && WANT[debian]=1
+needs_build "$T_BULLSEYE" && WANT[bullseye]=1
+needs_build "$T_NODE" && WANT[node]=1
+needs_build "$T_PYTHON" && WANT[python]=1
+needs_build "$T_ALPINE" && WANT[alpine]=1
+needs_build "$T_BITNAMI" && WANT[bitnami]=1
+needs_build "$T_DISTROLESS" && WANT[distroless]=1
+
+if ((${#WANT[@]} == 0)); then
+  e2e_log "all stand-in images present ($(e2e_since "$T0") s)"
+else
+  e2e_log "building: ${!WANT[*]}"
+  need_pkgs=()
+  [[ -n ${WANT[debian]:-}${WANT[bullseye]:-}${WANT[python]:-} ]] && need_pkgs+=(debootstrap debian-archive-keyring)
+  [[ -n ${WANT[alpine]:-} ]] && ! busybox_ok "$BB_BIN" && need_pkgs+=(build-essential dpkg-dev xz-utils)
+  [[ -n ${WANT[distroless]:-} ]] && need_pkgs+=(build-essential)
+  ((${#need_pkgs[@]} == 0)) || e2e_ensure_packages "${need_pkgs[@]}"
+
+  # job NAME FUNCTION... : run the functions in order, in the background
+  declare -A PIDS=()
+  job() {
+    local name="$1"
+    shift
+    (
+      local s f
+      for f in "$@"; do
+        s=$(e2e_now)
+        "$f"
+        printf '%s: %s s\n' "$f" "$(e2e_since "$s")" >>"$LOGS/timings"
+      done
+    ) >"$LOGS/$name.log" 2>&1 &
+    PIDS[$name]=$!
+  }
+  : >"$LOGS/timings"
+
+  # Independent chains run in parallel; FROM-built images follow their base.
+  debian_chain=()
+  [[ -n ${WANT[debian]:-} ]] && debian_chain+=(make_debian)
+  [[ -n ${WANT[node]:-} ]] && debian_chain+=(make_node)
+  ((${#debian_chain[@]} == 0)) || job debian "${debian_chain[@]}"
+  python_chain=()
+  [[ -n ${WANT[python]:-} ]] && python_chain+=(make_python)
+  [[ -n ${WANT[bitnami]:-} ]] && python_chain+=(make_bitnami)
+  ((${#python_chain[@]} == 0)) || job python "${python_chain[@]}"
+  [[ -z ${WANT[bullseye]:-} ]] || job bullseye make_bullseye
+  [[ -z ${WANT[alpine]:-} ]] || job alpine make_alpine
+  [[ -z ${WANT[distroless]:-} ]] || job distroless make_distroless
+
+  failed=()
+  for name in "${!PIDS[@]}"; do
+    if ! wait "${PIDS[$name]}"; then failed+=("$name"); fi
+  done
+  sed 's/^/[e2e\/images]   /' "$LOGS/timings" >&2
+  if ((${#failed[@]})); then
+    for name in "${failed[@]}"; do
+      e2e_log "FAILED: $name (log: $LOGS/$name.log); last lines:"
+      tail -25 "$LOGS/$name.log" >&2
+    done
+    exit 1
+  fi
+  e2e_log "built in $(e2e_since "$T0") s"
+fi
+
+# python:3.11-slim is the same image as python:3.11-slim-bookworm; never
+# retag over an image that is not a stand-in.
+if ! image_exists "$T_PYTHON_ALIAS"; then
+  docker tag "$T_PYTHON" "$T_PYTHON_ALIAS"
+elif [[ $(image_label "$T_PYTHON_ALIAS" "$LABEL") == python &&
+  $(docker image inspect -f '{{.Id}}' "$T_PYTHON_ALIAS") != $(docker image inspect -f '{{.Id}}' "$T_PYTHON") ]]; then
+  docker tag "$T_PYTHON" "$T_PYTHON_ALIAS"
+fi
+
+docker image ls --filter "label=$LABEL" --format '{{.Repository}}:{{.Tag}}\t{{.Size}}' | sort |
+  sed 's/^/[e2e\/images]   /' >&2

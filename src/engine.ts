@@ -1,0 +1,52 @@
+import { applyEdits, type TextEdit } from './edits.js';
+import { parseDockerfile, stageBase, type Stage } from './model/dockerfile.js';
+import { planStage } from './model/peak.js';
+import { validateOptions } from './options.js';
+import { Renderer } from './render.js';
+import { transforms } from '../transforms/index.js';
+import type { Finding, FixOptions, FixResult } from './types.js';
+
+/** A `# peak-fix-disable` comment among the first lines leaves the whole file as it is. */
+const DISABLE = /^\uFEFF?(?:[ \t]*(?:#.*)?(?:\r\n|\r|\n))*?[ \t]*#[ \t]*peak-fix-disable\b/;
+
+/**
+ * Migrates one Dockerfile's text. Pure: no disk, no clock. Throws PeakFixError for input that cannot be
+ * migrated (no FROM, a base image that cannot be known).
+ */
+export function fixDockerfile(text: string, partialOptions: Partial<FixOptions> = {}): FixResult {
+  const options = validateOptions(partialOptions);
+  if (DISABLE.test(text)) return unchanged(text, [], 'disabled by a # peak-fix-disable comment');
+  const model = parseDockerfile(text);
+  const final = model.stages[model.stages.length - 1];
+  const findings: Finding[] = [];
+
+  const finalBase = stageBase(model, final);
+  if (finalBase.image.family === 'windows') {
+    const reason = `Windows base image ${finalBase.reference}: Linux user management does not apply`;
+    return unchanged(
+      text,
+      [{ rule: 'windows-base', severity: 'info', line: final.from.getRange().start.line + 1, message: `skipped: ${reason}` }],
+      reason,
+    );
+  }
+
+  const targets = new Set<Stage>(options.allStages ? model.stages.filter((s) => stageBase(model, s).image.family !== 'windows') : [final]);
+  const render = new Renderer(model);
+  const edits: TextEdit[] = [];
+  for (const stage of model.stages) {
+    if (!targets.has(stage)) continue;
+    const plan = planStage(model, stage, options, targets);
+    for (const transform of transforms) {
+      const result = transform.apply({ model, options, plan, render });
+      edits.push(...result.edits);
+      findings.push(...result.findings);
+    }
+  }
+  const output = applyEdits(text, edits);
+  findings.sort((a, b) => a.line - b.line);
+  return { output, changed: output !== text, edits, findings };
+}
+
+function unchanged(text: string, findings: Finding[], skipped: string): FixResult {
+  return { output: text, changed: false, edits: [], findings, skipped };
+}

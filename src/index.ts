@@ -1,0 +1,5 @@
+export { fixDockerfile } from './engine.js';
+export { validateOptions } from './options.js';
+export { DEFAULT_OPTIONS, PeakFixError } from './types.js';
+export type { Finding, FixOptions, FixResult, Preset, Severity, WorkdirMode } from './types.js';
+export type { TextEdit } from './edits.js';

@@ -1,0 +1,152 @@
+import { DockerfileParser, type Dockerfile, type From, type Instruction } from 'dockerfile-ast';
+import { LineIndex } from '../edits.js';
+import { lookupImage, type ResolvedImage } from '../images.js';
+import { PeakFixError } from '../types.js';
+
+export interface Stage {
+  index: number;
+  from: From;
+  /** Lower-cased `AS` name, or null. */
+  name: string | null;
+  /** The stage's instructions after its FROM, in order. */
+  instructions: Instruction[];
+  /** Earlier stage this one is built `FROM`, or null when it starts from an image. */
+  parent: Stage | null;
+  isFinal: boolean;
+}
+
+export interface DockerfileModel {
+  text: string;
+  ast: Dockerfile;
+  lines: LineIndex;
+  stages: Stage[];
+  /** Instructions are emitted upper case unless the file writes its own in lower case. */
+  lowercase: boolean;
+  /** Line-continuation character: `\` unless a `# escape=` directive says otherwise. */
+  escape: string;
+}
+
+export function parseDockerfile(text: string): DockerfileModel {
+  const ast = DockerfileParser.parse(text);
+  const froms = ast.getFROMs();
+  if (froms.length === 0) throw new PeakFixError('no FROM instruction: this is not a Dockerfile that builds an image');
+  const stages: Stage[] = [];
+  const byName = new Map<string, Stage>();
+  let current: Stage | null = null;
+  for (const instruction of ast.getInstructions()) {
+    if (instruction.getKeyword() === 'FROM') {
+      const from = instruction as From;
+      const name = from.getBuildStage()?.toLowerCase() ?? null;
+      const imageName = from.getImage()?.toLowerCase() ?? '';
+      current = { index: stages.length, from, name, instructions: [], parent: byName.get(imageName) ?? null, isFinal: false };
+      stages.push(current);
+      if (name) byName.set(name, current);
+    } else if (current) {
+      current.instructions.push(instruction);
+    }
+  }
+  stages[stages.length - 1].isFinal = true;
+  const keywords = ast.getInstructions().map((i) => i.getInstruction());
+  const lower = keywords.filter((k) => k === k.toLowerCase() && k !== k.toUpperCase()).length;
+  return {
+    text,
+    ast,
+    lines: new LineIndex(text),
+    stages,
+    lowercase: lower * 2 > keywords.length,
+    escape: ast.getEscapeCharacter(),
+  };
+}
+
+export function startOffset(model: DockerfileModel, instruction: Instruction): number {
+  return model.lines.offsetAt(instruction.getRange().start);
+}
+
+export function endOffset(model: DockerfileModel, instruction: Instruction): number {
+  return model.lines.offsetAt(instruction.getRange().end);
+}
+
+/** Source text of one instruction, continuations and heredoc bodies included. */
+export function instructionText(model: DockerfileModel, instruction: Instruction): string {
+  return model.text.slice(startOffset(model, instruction), endOffset(model, instruction));
+}
+
+/** 1-based line of an instruction, for findings. */
+export function lineOf(instruction: Instruction): number {
+  return instruction.getRange().start.line + 1;
+}
+
+const VARIABLE = /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g;
+
+/** Substitutes the global ARG defaults (those before the first FROM) into a FROM's image reference. */
+export function resolveImageReference(model: DockerfileModel, from: From): string {
+  const raw = from.getImage() ?? '';
+  const defaults = new Map<string, string | null>();
+  for (const arg of model.ast.getInitialARGs()) {
+    const property = arg.getProperty();
+    if (property) defaults.set(property.getName(), property.getValue());
+  }
+  return raw.replace(
+    VARIABLE,
+    (_match, braced: string | undefined, operator: string | undefined, word: string | undefined, bare: string | undefined) => {
+      const name = (braced ?? bare) as string;
+      const value = defaults.get(name);
+      const isSet = value !== undefined && value !== null && (operator?.startsWith(':') ? value !== '' : true);
+      if (operator?.endsWith('-')) return isSet ? (value as string) : (word ?? '');
+      if (operator?.endsWith('+')) return isSet ? (word ?? '') : '';
+      if (value === undefined || value === null || value === '') {
+        throw new PeakFixError(
+          `FROM uses the variable ${name}, which has no default value: the base image, and so how to create a user, cannot be known`,
+          from.getRange().start.line + 1,
+        );
+      }
+      return value;
+    },
+  );
+}
+
+export interface StageBase {
+  /** The image at the root of the stage's FROM chain. */
+  image: ResolvedImage;
+  /** Its reference with ARG defaults substituted. */
+  reference: string;
+}
+
+/** Follows `FROM <earlier stage>` to the image the stage is really built on. */
+export function stageBase(model: DockerfileModel, stage: Stage): StageBase {
+  let root = stage;
+  while (root.parent) root = root.parent;
+  const reference = resolveImageReference(model, root.from);
+  return { image: lookupImage(reference), reference };
+}
+
+/** The user part of a USER value (`app:grp` -> `app`). */
+function userPart(value: string): string {
+  return value.split(':')[0];
+}
+
+/** True when a USER value means root; null and undefined (no USER at all) mean root too. */
+export function isRootUser(value: string | null | undefined): boolean {
+  if (value === null || value === undefined) return true;
+  const user = userPart(value.trim());
+  return user === '' || user === 'root' || user === '0';
+}
+
+export function userValue(instruction: Instruction): string {
+  return instruction
+    .getArguments()
+    .map((a) => a.getValue())
+    .join(' ');
+}
+
+/** The user in force right before `instructions[index]` of `stage` (null: root). */
+export function userBefore(model: DockerfileModel, stage: Stage, index: number): string | null {
+  let user: string | null = stage.parent
+    ? userBefore(model, stage.parent, stage.parent.instructions.length)
+    : (stageBase(model, stage).image.defaultUser ?? null);
+  for (let i = 0; i < index && i < stage.instructions.length; i++) {
+    const instruction = stage.instructions[i];
+    if (instruction.getKeyword() === 'USER') user = userValue(instruction);
+  }
+  return user;
+}

@@ -1,0 +1,66 @@
+import type { Family } from './images.js';
+import { instruction, type NewInstruction } from './render.js';
+import type { FixOptions } from './types.js';
+
+/**
+ * The shell lines of Peak's recipe, per base family and preset. Names come from validated options
+ * (see validateNames), so they can be pasted into shell text as they are.
+ */
+
+/** Fails the build, naming the build argument, when the UID is empty: never a root container by accident. */
+export function uidGuard(o: FixOptions): string {
+  return `: "\${${o.uidArg}:?build argument ${o.uidArg} is required: docker build --build-arg ${o.uidArg}=<uid>}"`;
+}
+
+/** The guide's own line, with the guide's `-l` (no lastlog fill for big UIDs on shadow < 4.13). */
+export function guideCreateUser(o: FixOptions): string {
+  return `id ${o.user} || useradd -l -m -d ${o.home} -u $${o.uidArg} ${o.user}`;
+}
+
+export function guideChownHome(o: FixOptions): string {
+  return `chown -R ${o.user}:${o.user} ${o.home}`;
+}
+
+/**
+ * How the safe preset creates the user on each family. Where the base already owns UIDs (node: 1000) or is
+ * unknown, `-o` lets the UID be shared; the group gets the same number so `USER <uid>` finds it.
+ */
+export function createUser(o: FixOptions, family: Family, uidTaken: boolean): string {
+  const uid = `"$${o.uidArg}"`;
+  const useradd = `useradd -l -m -d ${o.home} -u ${uid} ${o.user}`;
+  const sharedUseradd = `groupadd -o -g ${uid} ${o.user} && useradd -l -o -m -d ${o.home} -u ${uid} -g ${o.user} ${o.user}`;
+  const adduser = `adduser -D -h ${o.home} -u ${uid} ${o.user}`;
+  switch (family) {
+    case 'alpine':
+      return `(id ${o.user} || ${adduser})`;
+    case 'debian':
+    case 'rhel':
+      return `(id ${o.user} || ${uidTaken ? `(${sharedUseradd})` : useradd})`;
+    default:
+      return `(id ${o.user} || if command -v useradd >/dev/null 2>&1; then ${sharedUseradd}; else ${adduser}; fi)`;
+  }
+}
+
+/** Owns directories without rewriting files that are already the user's: `chown -R` would copy them all into a new layer. */
+export function ownCommand(o: FixOptions, dirs: string[]): string {
+  return `find ${dirs.join(' ')} \\( ! -user ${o.user} -o ! -group ${o.user} \\) -exec chown ${o.user}:${o.user} {} +`;
+}
+
+export function blockInstructions(o: FixOptions, family: Family, uidTaken: boolean): NewInstruction[] {
+  if (o.preset === 'peak-doc' && family !== 'alpine') {
+    return [instruction('RUN', guideCreateUser(o)), instruction('RUN', guideChownHome(o))];
+  }
+  return [instruction('RUN', uidGuard(o), `&& ${createUser(o, family, uidTaken)}`, `&& ${guideChownHome(o)}`)];
+}
+
+/** The ownership fix at the end of the stage (and before a VOLUME, with `create`). */
+export function ownInstruction(o: FixOptions, dirs: string[], create = false): NewInstruction {
+  const mkdir = create ? `mkdir -p ${dirs.join(' ')} && ` : '';
+  if (o.preset === 'peak-doc') return instruction('RUN', `${mkdir}chown -R ${o.user}:${o.user} ${dirs.join(' ')}`);
+  return instruction('RUN', `${mkdir}${ownCommand(o, dirs)}`);
+}
+
+export function chownFlagValue(o: FixOptions, family: Family): string {
+  // Without /etc/passwd (distroless, scratch) only numeric ids resolve.
+  return family === 'distroless' ? `$${o.uidArg}:$${o.uidArg}` : o.user;
+}

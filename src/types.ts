@@ -1,0 +1,59 @@
+import type { TextEdit } from './edits.js';
+
+export type Preset = 'safe' | 'peak-doc';
+export type WorkdirMode = 'auto' | 'always' | 'never';
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface FixOptions {
+  /** Name of the user to create (Peak's guide: `peak-user`). */
+  user: string;
+  /** Its home directory (Peak's guide: `/home/peak-user`). */
+  home: string;
+  /** Build argument that carries the UID (Peak's guide: `PEAK_USER_ID`). */
+  uidArg: string;
+  /** `safe` adapts the recipe so behaviour is kept; `peak-doc` emits the guide's lines verbatim. */
+  preset: Preset;
+  /** Migrate every stage, not only the final one. */
+  allStages: boolean;
+  /** Insert `WORKDIR <home>`: `auto` only where no relative path depends on the inherited directory. */
+  workdir: WorkdirMode;
+}
+
+export const DEFAULT_OPTIONS: FixOptions = Object.freeze({
+  user: 'peak-user',
+  home: '/home/peak-user',
+  uidArg: 'PEAK_USER_ID',
+  preset: 'safe',
+  allStages: false,
+  workdir: 'auto',
+});
+
+export interface Finding {
+  /** Stable id of the rule that produced it, e.g. `workdir-kept`. */
+  rule: string;
+  severity: Severity;
+  /** 1-based line in the original file. */
+  line: number;
+  message: string;
+  hint?: string;
+}
+
+export interface FixResult {
+  output: string;
+  changed: boolean;
+  edits: TextEdit[];
+  findings: Finding[];
+  /** Set when the file was deliberately left alone; the reason says why. */
+  skipped?: string;
+}
+
+/** Input that cannot be migrated: the message names the reason in one line. */
+export class PeakFixError extends Error {
+  constructor(
+    message: string,
+    readonly line?: number,
+  ) {
+    super(message);
+    this.name = 'PeakFixError';
+  }
+}

@@ -1,0 +1,127 @@
+import type { Instruction } from 'dockerfile-ast';
+import type { TextEdit } from '../src/edits.js';
+import { isUnder, volumePaths, writableDirs } from '../src/model/dirs.js';
+import { endOffset, isRootUser, startOffset, userBefore, userValue } from '../src/model/dockerfile.js';
+import { ownInstruction } from '../src/recipe.js';
+import { instruction, type NewInstruction } from '../src/render.js';
+import { finding, type Transform } from '../src/transform.js';
+import type { Finding } from '../src/types.js';
+
+/** Instructions that can leave files the user does not own. */
+function addsFiles(i: Instruction): boolean {
+  return ['RUN', 'COPY', 'ADD'].includes(i.getKeyword());
+}
+
+export const closing: Transform = {
+  id: 'closing',
+  summary: 'Ends the stage by giving the user its home and writable directories, then USER $PEAK_USER_ID.',
+  apply({ model, options, plan, render }) {
+    const edits: TextEdit[] = [];
+    const findings: Finding[] = [];
+    const { stage, peak } = plan;
+    const family = plan.base.image.family;
+    const instructions = stage.instructions;
+    const last = instructions[instructions.length - 1] ?? stage.from;
+
+    // A closing ownership fix counts when nothing after it adds files it did not cover.
+    let homeOwned = false;
+    for (let k = instructions.length - 1; k >= 0; k--) {
+      const i = instructions[k];
+      if (peak.ownsHome(i)) {
+        homeOwned = true;
+        break;
+      }
+      if (addsFiles(i) && !peak.isPeakManaged(i) && !(i.getKeyword() !== 'RUN' && hasOurChown(i, options.user, options.uidArg))) break;
+    }
+
+    const { dirs, system } = writableDirs(model, stage);
+    for (const dir of system) {
+      if (dir.madeBy.getKeyword() === 'WORKDIR') {
+        findings.push(
+          finding(
+            'system-dir-not-owned',
+            'info',
+            dir.madeBy,
+            `WORKDIR ${dir.path} is a system directory; it was not given to ${options.user}`,
+          ),
+        );
+      }
+    }
+    // A chown after VOLUME is discarded, and find already descends into sub-directories of listed ones.
+    const volumes = instructions.filter((i) => i.getKeyword() === 'VOLUME').flatMap((v) => volumePaths(model, v));
+    const covering = [options.home, ...volumes];
+    const ownedLater = (path: string, from: number) =>
+      ancestors(path).some((a) => instructions.slice(from).some((i) => peak.ownsPath(i, a)));
+    const missingDirs = dirs
+      .filter((d) => !ownedLater(d.path, d.madeAt))
+      .map((d) => d.path)
+      .filter((path, _, all) => !covering.some((c) => isUnder(path, c)) && !all.some((other) => other !== path && isUnder(path, other)));
+    const toOwn = [...(homeOwned ? [] : [options.home]), ...missingDirs];
+
+    const lastUserIndex = findLastIndex(instructions, (i) => i.getKeyword() === 'USER');
+    const endsAsPeak = lastUserIndex >= 0 && peak.isPeakUser(instructions[lastUserIndex]);
+    if (lastUserIndex >= 0 && !endsAsPeak) {
+      const other = instructions[lastUserIndex];
+      findings.push(
+        finding(
+          isRootUser(userValue(other)) ? 'final-user-root' : 'user-overridden',
+          'info',
+          other,
+          `USER ${userValue(other)} is followed by USER $${options.uidArg} at the end of the stage`,
+        ),
+      );
+    }
+
+    const items: NewInstruction[] = [];
+    // Insert before an existing final USER $PEAK_USER_ID; otherwise at the end of the stage.
+    const insertAt = endsAsPeak ? lastUserIndex : instructions.length;
+    const inForce = userBefore(model, stage, insertAt);
+    if (toOwn.length > 0 && family !== 'distroless' && plan.userReadyIndex <= insertAt) {
+      if (!isRootUser(inForce)) items.push(instruction('USER', '0'));
+      items.push(ownInstruction(options, toOwn));
+    } else if (missingDirs.length > 0 && family === 'distroless') {
+      findings.push(
+        finding(
+          'dir-not-owned',
+          'warning',
+          stage.from,
+          `the base has no shell to chown ${missingDirs.join(' ')}; they stay owned by root`,
+          'create them in a builder stage and COPY them with --chown',
+        ),
+      );
+    }
+    if (!endsAsPeak) {
+      const sharesUid = (plan.base.image.takenUids?.length ?? 0) > 0 || !plan.base.image.known;
+      const hasHome = instructions.some((i) => i.getKeyword() === 'ENV' && i.getArguments().some((a) => a.getValue().startsWith('HOME=')));
+      // With a shared UID, Docker takes HOME from the first passwd entry of that UID (node's /home/node).
+      if (options.preset === 'safe' && sharesUid && !hasHome && family !== 'distroless')
+        items.push(instruction('ENV', `HOME=${options.home}`));
+      items.push(instruction('USER', `$${options.uidArg}`));
+    }
+    if (items.length === 0) return { edits, findings };
+    if (endsAsPeak) {
+      edits.push({ offset: startOffset(model, instructions[lastUserIndex]), remove: 0, insert: render.beforeLine(items) });
+    } else {
+      edits.push({ offset: endOffset(model, last), remove: 0, insert: render.afterLine(items) });
+    }
+    return { edits, findings };
+  },
+};
+
+function hasOurChown(i: Instruction, user: string, uidArg: string): boolean {
+  const flags = (i as unknown as { getFlags(): { getName(): string; getValue(): string | null }[] }).getFlags();
+  const owner = (flags.find((f) => f.getName().toLowerCase() === 'chown')?.getValue() ?? '').split(':')[0];
+  return owner === user || owner === `$${uidArg}` || owner === `\${${uidArg}}`;
+}
+
+function findLastIndex<T>(items: T[], predicate: (item: T) => boolean): number {
+  for (let k = items.length - 1; k >= 0; k--) if (predicate(items[k])) return k;
+  return -1;
+}
+
+/** The path itself and every directory above it, `/` excluded. */
+function ancestors(path: string): string[] {
+  const out: string[] = [];
+  for (let p = path; p.length > 1; p = p.slice(0, p.lastIndexOf('/')) || '/') out.push(p);
+  return out;
+}

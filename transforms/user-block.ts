@@ -1,0 +1,144 @@
+import type { Instruction } from 'dockerfile-ast';
+import { endOffset, isRootUser, startOffset } from '../src/model/dockerfile.js';
+import { blockInstructions } from '../src/recipe.js';
+import { instruction, type NewInstruction } from '../src/render.js';
+import { finding, type Transform, type TransformContext } from '../src/transform.js';
+import type { Finding } from '../src/types.js';
+import type { TextEdit } from '../src/edits.js';
+
+/** Instructions whose meaning depends on the working directory they inherit. */
+function reliesOnWorkdir(i: Instruction): boolean {
+  switch (i.getKeyword()) {
+    case 'RUN':
+    case 'CMD':
+    case 'ENTRYPOINT':
+    case 'HEALTHCHECK':
+      return true;
+    case 'COPY':
+    case 'ADD': {
+      const args = i.getArguments();
+      const destination = args[args.length - 1]?.getValue() ?? '';
+      return !destination.startsWith('/') && !/^\[\s*"/.test(destination);
+    }
+    default:
+      return false;
+  }
+}
+
+/** The first instruction before the stage's own first WORKDIR that uses the inherited directory, if any. */
+function inheritedWorkdirUser(instructions: Instruction[]): Instruction | undefined {
+  for (const i of instructions) {
+    if (i.getKeyword() === 'WORKDIR') return undefined;
+    if (reliesOnWorkdir(i)) return i;
+  }
+  return undefined;
+}
+
+export const userBlock: Transform = {
+  id: 'user-block',
+  summary: 'Declares the UID build argument, creates the user with its home and moves into it, right after FROM.',
+  apply(ctx: TransformContext) {
+    const { model, options, plan, render } = ctx;
+    const { stage, peak } = plan;
+    const family = plan.base.image.family;
+    const edits: TextEdit[] = [];
+    const findings: Finding[] = [];
+    const items: NewInstruction[] = [];
+
+    // A parent rewritten by this run now ends as the Peak user: hand this stage back the user it used to start with.
+    const first = stage.instructions[0];
+    if (plan.parentRewritten && first?.getKeyword() !== 'USER') {
+      items.push(instruction('USER', isRootUser(plan.startUser) ? '0' : (plan.startUser as string)));
+    }
+
+    // ARG and ENV lines already at the top of the stage are kept; the block goes after them.
+    let anchor = stage.from as Instruction;
+    let leadingArg = false;
+    let leadingEnv = false;
+    for (const i of stage.instructions) {
+      if (peak.isUidArg(i)) leadingArg = true;
+      else if (peak.isUidEnv(i)) leadingEnv = true;
+      else break;
+      anchor = i;
+    }
+    const envAnywhere = stage.instructions.some((i) => peak.isUidEnv(i));
+
+    if (plan.existingCreate >= 0) {
+      // Migrated by hand: only what is missing, right before the existing user creation.
+      const create = stage.instructions[plan.existingCreate];
+      const argBefore = stage.instructions.slice(0, plan.existingCreate).some((i) => peak.isUidArg(i));
+      const missing: NewInstruction[] = [];
+      if (!argBefore) missing.push(instruction('ARG', options.uidArg));
+      if (!envAnywhere) missing.push(instruction('ENV', `${options.uidArg}=$${options.uidArg}`));
+      if (missing.length > 0) edits.push({ offset: startOffset(model, create), remove: 0, insert: render.beforeLine(missing) });
+    } else if (plan.userFromParent) {
+      // The user comes from the parent stage; the final USER still needs the UID in scope.
+      if (!stage.instructions.some((i) => peak.isUidArg(i) || peak.isUidEnv(i))) items.push(instruction('ARG', options.uidArg));
+    } else {
+      if (!leadingArg) items.push(instruction('ARG', options.uidArg));
+      if (!leadingEnv && !envAnywhere) items.push(instruction('ENV', `${options.uidArg}=$${options.uidArg}`));
+      if (family === 'distroless') {
+        findings.push(
+          finding(
+            'distroless-base',
+            'info',
+            stage.from,
+            `${plan.base.reference} has no shell: no user is created; COPY/ADD get a numeric --chown and the image ends with USER $${options.uidArg}`,
+          ),
+        );
+      } else {
+        const needsRoot = !isRootUser(plan.startUser);
+        if (needsRoot) items.push(instruction('USER', '0'));
+        const uidTaken = (plan.base.image.takenUids?.length ?? 0) > 0;
+        items.push(...blockInstructions(options, family, uidTaken));
+        if (needsRoot) items.push(instruction('USER', plan.startUser as string));
+        if (!plan.base.image.known) {
+          findings.push(
+            finding(
+              'unknown-base',
+              'info',
+              stage.from,
+              `base image ${plan.base.reference} is not in the catalog: the user is created with a line that works with useradd or busybox adduser`,
+              'if its default user is not root, add USER 0 before the inserted RUN and restore the user after it',
+            ),
+          );
+        }
+        if (uidTaken && family === 'alpine') {
+          findings.push(
+            finding(
+              'uid-taken',
+              'warning',
+              stage.from,
+              `${plan.base.reference} already has UID ${plan.base.image.takenUids?.join(', ')}; busybox adduser cannot share it, so that ${options.uidArg} would fail the build`,
+            ),
+          );
+        }
+        items.push(...workdirLine(ctx, findings));
+      }
+    }
+
+    if (items.length > 0) {
+      edits.unshift({ offset: endOffset(model, anchor), remove: 0, insert: render.afterLine(items) });
+    }
+    return { edits, findings };
+  },
+};
+
+function workdirLine(ctx: TransformContext, findings: Finding[]): NewInstruction[] {
+  const { options, plan } = ctx;
+  const home = instruction('WORKDIR', options.home);
+  if (options.preset === 'peak-doc' || options.workdir === 'always') return [home];
+  if (options.workdir === 'never') return [];
+  const relying = inheritedWorkdirUser(plan.stage.instructions);
+  if (!relying) return [home];
+  findings.push(
+    finding(
+      'workdir-kept',
+      'info',
+      relying,
+      `WORKDIR ${options.home} was not inserted: ${relying.getKeyword()} on line ${relying.getRange().start.line + 1} runs in the working directory the stage inherits, and moving it would change what the build does`,
+      'set WORKDIR explicitly, or pass --workdir=always to insert it anyway',
+    ),
+  );
+  return [];
+}

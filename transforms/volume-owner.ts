@@ -1,0 +1,78 @@
+import type { TextEdit } from '../src/edits.js';
+import { isSystemDir, volumePaths } from '../src/model/dirs.js';
+import { isRootUser, startOffset, userBefore } from '../src/model/dockerfile.js';
+import { normalisePath } from '../src/model/peak.js';
+import { ownInstruction } from '../src/recipe.js';
+import { instruction, type NewInstruction } from '../src/render.js';
+import { finding, type Transform } from '../src/transform.js';
+import type { Finding } from '../src/types.js';
+
+export const volumeOwner: Transform = {
+  id: 'volume-owner',
+  summary: 'Gives the user each VOLUME directory before the VOLUME instruction (a chown after it is discarded).',
+  apply({ model, options, plan, render }) {
+    const edits: TextEdit[] = [];
+    const findings: Finding[] = [];
+    const { stage, peak } = plan;
+    stage.instructions.forEach((volume, index) => {
+      if (volume.getKeyword() !== 'VOLUME') return;
+      const owned = (path: string) => stage.instructions.slice(0, index).some((i) => peak.ownsPath(i, path));
+      const wanted: string[] = [];
+      for (const raw of volumePaths(model, volume)) {
+        const path = normalisePath(raw);
+        if (!/^\/[A-Za-z0-9._@+\-/]*$/.test(path)) {
+          findings.push(
+            finding(
+              'volume-not-owned',
+              'warning',
+              volume,
+              `VOLUME ${raw} is not a literal absolute path, so it was not given to ${options.user}`,
+            ),
+          );
+        } else if (isSystemDir(path)) {
+          findings.push(
+            finding(
+              'system-dir-not-owned',
+              'warning',
+              volume,
+              `VOLUME ${path} is a system directory; it was not given to ${options.user}, who may not be able to write to it`,
+            ),
+          );
+        } else if (!owned(path)) {
+          wanted.push(path);
+        }
+      }
+      if (wanted.length === 0) return;
+      if (plan.base.image.family === 'distroless') {
+        findings.push(
+          finding(
+            'volume-not-owned',
+            'warning',
+            volume,
+            `the base has no shell to chown ${wanted.join(' ')}; the volume stays owned by root`,
+          ),
+        );
+        return;
+      }
+      if (index < plan.userReadyIndex) {
+        findings.push(
+          finding(
+            'volume-not-owned',
+            'warning',
+            volume,
+            `VOLUME ${wanted.join(' ')} comes before ${options.user} is created, so it cannot be given to the user`,
+            'create the user before the VOLUME',
+          ),
+        );
+        return;
+      }
+      const inForce = userBefore(model, stage, index);
+      const items: NewInstruction[] = [];
+      if (!isRootUser(inForce)) items.push(instruction('USER', '0'));
+      items.push(ownInstruction(options, wanted, true));
+      if (!isRootUser(inForce)) items.push(instruction('USER', inForce as string));
+      edits.push({ offset: startOffset(model, volume), remove: 0, insert: render.beforeLine(items) });
+    });
+    return { edits, findings };
+  },
+};
