@@ -31,7 +31,9 @@ export const closing: Transform = {
         homeOwned = true;
         break;
       }
-      if (addsFiles(i) && !peak.isPeakManaged(i) && !(i.getKeyword() !== 'RUN' && hasOurChown(i, options.user, options.uidArg))) break;
+      // COPY/ADD once the user exists carry --chown after this run, so they leave nothing to fix.
+      const ownedCopy = i.getKeyword() !== 'RUN' && (k >= plan.userReadyIndex || hasOurChown(i, options.user, options.uidArg));
+      if (addsFiles(i) && !peak.isPeakManaged(i) && !ownedCopy) break;
     }
 
     const { dirs, system } = writableDirs(model, stage);

@@ -25,13 +25,16 @@ function reliesOnWorkdir(i: Instruction): boolean {
   }
 }
 
-/** The first instruction before the stage's own first WORKDIR that uses the inherited directory, if any. */
-function inheritedWorkdirUser(instructions: Instruction[]): Instruction | undefined {
+/**
+ * What uses the inherited working directory before the stage sets its own: an instruction, or `'runtime'` when
+ * the stage never sets one, so the container's command (its own or the base image's) starts there.
+ */
+function inheritedWorkdirUser(instructions: Instruction[]): Instruction | 'runtime' | undefined {
   for (const i of instructions) {
     if (i.getKeyword() === 'WORKDIR') return undefined;
     if (reliesOnWorkdir(i)) return i;
   }
-  return undefined;
+  return 'runtime';
 }
 
 export const userBlock: Transform = {
@@ -68,8 +71,8 @@ export const userBlock: Transform = {
       const create = stage.instructions[plan.existingCreate];
       const argBefore = stage.instructions.slice(0, plan.existingCreate).some((i) => peak.isUidArg(i));
       const missing: NewInstruction[] = [];
+      // The older guide makes the ENV optional, so only the ARG the creation line needs is added.
       if (!argBefore) missing.push(instruction('ARG', options.uidArg));
-      if (!envAnywhere) missing.push(instruction('ENV', `${options.uidArg}=$${options.uidArg}`));
       if (missing.length > 0) edits.push({ offset: startOffset(model, create), remove: 0, insert: render.beforeLine(missing) });
     } else if (plan.userFromParent) {
       // The user comes from the parent stage; the final USER still needs the UID in scope.
@@ -131,12 +134,16 @@ function workdirLine(ctx: TransformContext, findings: Finding[]): NewInstruction
   if (options.workdir === 'never') return [];
   const relying = inheritedWorkdirUser(plan.stage.instructions);
   if (!relying) return [home];
+  const why =
+    relying === 'runtime'
+      ? 'the stage sets no WORKDIR of its own, so the container starts in the directory it inherits'
+      : `${relying.getKeyword()} on line ${relying.getRange().start.line + 1} runs in the working directory the stage inherits`;
   findings.push(
     finding(
       'workdir-kept',
       'info',
-      relying,
-      `WORKDIR ${options.home} was not inserted: ${relying.getKeyword()} on line ${relying.getRange().start.line + 1} runs in the working directory the stage inherits, and moving it would change what the build does`,
+      relying === 'runtime' ? plan.stage.from : relying,
+      `WORKDIR ${options.home} was not inserted: ${why}, and moving it would change what the image does`,
       'set WORKDIR explicitly, or pass --workdir=always to insert it anyway',
     ),
   );

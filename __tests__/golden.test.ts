@@ -1,0 +1,67 @@
+import { describe, expect, test } from '@jest/globals';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fixDockerfile } from '../src/index.js';
+import type { FixOptions } from '../src/index.js';
+
+/**
+ * One case per folder of fixtures/: input.Dockerfile, expected.Dockerfile, optional options.json and
+ * findings.json (the rule ids and lines that must be reported). UPDATE_GOLDEN=1 rewrites the expectations;
+ * review their diff before committing.
+ */
+const root = fileURLToPath(new URL('../fixtures', import.meta.url));
+const update = process.env.UPDATE_GOLDEN === '1';
+const cases = readdirSync(root, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
+  .sort();
+
+function read(dir: string, name: string): string | undefined {
+  const path = join(root, dir, name);
+  return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+}
+
+describe('golden fixtures', () => {
+  test('there are at least 40 cases', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(40);
+  });
+
+  describe.each(cases)('%s', (name) => {
+    const input = read(name, 'input.Dockerfile') as string;
+    const options = JSON.parse(read(name, 'options.json') ?? '{}') as Partial<FixOptions>;
+    const result = fixDockerfile(input, options);
+    const findings = result.findings.map((f) => ({ rule: f.rule, line: f.line, severity: f.severity }));
+
+    if (update) {
+      writeFileSync(join(root, name, 'expected.Dockerfile'), result.output);
+      writeFileSync(join(root, name, 'findings.json'), JSON.stringify(findings, null, 2) + '\n');
+    }
+
+    test('rewrites to expected.Dockerfile', () => {
+      expect(result.output).toBe(read(name, 'expected.Dockerfile'));
+    });
+
+    test('reports the expected findings', () => {
+      const expected = read(name, 'findings.json');
+      expect(findings).toEqual(expected === undefined ? [] : JSON.parse(expected));
+    });
+
+    test('a second run changes nothing', () => {
+      expect(fixDockerfile(result.output, options).output).toBe(result.output);
+    });
+
+    test('every original byte survives: removing the inserted text gives the input back', () => {
+      let restored = '';
+      let cursor = 0;
+      let shift = 0;
+      for (const edit of [...result.edits].sort((a, b) => a.offset - b.offset)) {
+        expect(edit.remove).toBe(0);
+        restored += result.output.slice(cursor, edit.offset + shift);
+        cursor = edit.offset + shift + edit.insert.length;
+        shift += edit.insert.length;
+      }
+      expect(restored + result.output.slice(cursor)).toBe(input);
+    });
+  });
+});
