@@ -1,7 +1,7 @@
 import type { Instruction } from 'dockerfile-ast';
 import type { TextEdit } from '../src/edits.js';
 import { isUnder, volumePaths, writableDirs } from '../src/model/dirs.js';
-import { endOffset, isRootUser, startOffset, userBefore, userValue } from '../src/model/dockerfile.js';
+import { chownFlag, endOffset, isRootUser, startOffset, userBefore, userValue } from '../src/model/dockerfile.js';
 import { ownInstruction } from '../src/recipe.js';
 import { instruction, type NewInstruction } from '../src/render.js';
 import { finding, type Transform } from '../src/transform.js';
@@ -32,7 +32,7 @@ export const closing: Transform = {
         break;
       }
       // COPY/ADD once the user exists carry --chown after this run, so they leave nothing to fix.
-      const ownedCopy = i.getKeyword() !== 'RUN' && (k >= plan.userReadyIndex || hasOurChown(i, options.user, options.uidArg));
+      const ownedCopy = i.getKeyword() !== 'RUN' && (k >= plan.userReadyIndex || peak.isPeakOwner(chownFlag(i)?.getValue() ?? ''));
       if (addsFiles(i) && !peak.isPeakManaged(i) && !ownedCopy) break;
     }
 
@@ -109,12 +109,6 @@ export const closing: Transform = {
     return { edits, findings };
   },
 };
-
-function hasOurChown(i: Instruction, user: string, uidArg: string): boolean {
-  const flags = (i as unknown as { getFlags(): { getName(): string; getValue(): string | null }[] }).getFlags();
-  const owner = (flags.find((f) => f.getName().toLowerCase() === 'chown')?.getValue() ?? '').split(':')[0];
-  return owner === user || owner === `$${uidArg}` || owner === `\${${uidArg}}`;
-}
 
 function findLastIndex<T>(items: T[], predicate: (item: T) => boolean): number {
   for (let k = items.length - 1; k >= 0; k--) if (predicate(items[k])) return k;

@@ -1,13 +1,8 @@
-import type { Instruction } from 'dockerfile-ast';
 import type { TextEdit } from '../src/edits.js';
+import { chownFlag } from '../src/model/dockerfile.js';
 import { chownFlagValue } from '../src/recipe.js';
 import { finding, type Transform } from '../src/transform.js';
 import type { Finding } from '../src/types.js';
-
-function chownFlag(i: Instruction) {
-  const flags = (i as unknown as { getFlags(): { getName(): string; getValue(): string | null }[] }).getFlags();
-  return flags.find((f) => f.getName().toLowerCase() === 'chown');
-}
 
 export const copyChown: Transform = {
   id: 'copy-chown',
@@ -16,14 +11,12 @@ export const copyChown: Transform = {
     const edits: TextEdit[] = [];
     const findings: Finding[] = [];
     const value = chownFlagValue(options, plan.base.image.family);
-    const ours = new Set([options.user, `$${options.uidArg}`, `\${${options.uidArg}}`]);
     plan.stage.instructions.forEach((i, index) => {
       const keyword = i.getKeyword();
       if (keyword !== 'COPY' && keyword !== 'ADD') return;
       const existing = chownFlag(i);
       if (existing) {
-        const owner = (existing.getValue() ?? '').split(':')[0];
-        if (!ours.has(owner)) {
+        if (!plan.peak.isPeakOwner(existing.getValue() ?? '')) {
           findings.push(
             finding(
               'chown-other-user',

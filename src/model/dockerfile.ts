@@ -150,3 +150,14 @@ export function userBefore(model: DockerfileModel, stage: Stage, index: number):
   }
   return user;
 }
+
+interface Flagged {
+  getFlags(): { getName(): string; getValue(): string | null }[];
+}
+
+/** The `--chown` flag of a COPY or ADD (`undefined` when it has none, or for other instructions). */
+export function chownFlag(instruction: Instruction): { getName(): string; getValue(): string | null } | undefined {
+  const keyword = instruction.getKeyword();
+  if (keyword !== 'COPY' && keyword !== 'ADD') return undefined;
+  return (instruction as unknown as Flagged).getFlags().find((f) => f.getName().toLowerCase() === 'chown');
+}

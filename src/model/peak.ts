@@ -68,6 +68,12 @@ export class PeakLines {
     return this.isUidArg(instruction) || this.isUidEnv(instruction) || this.isPeakUser(instruction) || this.isHomeWorkdir(instruction);
   }
 
+  /** The owner named by a `--chown` value is the Peak user (by name or by the UID variable). */
+  isPeakOwner(chownValue: string): boolean {
+    const owner = chownValue.split(':')[0];
+    return this.peakUserValues.has(owner);
+  }
+
   isHomeWorkdir(instruction: Instruction): boolean {
     if (instruction.getKeyword() !== 'WORKDIR') return false;
     return normalisePath(userValue(instruction)) === normalisePath(this.options.home);

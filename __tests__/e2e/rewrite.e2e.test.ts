@@ -1,0 +1,303 @@
+/**
+ * Proves rewrites with a real Docker engine: each case's original Dockerfile is built, migrated with
+ * `peak-fix --write`, built again with the UID build argument, and the image is checked the way Peak runs it.
+ * The sabotage tests at the end break a rewrite on purpose and show that each check notices.
+ */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { verifyImage } from '../../src/verify.js';
+import { build, configUser, dockerAvailable, imageSize, removeContext, removeImage, run, tempContext, testTag } from './docker.js';
+
+const CLI = resolve(process.env.PEAK_FIX_CLI ?? 'bin/peak-fix.js');
+const HOME = '/home/peak-user';
+const MB = 1024 * 1024;
+
+interface Case {
+  name: string;
+  dockerfile: string;
+  files?: Record<string, string>;
+  uid: string;
+  /** Extra peak-fix flags. */
+  flags?: string[];
+  /** Command whose output must be the same before and after the rewrite. */
+  app: { args?: string[]; entrypoint?: string; expect: string };
+  /** Directories (WORKDIR, VOLUME) the process must be able to write to. */
+  dirs?: string[];
+  /** No shell in the image: check the UID with the stand-in's /hello binary instead of id/sh. */
+  noShell?: boolean;
+  /** Applied to the rewritten Dockerfile before building: only the sabotage tests use it. */
+  sabotage?: (rewritten: string) => string;
+}
+
+const tags: string[] = [];
+const dirs: string[] = [];
+
+function peakFix(dir: string, flags: string[]): { code: number; out: string } {
+  const r = spawnSync(process.execPath, [CLI, '--write', ...flags, 'Dockerfile'], { cwd: dir, encoding: 'utf8' });
+  return { code: r.status ?? -1, out: r.stdout + r.stderr };
+}
+
+function appOutput(tag: string, c: Case): string {
+  const r = run(tag, c.app.args ?? [], c.app.entrypoint ? { entrypoint: c.app.entrypoint } : {});
+  const out = (r.stdout + (r.code === 0 ? '' : `\nexit ${r.code}: ${r.stderr}`)).trim();
+  // The scratch stand-in's /hello --stat prints the file's owner, which the rewrite is meant to change.
+  return c.noShell ? out.replace(/ uid=\d+ gid=\d+/, '') : out;
+}
+
+/** Builds, migrates and checks one case; returns the checks that failed, each named. */
+function migrate(c: Case): { problems: string[]; rewritten: string } {
+  const problems: string[] = [];
+  const dir = tempContext({ Dockerfile: c.dockerfile, ...(c.files ?? {}) });
+  dirs.push(dir);
+  const original = testTag(`${c.name}-orig`);
+  const migrated = testTag(`${c.name}-new`);
+  const noArg = testTag(`${c.name}-noarg`);
+  tags.push(original, migrated, noArg);
+
+  const before = build(dir, original);
+  if (!before.ok) throw new Error(`the original of ${c.name} does not build:\n${before.output}`);
+  const expected = appOutput(original, c);
+  if (!expected.includes(c.app.expect)) throw new Error(`the original of ${c.name} prints ${JSON.stringify(expected)}`);
+
+  const fixed = peakFix(dir, c.flags ?? []);
+  if (fixed.code !== 0) throw new Error(`peak-fix --write failed on ${c.name}:\n${fixed.out}`);
+  let rewritten = readFileSync(join(dir, 'Dockerfile'), 'utf8');
+  if (c.sabotage) {
+    rewritten = c.sabotage(rewritten);
+    writeFileSync(join(dir, 'Dockerfile'), rewritten);
+  }
+
+  // 1. it builds
+  const after = build(dir, migrated, { PEAK_USER_ID: c.uid });
+  if (!after.ok) return { problems: [`build: ${after.output.split('\n').slice(-6).join(' | ')}`], rewritten };
+
+  // 2. and 3. who the process is, its home, its directories
+  if (c.noShell) {
+    const user = configUser(migrated);
+    if (user !== c.uid) problems.push(`config user: ${JSON.stringify(user)}`);
+    const hello = run(migrated, [], { entrypoint: '/hello' });
+    if (!hello.stdout.startsWith(`uid=${c.uid} `)) problems.push(`process uid: ${hello.stdout.trim()}`);
+  } else {
+    const verified = verifyImage({ image: migrated, uid: c.uid, home: HOME, dirs: c.dirs });
+    for (const check of verified.checks) if (!check.ok) problems.push(`${check.name}: ${check.detail}`);
+  }
+
+  // 4. the application does what it did
+  const actual = appOutput(migrated, c);
+  if (actual !== expected) problems.push(`app: ${JSON.stringify(actual)} instead of ${JSON.stringify(expected)}`);
+
+  // 5. no duplicated layers
+  const growth = imageSize(migrated) - imageSize(original);
+  if (growth > MB) problems.push(`size: the rewritten image is ${(growth / MB).toFixed(1)} MB larger`);
+
+  // 6. no UID, no image
+  const missing = build(dir, noArg);
+  if (missing.ok) problems.push('empty-arg: the build without PEAK_USER_ID succeeded');
+  else if (!missing.output.includes('PEAK_USER_ID'))
+    problems.push(`empty-arg: the failure does not name PEAK_USER_ID: ${missing.output.slice(-300)}`);
+
+  return { problems, rewritten };
+}
+
+const app = (body: string) => `#!/bin/sh\n${body}\n`;
+
+const CASES: Case[] = [
+  {
+    name: 'debian',
+    dockerfile:
+      'FROM debian:bookworm-slim\nCOPY app.sh /usr/local/bin/app.sh\nRUN chmod 755 /usr/local/bin/app.sh\nCMD ["/usr/local/bin/app.sh"]\n',
+    files: { 'app.sh': app('echo debian-app') },
+    uid: '1001',
+    app: { expect: 'debian-app' },
+  },
+  {
+    name: 'bullseye-1001',
+    dockerfile: 'FROM debian:bullseye-slim\nCOPY app.sh /opt/app.sh\nCMD ["sh", "/opt/app.sh"]\n',
+    files: { 'app.sh': app('echo bullseye-app') },
+    uid: '1001',
+    app: { expect: 'bullseye-app' },
+  },
+  {
+    name: 'bullseye-big-uid',
+    dockerfile: 'FROM debian:bullseye-slim\nCOPY app.sh /opt/app.sh\nCMD ["sh", "/opt/app.sh"]\n',
+    files: { 'app.sh': app('echo big-uid-app') },
+    uid: '100000000',
+    app: { expect: 'big-uid-app' },
+  },
+  {
+    name: 'node-uid-1000',
+    dockerfile: 'FROM node:20-bookworm-slim\nWORKDIR /usr/src/app\nCOPY app.sh ./\nCMD ["sh", "app.sh"]\n',
+    files: { 'app.sh': app('echo node-app') },
+    uid: '1000',
+    app: { expect: 'node-app' },
+    dirs: ['/usr/src/app'],
+  },
+  {
+    name: 'alpine',
+    dockerfile: 'FROM alpine:3.19\nCOPY app.sh /app.sh\nENTRYPOINT ["sh", "/app.sh"]\n',
+    files: { 'app.sh': app('echo alpine-app') },
+    uid: '4321',
+    app: { expect: 'alpine-app' },
+  },
+  {
+    name: 'bitnami',
+    dockerfile: 'FROM bitnami/python:3.11\nCOPY app.py /opt/app/app.py\nCMD ["python3", "/opt/app/app.py"]\n',
+    files: { 'app.py': 'print("bitnami", 6 * 7)\n' },
+    uid: '1002',
+    app: { expect: 'bitnami 42' },
+  },
+  {
+    name: 'python',
+    dockerfile: 'FROM python:3.11-slim\nWORKDIR /srv\nCOPY app.py .\nCMD ["python3", "app.py"]\n',
+    files: { 'app.py': 'import os\nprint("python", sum(range(10)), os.getcwd())\n' },
+    uid: '1003',
+    app: { expect: 'python 45 /srv' },
+    dirs: ['/srv'],
+  },
+  {
+    name: 'multi-stage',
+    dockerfile:
+      'FROM debian:bookworm-slim AS build\nRUN mkdir /out && echo built-artifact > /out/artifact.txt\n\nFROM python:3.11-slim\nCOPY --from=build /out/artifact.txt /srv/artifact.txt\nCMD ["cat", "/srv/artifact.txt"]\n',
+    uid: '1004',
+    app: { expect: 'built-artifact' },
+  },
+  {
+    name: 'ends-in-user-node',
+    dockerfile: 'FROM node:20-bookworm-slim\nWORKDIR /app\nCOPY app.sh .\nRUN touch /app/built-as-root\nUSER node\nCMD ["sh", "app.sh"]\n',
+    files: { 'app.sh': app('ls /app') },
+    uid: '1005',
+    app: { expect: 'built-as-root' },
+    dirs: ['/app'],
+  },
+  {
+    name: 'workdir-volume',
+    dockerfile: 'FROM debian:bookworm-slim\nWORKDIR /app\nCOPY app.sh ./app.sh\nVOLUME /data\nCMD ["sh", "./app.sh"]\n',
+    files: { 'app.sh': app('echo volume-app') },
+    uid: '1006',
+    app: { expect: 'volume-app' },
+    dirs: ['/app', '/data'],
+  },
+  {
+    name: 'inherited-workdir',
+    dockerfile: 'FROM python:3.11-slim\nCOPY app.py .\nCMD ["python3", "app.py"]\n',
+    files: { 'app.py': 'print("inherited-workdir-app")\n' },
+    uid: '1007',
+    app: { expect: 'inherited-workdir-app' },
+  },
+  {
+    name: 'lowercase-crlf',
+    dockerfile: 'from debian:bookworm-slim\r\nworkdir /app\r\ncopy app.sh .\r\ncmd ["sh", "app.sh"]\r\n',
+    files: { 'app.sh': app('echo crlf-app') },
+    uid: '1008',
+    app: { expect: 'crlf-app' },
+    dirs: ['/app'],
+  },
+  {
+    name: 'peak-doc',
+    dockerfile: 'FROM debian:bookworm-slim\nCOPY app.sh /opt/app.sh\nCMD ["sh", "/opt/app.sh"]\n',
+    files: { 'app.sh': app('echo peak-doc-app') },
+    uid: '1009',
+    flags: ['--preset', 'peak-doc'],
+    app: { expect: 'peak-doc-app' },
+  },
+  {
+    name: 'scratch-copy-from',
+    dockerfile:
+      'FROM debian:bookworm-slim AS build\nRUN echo scratch-data > /payload.txt\n\nFROM gcr.io/distroless/static-debian12\nCOPY --from=build /payload.txt /payload.txt\nENTRYPOINT ["/hello", "--stat", "/payload.txt"]\n',
+    uid: '1010',
+    app: { expect: '/payload.txt' },
+    noShell: true,
+  },
+];
+
+describe('rewritten images build and run as PEAK_USER_ID', () => {
+  beforeAll(() => {
+    // No engine is a failure, not a skip: `npm run test:e2e` installs and starts one.
+    if (!dockerAvailable()) throw new Error('no Docker engine answers: run `npm run test:e2e`, which installs and starts one');
+    const r = spawnSync(process.execPath, [CLI, '--version'], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`the CLI does not run (npm run build?): ${r.stderr}`);
+  });
+  afterAll(() => {
+    for (const tag of tags) removeImage(tag);
+    for (const dir of dirs) removeContext(dir);
+  });
+
+  test.each(CASES.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    expect(migrate(c).problems).toEqual([]);
+  });
+
+  test('an already migrated file: a second run changes nothing and it still builds', () => {
+    const first = migrate(CASES[0]);
+    expect(first.problems).toEqual([]);
+    const again = migrate({ ...CASES[0], name: 'second-run', dockerfile: first.rewritten });
+    expect(again.rewritten).toBe(first.rewritten);
+    expect(again.problems).toEqual([]);
+  });
+});
+
+describe('each check can fail: rewrites broken on purpose', () => {
+  afterAll(() => {
+    for (const tag of tags) removeImage(tag);
+    for (const dir of dirs) removeContext(dir);
+  });
+  const base = CASES[0];
+
+  test('1. build: a user creation that fails', () => {
+    const { problems } = migrate({ ...base, name: 'sabotage-build', sabotage: (t) => t.replace('useradd -l', 'useradd --no-such-flag') });
+    expect(problems.join('\n')).toMatch(/^build:/);
+  });
+
+  test('2. user: the final USER removed', () => {
+    const { problems } = migrate({ ...base, name: 'sabotage-user', sabotage: (t) => t.replace(/USER \$PEAK_USER_ID\n$/, '') });
+    expect(problems.join('\n')).toMatch(/config user:.*empty/);
+    expect(problems.join('\n')).toMatch(/process uid: id -u prints 0/);
+  });
+
+  test("3. home: a shared UID without ENV HOME gets the other user's home", () => {
+    const node = CASES.find((c) => c.name === 'node-uid-1000') as Case;
+    const { problems } = migrate({ ...node, name: 'sabotage-home', sabotage: (t) => t.replace(`ENV HOME=${HOME}\n`, '') });
+    expect(problems.join('\n')).toMatch(/home: HOME is \/home\/node/);
+  });
+
+  test('3b. writable: a directory left to root', () => {
+    const c = CASES.find((x) => x.name === 'workdir-volume') as Case;
+    const { problems } = migrate({ ...c, name: 'sabotage-writable', sabotage: (t) => t.replace(/^RUN mkdir -p \/data .*\n/m, '') });
+    expect(problems.join('\n')).toMatch(/writable: not writable: \/data/);
+  });
+
+  test('4. app: a WORKDIR forced where the stage relies on the inherited one', () => {
+    const c = CASES.find((x) => x.name === 'inherited-workdir') as Case;
+    const { problems } = migrate({ ...c, name: 'sabotage-app', flags: ['--workdir', 'always'] });
+    expect(problems.join('\n')).toMatch(/^app:/m);
+  });
+
+  test('5. size: chown -R over a home that holds a large file', () => {
+    const big = 'x'.repeat(3 * MB);
+    const { problems } = migrate({
+      ...base,
+      name: 'sabotage-size',
+      dockerfile:
+        'FROM debian:bookworm-slim\nWORKDIR /app\nCOPY big.bin /app/big.bin\nCOPY app.sh /usr/local/bin/app.sh\nCMD ["sh", "/usr/local/bin/app.sh"]\n',
+      files: { 'big.bin': big, 'app.sh': app('echo debian-app') },
+      sabotage: (t) => t.replace(/RUN find (\S+) (\S+) .*/, 'RUN chown -R peak-user:peak-user $1 $2'),
+    });
+    expect(problems.join('\n')).toMatch(/size: the rewritten image is 3\.\d MB larger/);
+  });
+
+  test('6. empty-arg: without the guard, a base that already has the user builds as root', () => {
+    const withUser = tempContext({ Dockerfile: 'FROM debian:bookworm-slim\nRUN useradd -m -d /home/peak-user -u 4000 peak-user\n' });
+    dirs.push(withUser);
+    const baseTag = testTag('has-peak-user');
+    tags.push(baseTag);
+    expect(build(withUser, baseTag).ok).toBe(true);
+    const { problems } = migrate({
+      ...base,
+      name: 'sabotage-empty-arg',
+      dockerfile: `FROM ${baseTag}\nCOPY app.sh /usr/local/bin/app.sh\nCMD ["sh", "/usr/local/bin/app.sh"]\n`,
+      sabotage: (t) => t.replace(/: "\$\{PEAK_USER_ID:\?[^}]*\}" \\\n    && /, ''),
+    });
+    expect(problems).toContain('empty-arg: the build without PEAK_USER_ID succeeded');
+  });
+});
