@@ -56,7 +56,8 @@ function migrate(c: Case): { problems: string[]; rewritten: string } {
   const noArg = testTag(`${c.name}-noarg`);
   tags.push(original, migrated, noArg);
 
-  const before = build(dir, original);
+  // An already migrated original needs the UID too; an unused build argument only warns.
+  const before = build(dir, original, { PEAK_USER_ID: c.uid });
   if (!before.ok) throw new Error(`the original of ${c.name} does not build:\n${before.output}`);
   const expected = appOutput(original, c);
   if (!expected.includes(c.app.expect)) throw new Error(`the original of ${c.name} prints ${JSON.stringify(expected)}`);
@@ -181,7 +182,8 @@ const CASES: Case[] = [
   },
   {
     name: 'inherited-workdir',
-    dockerfile: 'FROM python:3.11-slim\nCOPY app.py .\nCMD ["python3", "app.py"]\n',
+    // DOCKER.md: COPY to / and a CMD relative to the inherited directory break under an inserted WORKDIR.
+    dockerfile: 'FROM python:3.11-slim\nCOPY app.py /app.py\nCMD ["python3", "app.py"]\n',
     files: { 'app.py': 'print("inherited-workdir-app")\n' },
     uid: '1007',
     app: { expect: 'inherited-workdir-app' },

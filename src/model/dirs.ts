@@ -24,7 +24,6 @@ const SYSTEM_DIRS = new Set([
   '/root',
   '/run',
   '/sbin',
-  '/srv',
   '/sys',
   '/tmp',
   '/usr',
