@@ -3,6 +3,7 @@ import { parseDockerfile, stageBase, type Stage } from './model/dockerfile.js';
 import { planStage } from './model/peak.js';
 import { validateOptions } from './options.js';
 import { Renderer } from './render.js';
+import { finding } from './transform.js';
 import { transforms } from '../transforms/index.js';
 import type { Finding, FixOptions, FixResult } from './types.js';
 

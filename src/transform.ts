@@ -3,7 +3,8 @@ import type { TextEdit } from './edits.js';
 import { lineOf, type DockerfileModel } from './model/dockerfile.js';
 import type { StagePlan } from './model/peak.js';
 import type { Renderer } from './render.js';
-import type { Finding, FixOptions, Severity } from './types.js';
+import { findRule } from './rules.js';
+import type { Finding, FixOptions } from './types.js';
 
 export interface TransformContext {
   model: DockerfileModel;
@@ -24,6 +25,10 @@ export interface Transform {
   apply(ctx: TransformContext): TransformResult;
 }
 
-export function finding(rule: string, severity: Severity, at: Instruction, message: string, hint?: string): Finding {
-  return hint ? { rule, severity, line: lineOf(at), message, hint } : { rule, severity, line: lineOf(at), message };
+/** A finding of a catalogued rule (src/rules.ts), which fixes its severity. */
+export function finding(rule: string, at: Instruction, message: string, hint?: string): Finding {
+  const doc = findRule(rule);
+  if (!doc) throw new Error(`rule ${rule} is not in the catalog (src/rules.ts)`);
+  const base = { rule, severity: doc.severity, line: lineOf(at), message };
+  return hint ? { ...base, hint } : base;
 }

@@ -40,10 +40,7 @@ export const closing: Transform = {
     for (const dir of system) {
       if (dir.madeBy.getKeyword() === 'WORKDIR') {
         findings.push(
-          finding(
-            'system-dir-not-owned',
-            'info',
-            dir.madeBy,
+          finding('system-dir-not-owned', dir.madeBy,
             `WORKDIR ${dir.path} is a system directory; it was not given to ${options.user}`,
           ),
         );
@@ -67,7 +64,6 @@ export const closing: Transform = {
       findings.push(
         finding(
           isRootUser(userValue(other)) ? 'final-user-root' : 'user-overridden',
-          'info',
           other,
           `USER ${userValue(other)} is followed by USER $${options.uidArg} at the end of the stage`,
         ),
@@ -83,10 +79,7 @@ export const closing: Transform = {
       items.push(ownInstruction(options, toOwn));
     } else if (missingDirs.length > 0 && family === 'distroless') {
       findings.push(
-        finding(
-          'dir-not-owned',
-          'warning',
-          stage.from,
+        finding('dir-not-owned', stage.from,
           `the base has no shell to chown ${missingDirs.join(' ')}; they stay owned by root`,
           'create them in a builder stage and COPY them with --chown',
         ),
@@ -98,7 +91,9 @@ export const closing: Transform = {
       // With a shared UID, Docker takes HOME from the first passwd entry of that UID (node's /home/node).
       if (options.preset === 'safe' && sharesUid && !hasHome && family !== 'distroless')
         items.push(instruction('ENV', `HOME=${options.home}`));
-      items.push(instruction('USER', `$${options.uidArg}`));
+      // Without a shell there is no RUN to refuse an empty UID; the builder's own ${VAR:?} check does it.
+      const uid = family === 'distroless' ? `\${${options.uidArg}:?build argument ${options.uidArg} is required}` : `$${options.uidArg}`;
+      items.push(instruction('USER', uid));
     }
     if (items.length === 0) return { edits, findings };
     if (endsAsPeak) {

@@ -18,10 +18,7 @@ export const copyChown: Transform = {
       if (existing) {
         if (!plan.peak.isPeakOwner(existing.getValue() ?? '')) {
           findings.push(
-            finding(
-              'chown-other-user',
-              'warning',
-              i,
+            finding('chown-other-user', i,
               `${keyword} --chown=${existing.getValue() ?? ''} gives the files to another user than ${options.user}; it was left as it is`,
               `use --chown=${value} if the application must write to these files`,
             ),

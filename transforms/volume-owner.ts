@@ -22,19 +22,13 @@ export const volumeOwner: Transform = {
         const path = normalisePath(raw);
         if (!/^\/[A-Za-z0-9._@+\-/]*$/.test(path)) {
           findings.push(
-            finding(
-              'volume-not-owned',
-              'warning',
-              volume,
+            finding('volume-not-owned', volume,
               `VOLUME ${raw} is not a literal absolute path, so it was not given to ${options.user}`,
             ),
           );
         } else if (isSystemDir(path)) {
           findings.push(
-            finding(
-              'system-dir-not-owned',
-              'warning',
-              volume,
+            finding('system-dir-not-owned', volume,
               `VOLUME ${path} is a system directory; it was not given to ${options.user}, who may not be able to write to it`,
             ),
           );
@@ -45,10 +39,7 @@ export const volumeOwner: Transform = {
       if (wanted.length === 0) return;
       if (plan.base.image.family === 'distroless') {
         findings.push(
-          finding(
-            'volume-not-owned',
-            'warning',
-            volume,
+          finding('volume-not-owned', volume,
             `the base has no shell to chown ${wanted.join(' ')}; the volume stays owned by root`,
           ),
         );
@@ -56,10 +47,7 @@ export const volumeOwner: Transform = {
       }
       if (index < plan.userReadyIndex) {
         findings.push(
-          finding(
-            'volume-not-owned',
-            'warning',
-            volume,
+          finding('volume-not-owned', volume,
             `VOLUME ${wanted.join(' ')} comes before ${options.user} is created, so it cannot be given to the user`,
             'create the user before the VOLUME',
           ),

@@ -38,6 +38,14 @@ if [[ "$(id -u)" != 0 ]]; then
   exit 1
 fi
 
+# One engine.sh at a time past this point (two test runs starting together).
+exec 9>"$E2E_WORK/engine.lock"
+flock -w 600 9
+if docker_ok; then
+  e2e_log "Docker engine answers (server $(server_version))"
+  exit 0
+fi
+
 start=$(e2e_now)
 e2e_ensure_packages "${E2E_PACKAGES[@]}"
 if ! command -v dockerd >/dev/null 2>&1; then
@@ -57,7 +65,7 @@ else
   e2e_log "starting dockerd with networking off (log: $E2E_WORK/dockerd.log)"
   # setsid + nohup: the daemon outlives this script and the test run.
   setsid nohup dockerd --bridge=none --iptables=false --ip-forward=false --ip-masq=false \
-    >>"$E2E_WORK/dockerd.log" 2>&1 </dev/null &
+    >>"$E2E_WORK/dockerd.log" 2>&1 </dev/null 9>&- &
   echo $! >"$E2E_WORK/dockerd.pid"
 fi
 

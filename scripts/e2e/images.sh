@@ -334,6 +334,10 @@ if ! docker info >/dev/null 2>&1; then
   exit 1
 fi
 
+# One images.sh at a time (two test runs starting together).
+exec 9>"$E2E_WORK/images.lock"
+flock -w 900 9
+
 T0=$(e2e_now)
 declare -A WANT=()
 needs_build "$T_DEBIAN" && WANT[debian]=1
@@ -408,5 +412,7 @@ elif [[ $(image_label "$T_PYTHON_ALIAS" "$LABEL") == python &&
   docker tag "$T_PYTHON" "$T_PYTHON_ALIAS"
 fi
 
-docker image ls --filter "label=$LABEL" --format '{{.Repository}}:{{.Tag}}\t{{.Size}}' | sort |
-  sed 's/^/[e2e\/images]   /' >&2
+for t in "$T_DEBIAN" "$T_BULLSEYE" "$T_NODE" "$T_PYTHON" "$T_PYTHON_ALIAS" "$T_ALPINE" "$T_BITNAMI" "$T_DISTROLESS"; do
+  printf '[e2e/images]   %-36s %-11s %s MB\n' "$t" "$(image_label "$t" "$LABEL" | sed 's/^<no value>$/(real image)/; s/^$/(real image)/')" \
+    "$(docker image inspect -f '{{.Size}}' "$t" | awk '{ printf "%.1f", $1 / 1e6 }')" >&2
+done

@@ -82,9 +82,9 @@ export class PeakLines {
   /** `USER $PEAK_USER_ID`, `USER ${PEAK_USER_ID}`, `USER ${PEAK_USER_ID:?...}` or `USER peak-user`, with or without a group. */
   isPeakUser(instruction: Instruction): boolean {
     if (instruction.getKeyword() !== 'USER') return false;
-    const user = userValue(instruction).split(':')[0];
-    if (this.peakUserValues.has(user)) return true;
-    return user.startsWith(`\${${this.options.uidArg}:?`) || user.startsWith(`\${${this.options.uidArg}?`);
+    const value = userValue(instruction);
+    if (value.startsWith(`\${${this.options.uidArg}:?`) || value.startsWith(`\${${this.options.uidArg}?`)) return true;
+    return this.peakUserValues.has(value.split(':')[0]);
   }
 }
 

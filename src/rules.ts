@@ -1,0 +1,163 @@
+import type { Severity } from './types.js';
+
+/** What `--list-rules` and `--explain` print, and what SARIF's rule metadata says. One entry per finding id. */
+export interface RuleDoc {
+  id: string;
+  severity: Severity;
+  summary: string;
+  description: string;
+  before: string;
+  after: string;
+}
+
+const rule = (id: string, severity: Severity, summary: string, description: string, before: string, after: string): RuleDoc => ({
+  id,
+  severity,
+  summary,
+  description,
+  before,
+  after,
+});
+
+export const RULES: readonly RuleDoc[] = [
+  rule(
+    'privilege-drop',
+    'warning',
+    'The entrypoint or command drops privileges itself (gosu, su-exec, su, runuser, setpriv, chroot --userspec).',
+    'Tools that switch user need root. Once the image runs as PEAK_USER_ID they fail at start-up, e.g. `failed switching to "node": operation not permitted`. Remove the switch and let USER do it.',
+    'ENTRYPOINT ["gosu", "node", "server.js"]',
+    'ENTRYPOINT ["node", "server.js"]',
+  ),
+  rule(
+    'sudo',
+    'warning',
+    'A RUN step uses sudo.',
+    'Build steps before the final USER run as root already; sudo adds nothing there and is usually missing from slim images. After the switch it would need a sudoers entry for peak-user, which defeats the point of a non-root image.',
+    'RUN sudo apt-get install -y curl',
+    'RUN apt-get install -y curl',
+  ),
+  rule(
+    'privileged-port',
+    'warning',
+    'The image exposes or binds a port below 1024.',
+    'A non-root process cannot bind ports below 1024 under runtimes that keep the kernel default (Docker 20.10 happens to allow it; Kubernetes nodes often do not): `bind: Permission denied`. Listen on a high port and map it.',
+    'EXPOSE 80\nCMD ["gunicorn", "--bind", "0.0.0.0:80", "app:app"]',
+    'EXPOSE 8080\nCMD ["gunicorn", "--bind", "0.0.0.0:8080", "app:app"]',
+  ),
+  rule(
+    'root-home-write',
+    'warning',
+    "A RUN step writes to root's home, which the user will not see at run time.",
+    "Steps that run as root and write to ~, $HOME or /root (git config --global, pip install --user, npm config, ~/.cache) leave their result in /root. The process runs as peak-user with HOME=/home/peak-user and does not see it (and cannot read /root).",
+    'RUN pip install --user -r requirements.txt',
+    'RUN pip install --no-cache-dir -r requirements.txt',
+  ),
+  rule(
+    'add-archive-chown',
+    'warning',
+    'ADD --chown of a local archive: the extracted files stay owned by root.',
+    'ADD unpacks local tar archives and ignores --chown for what it extracts. If the user must write to those files, chown them in a RUN after the ADD.',
+    'ADD --chown=peak-user vendor.tar.gz /opt/vendor/',
+    'ADD vendor.tar.gz /opt/vendor/\nRUN chown -R peak-user:peak-user /opt/vendor',
+  ),
+  rule(
+    'workdir-kept',
+    'info',
+    'WORKDIR /home/peak-user was not inserted because the stage relies on the working directory it inherits.',
+    'Moving the working directory would move where relative COPY destinations land and where commands run (`COPY app.py /` + `CMD ["python", "app.py"]` breaks). The user still gets its home; pass --workdir=always to insert the WORKDIR anyway.',
+    'FROM python:3.11-slim\nCOPY app.py .\nCMD ["python", "app.py"]',
+    'FROM python:3.11-slim\nWORKDIR /app\nCOPY app.py .\nCMD ["python", "app.py"]',
+  ),
+  rule(
+    'chown-other-user',
+    'warning',
+    'COPY or ADD --chown gives the files to another user than peak-user.',
+    'The existing --chown is kept, so the files stay owned by that user and peak-user may not be able to write them. Change it if the application writes there.',
+    'COPY --chown=www-data src/ /var/www/html/',
+    'COPY --chown=peak-user src/ /var/www/html/',
+  ),
+  rule(
+    'user-overridden',
+    'info',
+    'The stage switched to another user; USER $PEAK_USER_ID at the end now decides who runs the image.',
+    'Build steps keep running as the user the Dockerfile chose; only the runtime user changes. Files that user created may need to be given to peak-user.',
+    'USER node\nCMD ["node", "index.js"]',
+    'USER node\nCMD ["node", "index.js"]\nUSER $PEAK_USER_ID',
+  ),
+  rule(
+    'final-user-root',
+    'info',
+    'The stage ended as root; USER $PEAK_USER_ID at the end now decides who runs the image.',
+    'Peak runs the container as PEAK_USER_ID. Anything that needed root at run time (binding low ports, writing system directories) has to be done at build time instead.',
+    'USER root\nCMD ["/srv/app"]',
+    'USER root\nCMD ["/srv/app"]\nUSER $PEAK_USER_ID',
+  ),
+  rule(
+    'unknown-base',
+    'info',
+    'The base image is not in the catalog; a user-creation line that works with both useradd and busybox adduser was used.',
+    'peak-fix could not tell the base image family, its default user or the UIDs it already uses. The inserted line tries useradd (sharing the UID if needed) and falls back to adduser. If the base image runs as a non-root user, add USER 0 before the inserted RUN and restore the user after it.',
+    'FROM registry.example.com/base:1',
+    'FROM registry.example.com/base:1\nARG PEAK_USER_ID\n...',
+  ),
+  rule(
+    'windows-base',
+    'info',
+    'Windows base image: the file was skipped.',
+    'Linux user management does not apply to Windows containers (ContainerUser / ContainerAdministrator).',
+    'FROM mcr.microsoft.com/windows/servercore:ltsc2022',
+    'FROM mcr.microsoft.com/windows/servercore:ltsc2022',
+  ),
+  rule(
+    'distroless-base',
+    'info',
+    'Distroless or scratch base: no shell, so no user is created; numeric --chown and USER are used instead.',
+    'There is no /bin/sh to run useradd and no /etc/passwd to resolve names, so COPY/ADD get --chown=$PEAK_USER_ID:$PEAK_USER_ID and the image ends with USER $PEAK_USER_ID. Directories the process must write to have to be prepared in a builder stage.',
+    'FROM gcr.io/distroless/static-debian12\nCOPY --from=build /out/app /app',
+    'FROM gcr.io/distroless/static-debian12\nARG PEAK_USER_ID\nENV PEAK_USER_ID=$PEAK_USER_ID\nCOPY --chown=$PEAK_USER_ID:$PEAK_USER_ID --from=build /out/app /app\nUSER $PEAK_USER_ID',
+  ),
+  rule(
+    'uid-taken',
+    'warning',
+    'The base image already uses a UID that PEAK_USER_ID may take, and its user tool cannot share it.',
+    'Busybox adduser refuses a UID that is in use (`adduser: uid 1000 in use`). If PEAK_USER_ID is one of the listed UIDs, the build fails; pick another UID or delete the base user first.',
+    'FROM node:20-alpine',
+    'FROM node:20-alpine\nRUN deluser --remove-home node',
+  ),
+  rule(
+    'system-dir-not-owned',
+    'warning',
+    'A VOLUME or WORKDIR is a system directory, which was not given to peak-user.',
+    'Giving /, /usr, /etc, /var, /opt and the like to the user would be a security change, not a migration. If the process must write there, use a dedicated sub-directory.',
+    'VOLUME /var',
+    'VOLUME /var/lib/app',
+  ),
+  rule(
+    'volume-not-owned',
+    'warning',
+    'A VOLUME directory could not be given to peak-user.',
+    'A chown after VOLUME is discarded, so ownership must be fixed before it; that was impossible here (the path is not literal, the user is created after the VOLUME, or there is no shell).',
+    'VOLUME $DATA_DIR',
+    'RUN mkdir -p /data && chown peak-user:peak-user /data\nVOLUME /data',
+  ),
+  rule(
+    'dir-not-owned',
+    'warning',
+    'A WORKDIR or mkdir directory could not be given to peak-user (no shell in the base image).',
+    'Distroless and scratch images cannot run chown. Create the directory in a builder stage and COPY it with --chown.',
+    'WORKDIR /data',
+    'COPY --from=build --chown=$PEAK_USER_ID:$PEAK_USER_ID /data /data',
+  ),
+  rule(
+    'old-shadow-lastlog',
+    'warning',
+    'useradd without -l on a base whose shadow is older than 4.13: a big UID makes a huge image.',
+    'Before shadow 4.13 useradd fills /var/log/lastlog and faillog up to the UID: with UID 100000000 the build took 348 s and the image grew to 32.6 GB. Add -l (--no-log-init).',
+    'RUN useradd -m -u $PEAK_USER_ID peak-user',
+    'RUN useradd -l -m -u $PEAK_USER_ID peak-user',
+  ),
+];
+
+export function findRule(id: string): RuleDoc | undefined {
+  return RULES.find((r) => r.id === id);
+}
