@@ -3,6 +3,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fixDockerfile } from '../src/index.js';
+import { RULES } from '../src/rules.js';
 import type { FixOptions } from '../src/index.js';
 
 /**
@@ -25,6 +26,13 @@ function read(dir: string, name: string): string | undefined {
 describe('golden fixtures', () => {
   test('there are at least 40 cases', () => {
     expect(cases.length).toBeGreaterThanOrEqual(40);
+  });
+
+  test('every rule in the catalog fires in at least one fixture', () => {
+    const fired = new Set(
+      cases.flatMap((name) => (JSON.parse(read(name, 'findings.json') ?? '[]') as { rule: string }[]).map((f) => f.rule)),
+    );
+    expect(RULES.map((r) => r.id).filter((id) => !fired.has(id))).toEqual([]);
   });
 
   describe.each(cases)('%s', (name) => {

@@ -1,4 +1,4 @@
-import { applyEdits, type TextEdit } from './edits.js';
+import { applyEdits, type LineIndex, type TextEdit } from './edits.js';
 import { parseDockerfile, stageBase, type Stage } from './model/dockerfile.js';
 import { planStage } from './model/peak.js';
 import { validateOptions } from './options.js';
@@ -44,8 +44,27 @@ export function fixDockerfile(text: string, partialOptions: Partial<FixOptions> 
     }
   }
   const output = applyEdits(text, edits);
-  findings.sort((a, b) => a.line - b.line);
-  return { output, changed: output !== text, edits, findings };
+  const kept = findings.filter((f) => !ignoredByComment(model.lines, f)).sort((a, b) => a.line - b.line);
+  return { output, changed: output !== text, edits, findings: kept };
+}
+
+const IGNORE = /^\s*#\s*peak-fix-ignore\b(.*)$/;
+
+/**
+ * eslint-style `# peak-fix-ignore [RULE...]` in the comment lines right above an instruction silences its
+ * findings (all of them when no rule is named).
+ */
+function ignoredByComment(lines: LineIndex, f: Finding): boolean {
+  for (let line = f.line - 2; line >= 0; line--) {
+    const content = lines.text.slice(lines.starts[line], lines.lineContentEnd(line)).replace(/^\uFEFF/, '');
+    if (!/^\s*#/.test(content)) return false;
+    const match = IGNORE.exec(content);
+    if (match) {
+      const rules = match[1].split(/[\s,]+/).filter(Boolean);
+      if (rules.length === 0 || rules.includes(f.rule)) return true;
+    }
+  }
+  return false;
 }
 
 function unchanged(text: string, findings: Finding[], skipped: string): FixResult {

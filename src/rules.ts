@@ -48,7 +48,7 @@ export const RULES: readonly RuleDoc[] = [
     'root-home-write',
     'warning',
     "A RUN step writes to root's home, which the user will not see at run time.",
-    "Steps that run as root and write to ~, $HOME or /root (git config --global, pip install --user, npm config, ~/.cache) leave their result in /root. The process runs as peak-user with HOME=/home/peak-user and does not see it (and cannot read /root).",
+    'Steps that run as root and write to ~, $HOME or /root (git config --global, pip install --user, npm config, ~/.cache) leave their result in /root. The process runs as peak-user with HOME=/home/peak-user and does not see it (and cannot read /root).',
     'RUN pip install --user -r requirements.txt',
     'RUN pip install --no-cache-dir -r requirements.txt',
   ),

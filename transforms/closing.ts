@@ -40,9 +40,7 @@ export const closing: Transform = {
     for (const dir of system) {
       if (dir.madeBy.getKeyword() === 'WORKDIR') {
         findings.push(
-          finding('system-dir-not-owned', dir.madeBy,
-            `WORKDIR ${dir.path} is a system directory; it was not given to ${options.user}`,
-          ),
+          finding('system-dir-not-owned', dir.madeBy, `WORKDIR ${dir.path} is a system directory; it was not given to ${options.user}`),
         );
       }
     }
@@ -79,7 +77,9 @@ export const closing: Transform = {
       items.push(ownInstruction(options, toOwn));
     } else if (missingDirs.length > 0 && family === 'distroless') {
       findings.push(
-        finding('dir-not-owned', stage.from,
+        finding(
+          'dir-not-owned',
+          stage.from,
           `the base has no shell to chown ${missingDirs.join(' ')}; they stay owned by root`,
           'create them in a builder stage and COPY them with --chown',
         ),

@@ -1,8 +1,19 @@
 import type { Transform } from '../src/transform.js';
+import { oldShadow, privilegeDrop, privilegedPort, rootHomeWrite, sudo } from './checks.js';
 import { closing } from './closing.js';
 import { copyChown } from './copy-chown.js';
 import { userBlock } from './user-block.js';
 import { volumeOwner } from './volume-owner.js';
 
 /** In application order: edits at the same offset come out in this order. */
-export const transforms: readonly Transform[] = [userBlock, copyChown, volumeOwner, closing];
+export const transforms: readonly Transform[] = [
+  userBlock,
+  copyChown,
+  volumeOwner,
+  closing,
+  privilegeDrop,
+  sudo,
+  privilegedPort,
+  rootHomeWrite,
+  oldShadow,
+];

@@ -82,7 +82,9 @@ export const userBlock: Transform = {
       if (!leadingEnv && !envAnywhere) items.push(instruction('ENV', `${options.uidArg}=$${options.uidArg}`));
       if (family === 'distroless') {
         findings.push(
-          finding('distroless-base', stage.from,
+          finding(
+            'distroless-base',
+            stage.from,
             `${plan.base.reference} has no shell: no user is created; COPY/ADD get a numeric --chown and the image ends with USER $${options.uidArg}`,
           ),
         );
@@ -94,7 +96,9 @@ export const userBlock: Transform = {
         if (needsRoot) items.push(instruction('USER', plan.startUser as string));
         if (!plan.base.image.known) {
           findings.push(
-            finding('unknown-base', stage.from,
+            finding(
+              'unknown-base',
+              stage.from,
               `base image ${plan.base.reference} is not in the catalog: the user is created with a line that works with useradd or busybox adduser`,
               'if its default user is not root, add USER 0 before the inserted RUN and restore the user after it',
             ),
@@ -102,7 +106,9 @@ export const userBlock: Transform = {
         }
         if (uidTaken && family === 'alpine') {
           findings.push(
-            finding('uid-taken', stage.from,
+            finding(
+              'uid-taken',
+              stage.from,
               `${plan.base.reference} already has UID ${plan.base.image.takenUids?.join(', ')}; busybox adduser cannot share it, so that ${options.uidArg} would fail the build`,
             ),
           );
@@ -130,7 +136,9 @@ function workdirLine(ctx: TransformContext, findings: Finding[]): NewInstruction
       ? 'the stage sets no WORKDIR of its own, so the container starts in the directory it inherits'
       : `${relying.getKeyword()} on line ${relying.getRange().start.line + 1} runs in the working directory the stage inherits`;
   findings.push(
-    finding('workdir-kept', relying === 'runtime' ? plan.stage.from : relying,
+    finding(
+      'workdir-kept',
+      relying === 'runtime' ? plan.stage.from : relying,
       `WORKDIR ${options.home} was not inserted: ${why}, and moving it would change what the image does`,
       'set WORKDIR explicitly, or pass --workdir=always to insert it anyway',
     ),

@@ -22,13 +22,13 @@ export const volumeOwner: Transform = {
         const path = normalisePath(raw);
         if (!/^\/[A-Za-z0-9._@+\-/]*$/.test(path)) {
           findings.push(
-            finding('volume-not-owned', volume,
-              `VOLUME ${raw} is not a literal absolute path, so it was not given to ${options.user}`,
-            ),
+            finding('volume-not-owned', volume, `VOLUME ${raw} is not a literal absolute path, so it was not given to ${options.user}`),
           );
         } else if (isSystemDir(path)) {
           findings.push(
-            finding('system-dir-not-owned', volume,
+            finding(
+              'system-dir-not-owned',
+              volume,
               `VOLUME ${path} is a system directory; it was not given to ${options.user}, who may not be able to write to it`,
             ),
           );
@@ -39,15 +39,15 @@ export const volumeOwner: Transform = {
       if (wanted.length === 0) return;
       if (plan.base.image.family === 'distroless') {
         findings.push(
-          finding('volume-not-owned', volume,
-            `the base has no shell to chown ${wanted.join(' ')}; the volume stays owned by root`,
-          ),
+          finding('volume-not-owned', volume, `the base has no shell to chown ${wanted.join(' ')}; the volume stays owned by root`),
         );
         return;
       }
       if (index < plan.userReadyIndex) {
         findings.push(
-          finding('volume-not-owned', volume,
+          finding(
+            'volume-not-owned',
+            volume,
             `VOLUME ${wanted.join(' ')} comes before ${options.user} is created, so it cannot be given to the user`,
             'create the user before the VOLUME',
           ),
