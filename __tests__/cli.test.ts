@@ -1,0 +1,464 @@
+import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Readable } from 'node:stream';
+import { applyPatch } from 'diff';
+import { main } from '../src/cli.js';
+import { fixDockerfile } from '../src/index.js';
+import type { JsonReport } from '../src/report/json.js';
+import { unifiedDiff } from '../src/report/diff.js';
+import { ALPINE, cleanup, DEBIAN, NO_FROM, runCli, tempDir, writeTree } from './helpers/cli.js';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = path.join(REPO, 'bin/peak-fix.js');
+const VERSION = (JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
+
+let dir: string;
+beforeEach(() => {
+  dir = tempDir();
+});
+afterEach(() => cleanup(dir));
+
+const read = (name: string): string => readFileSync(path.join(dir, name), 'utf8');
+const SUMMARY = /^\d+ (would change|changed), \d+ unchanged, \d+ skipped, \d+ errors?\b/m;
+
+describe('default dry run', () => {
+  test('prints a unified diff per changed file, findings under it, the summary on stderr; writes nothing', async () => {
+    writeTree(dir, { Dockerfile: DEBIAN, 'svc/api.Dockerfile': ALPINE, 'ok/Dockerfile': fixDockerfile(DEBIAN).output });
+    const { code, stdout, stderr } = await runCli([], { cwd: dir });
+    expect(code).toBe(0);
+    expect(read('Dockerfile')).toBe(DEBIAN);
+    // The diffs apply: patching the originals gives the engine's output.
+    const [first, second] = stdout.split(/^(?=--- )/m);
+    expect(first).toMatch(/^--- a\/Dockerfile\n\+\+\+ b\/Dockerfile\n@@ /);
+    expect(second).toMatch(/^--- a\/svc\/api.Dockerfile\n\+\+\+ b\/svc\/api.Dockerfile\n@@ /);
+    expect(applyPatch(DEBIAN, first.replace(/^ {2}\S.*\n( {6}hint: .*\n)?/gm, ''))).toBe(fixDockerfile(DEBIAN).output);
+    for (const finding of fixDockerfile(DEBIAN).findings) {
+      expect(first).toContain(`  Dockerfile:${finding.line}  ${finding.severity}  ${finding.message}  (${finding.rule})\n`);
+      if (finding.hint) expect(first).toContain(`      hint: ${finding.hint}\n`);
+    }
+    expect(stdout).not.toContain('ok/Dockerfile'); // quiet about unchanged files
+    expect(stdout).not.toMatch(/\x1b\[/); // no colour without a TTY
+    expect(stderr).toMatch(/^2 would change, 1 unchanged, 0 skipped, 0 errors/m);
+  });
+
+  test('--verbose lists unchanged files', async () => {
+    writeTree(dir, { Dockerfile: fixDockerfile(DEBIAN).output });
+    const { code, stderr } = await runCli(['--verbose'], { cwd: dir });
+    expect(code).toBe(0);
+    expect(stderr).toContain('Dockerfile: unchanged');
+  });
+
+  test('colour: --color forces it, --no-color and NO_COLOR turn it off on a TTY', async () => {
+    writeTree(dir, { Dockerfile: DEBIAN });
+    expect((await runCli(['--color'], { cwd: dir })).stdout).toMatch(/\x1b\[32m\+/);
+    const tty = async (argv: string[], env: Record<string, string>): Promise<string> => {
+      let stdout = '';
+      await main(argv, {
+        cwd: dir,
+        env,
+        stdout: { write: (s: string) => (stdout += s), isTTY: true },
+        stderr: { write: () => true },
+        stdin: Readable.from([]),
+        signals: null,
+      });
+      return stdout;
+    };
+    expect(await tty([], {})).toMatch(/\x1b\[/);
+    expect(await tty([], { NO_COLOR: '1' })).not.toMatch(/\x1b\[/);
+    expect(await tty(['--no-color'], {})).not.toMatch(/\x1b\[/);
+  });
+
+  test('a directory without Dockerfiles is a notice, exit 0', async () => {
+    mkdirSync(path.join(dir, 'empty'));
+    const { code, stdout, stderr } = await runCli(['empty'], { cwd: dir });
+    expect(code).toBe(0);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('peak-fix: empty: no Dockerfiles found');
+  });
+});
+
+describe('--check, --write, --list-different', () => {
+  test('--check exits 1 and lists files that would change; after --write it exits 0', async () => {
+    writeTree(dir, { 'a/Dockerfile': DEBIAN, 'b/Dockerfile': ALPINE, 'c/Dockerfile': fixDockerfile(ALPINE).output });
+    const check = await runCli(['--check'], { cwd: dir });
+    expect(check.code).toBe(1);
+    expect(check.stdout).toBe('[warn] a/Dockerfile\n[warn] b/Dockerfile\n');
+    expect(check.stderr).toMatch(/2 would change, 1 unchanged, 0 skipped, 0 errors/);
+
+    const write = await runCli(['--write'], { cwd: dir });
+    expect(write.code).toBe(0);
+    expect(write.stdout).toMatch(/^a\/Dockerfile\n/);
+    expect(write.stdout).toMatch(/^b\/Dockerfile\n/m);
+    expect(write.stdout).not.toContain('c/Dockerfile');
+    expect(write.stderr).toMatch(/^2 changed, 1 unchanged, 0 skipped, 0 errors$/m);
+    expect(read('a/Dockerfile')).toBe(fixDockerfile(DEBIAN).output);
+    expect(read('b/Dockerfile')).toBe(fixDockerfile(ALPINE).output);
+
+    const again = await runCli(['--check'], { cwd: dir });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe('');
+    expect(again.stderr).toMatch(/0 would change, 3 unchanged/);
+  });
+
+  test('--list-different prints only paths, exit 1 if any, else 0', async () => {
+    writeTree(dir, { 'x.Dockerfile': DEBIAN, 'y.Dockerfile': fixDockerfile(DEBIAN).output });
+    const listed = await runCli(['-l', '.'], { cwd: dir });
+    expect(listed).toEqual({ code: 1, stdout: 'x.Dockerfile\n', stderr: '' });
+    const none = await runCli(['--list-different', 'y.Dockerfile'], { cwd: dir });
+    expect(none).toEqual({ code: 0, stdout: '', stderr: '' });
+  });
+
+  test('a missing path exits 2, and the other files are still processed and written', async () => {
+    writeTree(dir, { Dockerfile: DEBIAN, 'bad/Dockerfile': NO_FROM });
+    const { code, stdout, stderr } = await runCli(['--write', 'missing.Dockerfile', '.'], { cwd: dir });
+    expect(code).toBe(2);
+    expect(read('Dockerfile')).toBe(fixDockerfile(DEBIAN).output);
+    expect(stdout).toMatch(/^Dockerfile$/m);
+    expect(stderr).toContain('peak-fix: missing.Dockerfile: no such file or directory\n');
+    expect(stderr).toMatch(/^peak-fix: bad\/Dockerfile: .*FROM.*$/m);
+    expect(stderr).toMatch(/1 changed, 0 unchanged, 0 skipped, 2 errors/);
+  });
+
+  test('errors beat --check changes: exit 2', async () => {
+    writeTree(dir, { Dockerfile: DEBIAN, 'empty.Dockerfile': '' });
+    const { code, stderr } = await runCli(['--check'], { cwd: dir });
+    expect(code).toBe(2);
+    expect(stderr).toContain('peak-fix: empty.Dockerfile: empty file\n');
+  });
+
+  test('the same file named twice is processed once', async () => {
+    writeTree(dir, { Dockerfile: DEBIAN });
+    const { stdout } = await runCli(['-l', 'Dockerfile', './Dockerfile', '.', '*'], { cwd: dir });
+    expect(stdout).toBe('Dockerfile\n');
+  });
+});
+
+describe('--stdin', () => {
+  test('prints the migrated text on stdout and findings on stderr', async () => {
+    const { code, stdout, stderr } = await runCli(['--stdin', '--stdin-filepath', 'svc/Dockerfile'], { cwd: dir, stdin: DEBIAN });
+    const expected = fixDockerfile(DEBIAN);
+    expect(code).toBe(0);
+    expect(stdout).toBe(expected.output);
+    for (const finding of expected.findings) expect(stderr).toContain(`svc/Dockerfile:${finding.line}  ${finding.severity}`);
+  });
+
+  test('an already compliant input comes back unchanged; an invalid one exits 2 with nothing on stdout', async () => {
+    const compliant = fixDockerfile(ALPINE).output;
+    expect(await runCli(['--stdin'], { cwd: dir, stdin: compliant })).toMatchObject({ code: 0, stdout: compliant });
+    const bad = await runCli(['--stdin'], { cwd: dir, stdin: NO_FROM });
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toMatch(/^peak-fix: <stdin>: .*FROM/);
+    expect(await runCli(['--stdin'], { cwd: dir, stdin: '' })).toMatchObject({ code: 2, stderr: 'peak-fix: <stdin>: empty file\n' });
+  });
+
+  test('keeps a BOM and CRLF', async () => {
+    const input = '\uFEFF' + DEBIAN.replace(/\n/g, '\r\n');
+    const { stdout } = await runCli(['--stdin'], { cwd: dir, stdin: input });
+    expect(stdout).toBe(fixDockerfile(input).output);
+    expect(stdout.startsWith('\uFEFF')).toBe(true);
+  });
+
+  test('cannot be combined with paths or --write', async () => {
+    expect((await runCli(['--stdin', 'Dockerfile'], { cwd: dir })).code).toBe(2);
+    expect((await runCli(['--stdin', '--write'], { cwd: dir })).code).toBe(2);
+  });
+});
+
+describe('--format json', () => {
+  test('one document with files, statuses, findings, diffs and the summary', async () => {
+    writeTree(dir, {
+      'a/Dockerfile': DEBIAN,
+      'b/Dockerfile': fixDockerfile(DEBIAN).output,
+      'c/Dockerfile': 'FROM mcr.microsoft.com/windows/servercore:ltsc2022\nRUN dir\n',
+      'd/Dockerfile': NO_FROM,
+    });
+    const { code, stdout } = await runCli(['--format', 'json'], { cwd: dir });
+    expect(code).toBe(2);
+    const report = JSON.parse(stdout) as JsonReport;
+    expect(Object.keys(report)).toEqual(['files', 'summary']);
+    expect(report.summary).toEqual({ changed: 1, unchanged: 1, skipped: 1, errors: 1 });
+    expect(report.files.map((f) => [f.path, f.status])).toEqual([
+      ['a/Dockerfile', 'changed'],
+      ['b/Dockerfile', 'unchanged'],
+      ['c/Dockerfile', 'skipped'],
+      ['d/Dockerfile', 'error'],
+    ]);
+    const [a, b, c, d] = report.files;
+    expect(a).toEqual({
+      path: 'a/Dockerfile',
+      status: 'changed',
+      findings: fixDockerfile(DEBIAN).findings,
+      diff: unifiedDiff('a/Dockerfile', DEBIAN, fixDockerfile(DEBIAN).output),
+    });
+    expect(applyPatch(DEBIAN, a.diff as string)).toBe(fixDockerfile(DEBIAN).output);
+    expect(b).toEqual({ path: 'b/Dockerfile', status: 'unchanged', findings: expect.any(Array), diff: null });
+    expect(c.skipped).toMatch(/Windows/);
+    expect(c.diff).toBeNull();
+    expect(d).toEqual({ path: 'd/Dockerfile', status: 'error', findings: [], diff: null, error: expect.stringMatching(/FROM/) });
+  });
+
+  test('an invalid format is a usage error', async () => {
+    const { code, stderr } = await runCli(['--format', 'xml'], { cwd: dir });
+    expect(code).toBe(2);
+    expect(stderr).toBe('peak-fix: invalid --format "xml": use text or json\n');
+  });
+});
+
+describe('options and config', () => {
+  test('an invalid --user exits 2 with one line, and nothing is written', async () => {
+    writeTree(dir, { Dockerfile: DEBIAN });
+    const { code, stdout, stderr } = await runCli(['--write', '--user', 'a;rm -rf /'], { cwd: dir });
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/^peak-fix: invalid user name "a;rm -rf \/"/);
+    expect(read('Dockerfile')).toBe(DEBIAN);
+  });
+
+  test.each([
+    [['--preset', 'fast'], /invalid preset "fast"/],
+    [['--workdir', 'sometimes'], /invalid workdir mode "sometimes"/],
+    [['--home', 'relative/home'], /invalid home directory/],
+    [['--uid-arg', '1UID'], /invalid build argument name/],
+    [['--user'], /not enough arguments following: user/],
+    [['--bogus'], /^peak-fix: unknown argument: bogus/],
+    [['--write', '--check'], /--write and --check cannot be used together/],
+  ])('%j is a usage error', async (argv, message) => {
+    const { code, stderr } = await runCli(argv as string[], { cwd: dir });
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message as RegExp);
+    expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+
+  test('flags reach the engine', async () => {
+    writeTree(dir, { Dockerfile: DEBIAN });
+    const argv = [
+      '--write',
+      '--user',
+      'app',
+      '--home',
+      '/srv/app',
+      '--uid-arg',
+      'APP_UID',
+      '--preset',
+      'peak-doc',
+      '--all-stages',
+      '--workdir',
+      'always',
+    ];
+    expect((await runCli(argv, { cwd: dir })).code).toBe(0);
+    const options = { user: 'app', home: '/srv/app', uidArg: 'APP_UID', preset: 'peak-doc', allStages: true, workdir: 'always' } as const;
+    expect(read('Dockerfile')).toBe(fixDockerfile(DEBIAN, options).output);
+  });
+
+  test('.peak-fix.json is found walking up from the cwd; flags win', async () => {
+    writeTree(dir, { '.peak-fix.json': JSON.stringify({ user: 'app', uidArg: 'APP_UID' }), 'sub/Dockerfile': DEBIAN });
+    const cwd = path.join(dir, 'sub');
+    const fromConfig = await runCli(['--stdin'], { cwd, stdin: DEBIAN });
+    expect(fromConfig.stdout).toBe(fixDockerfile(DEBIAN, { user: 'app', uidArg: 'APP_UID' }).output);
+    const flagWins = await runCli(['--stdin', '--user', 'other'], { cwd, stdin: DEBIAN });
+    expect(flagWins.stdout).toBe(fixDockerfile(DEBIAN, { user: 'other', uidArg: 'APP_UID' }).output);
+    const noConfig = await runCli(['--stdin', '--no-config'], { cwd, stdin: DEBIAN });
+    expect(noConfig.stdout).toBe(fixDockerfile(DEBIAN).output);
+  });
+
+  test('a "peak-fix" key in package.json', async () => {
+    writeTree(dir, { 'package.json': JSON.stringify({ name: 'x', 'peak-fix': { user: 'svc', workdir: 'never' } }) });
+    const { stdout } = await runCli(['--stdin'], { cwd: dir, stdin: DEBIAN });
+    expect(stdout).toBe(fixDockerfile(DEBIAN, { user: 'svc', workdir: 'never' }).output);
+  });
+
+  test('a package.json without the key does not stop the search', async () => {
+    writeTree(dir, { '.peak-fix.json': '{"user": "up"}', 'sub/package.json': '{"name": "x"}' });
+    const { stdout } = await runCli(['--stdin'], { cwd: path.join(dir, 'sub'), stdin: DEBIAN });
+    expect(stdout).toBe(fixDockerfile(DEBIAN, { user: 'up' }).output);
+  });
+
+  test('--config names a file', async () => {
+    writeTree(dir, { 'ci/opts.json': '{"home": "/opt/home"}', '.peak-fix.json': '{"user": "ignored"}' });
+    const { stdout } = await runCli(['--stdin', '--config', 'ci/opts.json'], { cwd: dir, stdin: DEBIAN });
+    expect(stdout).toBe(fixDockerfile(DEBIAN, { home: '/opt/home' }).output);
+  });
+
+  test.each([
+    ['{"usr": "x"}', /\.peak-fix\.json: unknown key "usr" \(allowed: user, home, uidArg, preset, allStages, workdir\)/],
+    ['{"allStages": "yes"}', /"allStages" must be a boolean/],
+    ['{"user": "Bad User"}', /\.peak-fix\.json: invalid user name "Bad User"/],
+    ['[1]', /must be a JSON object/],
+    ['{ nope', /\.peak-fix\.json: invalid JSON/],
+  ])('an invalid config %s exits 2 naming the file', async (config, message) => {
+    writeTree(dir, { '.peak-fix.json': config, Dockerfile: DEBIAN });
+    const { code, stderr } = await runCli(['--write'], { cwd: dir });
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+    expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(read('Dockerfile')).toBe(DEBIAN);
+  });
+
+  test('an unknown key under package.json "peak-fix" is an error too; a missing --config file as well', async () => {
+    writeTree(dir, { 'package.json': '{"peak-fix": {"colour": true}}' });
+    expect(await runCli([], { cwd: dir })).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/package\.json: "peak-fix": unknown key "colour"/),
+    });
+    expect(await runCli(['--config', 'nope.json'], { cwd: dir })).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/nope\.json: cannot read config/),
+    });
+  });
+});
+
+describe('--help and --version', () => {
+  test('--help documents every flag, with examples', async () => {
+    const { code, stdout } = await runCli(['--help'], { cwd: dir });
+    expect(code).toBe(0);
+    const flags = ['--write', '--check', '--list-different', '--stdin', '--stdin-filepath', '--format', '--user', '--home', '--uid-arg'];
+    flags.push('--preset', '--all-stages', '--workdir', '--config', '--color', '--verbose', '--debug', '--help', '--version');
+    for (const flag of flags) {
+      expect(stdout).toContain(flag);
+      if (!['--help', '--version'].includes(flag)) expect(stdout).toMatch(new RegExp(`^ {2}peak-fix .*${flag}\\b`, 'm'));
+    }
+    expect(stdout).toContain('--no-config');
+    expect(stdout).toContain('--no-color');
+    expect(stdout).toContain('Examples:');
+  });
+
+  test('--version prints the package version', async () => {
+    expect(await runCli(['--version'], { cwd: dir })).toEqual({ code: 0, stdout: `${VERSION}\n`, stderr: '' });
+  });
+});
+
+describe('--debug', () => {
+  test('prints stack traces; without it errors are one line', async () => {
+    writeTree(dir, { Dockerfile: NO_FROM });
+    const plain = await runCli(['Dockerfile'], { cwd: dir });
+    expect(plain.stderr).not.toMatch(/\n\s+at /);
+    const debug = await runCli(['--debug', 'Dockerfile'], { cwd: dir });
+    expect(debug.code).toBe(2);
+    expect(debug.stderr).toMatch(/PeakFixError: .*\n\s+at /);
+  });
+});
+
+/** The compiled CLI, run as users run it. */
+describe('bin/peak-fix.js (built)', () => {
+  beforeAll(() => {
+    // `npm run build`. tsc emits even when another module has a type error (type checking is its own
+    // check), so only a missing output fails here.
+    const build = spawnSync(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+      cwd: REPO,
+      encoding: 'utf8',
+    });
+    if (build.status !== 0 && !existsSync(path.join(REPO, 'dist/src/cli.js')))
+      throw new Error(`build failed:\n${build.stdout}${build.stderr}`);
+  }, 120_000);
+
+  const bin = (argv: string[], options: { cwd: string; input?: string; uid?: number }) => {
+    const result = spawnSync(process.execPath, [BIN, ...argv], {
+      cwd: options.cwd,
+      input: options.input,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+      ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }),
+    });
+    return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+  };
+
+  test('--check, --write, --check again', () => {
+    writeTree(dir, { Dockerfile: DEBIAN });
+    expect(bin(['--check'], { cwd: dir })).toMatchObject({ code: 1, stdout: '[warn] Dockerfile\n' });
+    expect(bin(['--write'], { cwd: dir })).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Dockerfile\n/) });
+    expect(read('Dockerfile')).toBe(fixDockerfile(DEBIAN).output);
+    expect(bin(['--check'], { cwd: dir })).toMatchObject({ code: 0, stdout: '' });
+  });
+
+  test('--version, --stdin and an unknown flag', () => {
+    expect(bin(['--version'], { cwd: dir })).toMatchObject({ code: 0, stdout: `${VERSION}\n` });
+    expect(bin(['--stdin'], { cwd: dir, input: ALPINE })).toMatchObject({ code: 0, stdout: fixDockerfile(ALPINE).output });
+    expect(bin(['--nope'], { cwd: dir })).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: 'peak-fix: unknown argument: nope (see peak-fix --help)\n',
+    });
+  });
+
+  test('an unreadable file is a one-line error (run as another user when root)', () => {
+    writeTree(dir, { Dockerfile: DEBIAN, 'ok/Dockerfile': ALPINE });
+    chmodSync(path.join(dir, 'Dockerfile'), 0o200);
+    chmodSync(dir, 0o755);
+    chmodSync(path.join(dir, 'ok'), 0o755);
+    chmodSync(path.join(dir, 'ok/Dockerfile'), 0o644);
+    const asRoot = process.getuid?.() === 0;
+    const result = bin(['-l'], { cwd: dir, ...(asRoot ? { uid: 65534 } : {}) });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('peak-fix: Dockerfile: permission denied\n');
+    expect(result.stdout).toBe('ok/Dockerfile\n');
+  });
+
+  test('SIGINT during --write: in-flight writes finish, every file is old or new, exit 130', async () => {
+    const count = 400;
+    const body = ('# ' + 'padding '.repeat(9) + '\n').repeat(2700); // ~200 KB
+    const originals = new Map<string, string>();
+    for (let i = 0; i < count; i++) {
+      const name = `batch/s${String(i).padStart(3, '0')}/Dockerfile`;
+      const text = `${i % 2 ? 'FROM alpine:3.20' : 'FROM debian:bookworm-slim'}\n# service ${i}\n${body}COPY app /app\nCMD ["/app"]\n`;
+      originals.set(name, text);
+    }
+    writeTree(dir, Object.fromEntries(originals));
+    const modes = new Map([...originals.keys()].map((name, i) => [name, i % 3 ? 0o644 : 0o750]));
+    for (const [name, mode] of modes) chmodSync(path.join(dir, name), mode);
+    expect(originals.get('batch/s000/Dockerfile')!.length).toBeGreaterThan(190_000);
+
+    const child = spawn(process.execPath, [BIN, '--write', 'batch'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      if (!sent && /\n/.test(stdout)) {
+        sent = true; // after the first completed write
+        child.kill('SIGINT');
+      }
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.on('close', (c, s) => resolve([c, s])),
+    );
+
+    expect(sent).toBe(true);
+    expect(signal).toBeNull();
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/interrupted: \d+ files not processed/);
+    expect(stderr).toMatch(SUMMARY);
+
+    const rewritten: string[] = [];
+    for (const [name, original] of originals) {
+      const now = read(name);
+      if (now === original) continue;
+      expect(now).toBe(fixDockerfile(original).output); // never partial
+      rewritten.push(name);
+    }
+    expect(rewritten.length).toBeGreaterThan(0);
+    expect(rewritten.length).toBeLessThan(count); // the interrupt stopped the batch
+    // Exactly the files reported as written were rewritten.
+    expect(stdout.split('\n').filter((line) => line.startsWith('batch/'))).toEqual(rewritten);
+    expect(stderr).toContain(`${rewritten.length} changed, 0 unchanged, 0 skipped, 0 errors`);
+    // No temporary file left behind, modes kept.
+    for (const name of originals.keys()) {
+      expect(readdirSync(path.dirname(path.join(dir, name)))).toEqual(['Dockerfile']);
+      expect(statSync(path.join(dir, name)).mode & 0o777).toBe(modes.get(name));
+    }
+  }, 120_000);
+});
+
+test('writes through main() keep unchanged files untouched (mtime)', async () => {
+  writeTree(dir, { 'a/Dockerfile': fixDockerfile(DEBIAN).output, 'b/Dockerfile': DEBIAN });
+  const before = statSync(path.join(dir, 'a/Dockerfile')).mtimeMs;
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  expect((await runCli(['--write'], { cwd: dir })).code).toBe(0);
+  expect(statSync(path.join(dir, 'a/Dockerfile')).mtimeMs).toBe(before);
+  expect(read('b/Dockerfile')).toBe(fixDockerfile(DEBIAN).output);
+});

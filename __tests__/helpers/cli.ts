@@ -1,0 +1,53 @@
+import { mkdtempSync, mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { main } from '../../src/cli.js';
+
+/** A fresh directory (real path, so comparisons with realpath hold); removed by `cleanup`. */
+export function tempDir(prefix = 'peak-fix-'): string {
+  return realpathSync(mkdtempSync(path.join(tmpdir(), prefix)));
+}
+
+export function cleanup(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Writes `files` (relative path -> content) under `root`, creating directories. */
+export function writeTree(root: string, files: Record<string, string | Buffer>): void {
+  for (const [name, content] of Object.entries(files)) {
+    const file = path.join(root, name);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, content);
+  }
+}
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI in-process with fake streams. */
+export async function runCli(
+  argv: string[],
+  options: { cwd: string; stdin?: string | Buffer; env?: Record<string, string> },
+): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, {
+    cwd: options.cwd,
+    env: options.env ?? {},
+    stdout: { write: (chunk: string) => (stdout += chunk), isTTY: false },
+    stderr: { write: (chunk: string) => (stderr += chunk), isTTY: false },
+    stdin: Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]),
+    signals: null,
+  });
+  return { code, stdout, stderr };
+}
+
+/** Small Dockerfiles that the engine changes (no expectation about how: tests ask fixDockerfile). */
+export const DEBIAN = 'FROM debian:bookworm-slim\nCOPY a /a\nCMD ["/a"]\n';
+export const ALPINE = 'FROM alpine:3.20\nRUN echo hi\n';
+/** Not a Dockerfile the engine can migrate (no FROM). */
+export const NO_FROM = 'RUN echo no from\n';

@@ -1,0 +1,371 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pc from 'picocolors';
+import yargs from 'yargs';
+import { ConfigError, loadConfig } from './config.js';
+import { PeakFixError, validateOptions, type FixOptions } from './index.js';
+import { MAX_BYTES } from './io.js';
+import { formatFinding, isFormat, reporters, type Mode, type ReporterContext } from './report/index.js';
+import { run, runText, summarize } from './runner.js';
+
+/** Exit codes. */
+export const EXIT = {
+  /** Nothing to report (or --write applied the changes). */
+  OK: 0,
+  /** --check / --list-different found files that would change. */
+  CHANGES: 1,
+  /** Usage error (bad flag, invalid option or config), or a file could not be processed. */
+  ERROR: 2,
+  /** Interrupted by SIGINT. */
+  INTERRUPTED: 130,
+} as const;
+
+interface Output {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+}
+
+/** Everything the CLI touches outside itself, so tests can run it in-process. */
+export interface CliIO {
+  stdout: Output;
+  stderr: Output;
+  stdin: AsyncIterable<string | Uint8Array>;
+  cwd: string;
+  env: Record<string, string | undefined>;
+  /** Source of SIGINT (the process by default); null to listen to none. */
+  signals: Pick<NodeJS.Process, 'on' | 'off'> | null;
+}
+
+/** A usage error: printed as one line, exit 2. */
+class UsageError extends Error {}
+
+interface Flags {
+  paths: string[];
+  write: boolean;
+  check: boolean;
+  listDifferent: boolean;
+  stdin: boolean;
+  stdinFilepath?: string;
+  format: string;
+  user?: string;
+  home?: string;
+  uidArg?: string;
+  preset?: string;
+  allStages?: boolean;
+  workdir?: string;
+  config?: string | false;
+  color?: boolean;
+  verbose: boolean;
+  debug: boolean;
+}
+
+/** Runs the CLI; resolves to the exit code. Never throws, never calls process.exit. */
+export async function main(argv: readonly string[], partialIO: Partial<CliIO> = {}): Promise<number> {
+  const io = defaultIO(partialIO);
+  const out = (text: string): void => {
+    if (text) io.stdout.write(text);
+  };
+  const err = (text: string): void => {
+    if (text) io.stderr.write(text);
+  };
+  let debug = argv.includes('--debug');
+  try {
+    const parsed = await parseFlags(argv);
+    if (typeof parsed === 'string') {
+      out(parsed.endsWith('\n') ? parsed : parsed + '\n');
+      return EXIT.OK;
+    }
+    debug = parsed.debug;
+    return await execute(parsed, io, out, err);
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof ConfigError || error instanceof PeakFixError) {
+      err(`peak-fix: ${error.message}\n`);
+      if (debug && error.stack) err(`${error.stack}\n`);
+      return EXIT.ERROR;
+    }
+    const failure = error instanceof Error ? error : new Error(String(error));
+    err(`peak-fix: internal error: ${failure.message.split('\n')[0]}\n`);
+    if (debug && failure.stack) err(`${failure.stack}\n`);
+    return EXIT.ERROR;
+  }
+}
+
+async function execute(flags: Flags, io: CliIO, out: (text: string) => void, err: (text: string) => void): Promise<number> {
+  const mode: Mode = flags.write ? 'write' : flags.check ? 'check' : flags.listDifferent ? 'list-different' : 'dry-run';
+  const fix = await resolveOptions(flags, io.cwd);
+  const color = flags.color ?? (Boolean(io.stdout.isTTY) && !io.env.NO_COLOR);
+  const context: ReporterContext = {
+    mode,
+    color,
+    verbose: flags.verbose || flags.debug,
+    debug: flags.debug,
+    stdout: out,
+    stderr: err,
+  };
+  if (!isFormat(flags.format))
+    throw new UsageError(`invalid --format ${JSON.stringify(flags.format)}: use ${Object.keys(reporters).join(' or ')}`);
+
+  if (flags.stdin) return runStdin(flags, fix, io, context);
+
+  const reporter = reporters[flags.format](context);
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onInterrupt = (): void => {
+    interrupts++;
+    // A second Ctrl-C does not wait: every file is still either old or new (writes are atomic renames).
+    if (interrupts > 1 && io.signals === process) process.exit(EXIT.INTERRUPTED);
+    controller.abort();
+  };
+  io.signals?.on('SIGINT', onInterrupt);
+  try {
+    const result = await run({
+      cwd: io.cwd,
+      paths: flags.paths,
+      fix,
+      write: mode === 'write',
+      signal: controller.signal,
+      onNotice: (message) => reporter.notice(message),
+      onResult: (file) => reporter.file(file),
+    });
+    reporter.done({ summary: result.summary, interrupted: result.interrupted, notStarted: result.notStarted });
+    if (controller.signal.aborted) return EXIT.INTERRUPTED;
+    if (result.summary.errors > 0) return EXIT.ERROR;
+    if ((mode === 'check' || mode === 'list-different') && result.summary.changed > 0) return EXIT.CHANGES;
+    return EXIT.OK;
+  } finally {
+    io.signals?.off('SIGINT', onInterrupt);
+  }
+}
+
+/**
+ * One Dockerfile from stdin: the migrated text on stdout (the input unchanged when skipped or already
+ * compliant), findings and errors on stderr; nothing on stdout when it cannot be processed. With
+ * `--format json`, the JSON report instead of the text.
+ */
+async function runStdin(flags: Flags, fix: FixOptions, io: CliIO, context: ReporterContext): Promise<number> {
+  const name = flags.stdinFilepath ?? '<stdin>';
+  const bytes = await readStdin(io.stdin);
+  const result = runText(bytes, name, fix);
+  if (context.debug && result.stack) context.stderr(`${result.stack}\n`);
+  if (flags.format !== 'text') {
+    const reporter = reporters[flags.format as keyof typeof reporters](context);
+    reporter.file(result);
+    reporter.done({ summary: summarize([result]), interrupted: false, notStarted: 0 });
+  } else if (result.status === 'error') {
+    context.stderr(`peak-fix: ${name}: ${result.error}\n`);
+  } else {
+    context.stdout(result.output ?? result.original ?? '');
+    if (result.status === 'skipped') context.stderr(`peak-fix: ${name}: skipped: ${result.skipped}\n`);
+    const colors = pc.createColors(context.color);
+    context.stderr(result.findings.map((finding) => formatFinding(name, finding, colors)).join(''));
+  }
+  return result.status === 'error' ? EXIT.ERROR : EXIT.OK;
+}
+
+async function readStdin(stdin: AsyncIterable<string | Uint8Array>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of stdin) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk);
+    chunks.push(buffer);
+    total += buffer.length;
+    if (total > MAX_BYTES) break; // decodeDockerfile reports the size
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/** Config (file or package.json key), then flags over it; both validated. */
+async function resolveOptions(flags: Flags, cwd: string): Promise<FixOptions> {
+  const config = flags.config === false ? { options: {} } : await loadConfig(cwd, flags.config);
+  if (config.file !== undefined) {
+    try {
+      validateOptions(config.options);
+    } catch (error) {
+      if (error instanceof PeakFixError) throw new ConfigError(`${config.file}: ${error.message}`);
+      throw error;
+    }
+  }
+  const fromFlags: Partial<FixOptions> = {
+    user: flags.user,
+    home: flags.home,
+    uidArg: flags.uidArg,
+    preset: flags.preset as FixOptions['preset'] | undefined,
+    allStages: flags.allStages,
+    workdir: flags.workdir as FixOptions['workdir'] | undefined,
+  };
+  const merged: Partial<FixOptions> = { ...config.options };
+  for (const [key, value] of Object.entries(fromFlags)) {
+    if (value !== undefined) (merged as Record<string, unknown>)[key] = value;
+  }
+  return validateOptions(merged);
+}
+
+/** Parses argv; a string result is text to print (--help, --version). */
+async function parseFlags(argv: readonly string[]): Promise<Flags | string> {
+  let output = '';
+  const parser = buildParser();
+  const args = (await parser.parseAsync([...argv], {}, (_error: Error | undefined, _argv: unknown, text: string) => {
+    output = text;
+  })) as Record<string, unknown>;
+  if (args.help || args.version) return output;
+
+  const strings = (name: string): string | undefined => {
+    const value = args[name];
+    if (value === undefined) return undefined;
+    if (Array.isArray(value)) throw new UsageError(`--${name} given more than once`);
+    if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} needs a value`);
+    return value;
+  };
+  const rest = [...((args.paths as unknown[] | undefined) ?? []), ...((args._ as unknown[] | undefined) ?? [])].map(String);
+  const stdinFilepath = strings('stdin-filepath');
+  const config = args.config === false ? false : strings('config');
+  const flags: Flags = {
+    paths: rest,
+    write: args.write === true,
+    check: args.check === true,
+    listDifferent: args['list-different'] === true,
+    stdin: args.stdin === true || stdinFilepath !== undefined,
+    stdinFilepath,
+    format: strings('format') ?? 'text',
+    user: strings('user'),
+    home: strings('home'),
+    uidArg: strings('uid-arg'),
+    preset: strings('preset'),
+    allStages: args['all-stages'] as boolean | undefined,
+    workdir: strings('workdir'),
+    config,
+    color: args.color as boolean | undefined,
+    verbose: args.verbose === true,
+    debug: args.debug === true,
+  };
+  const modes = [flags.write && '--write', flags.check && '--check', flags.listDifferent && '--list-different'].filter(Boolean);
+  if (modes.length > 1) throw new UsageError(`${modes.join(' and ')} cannot be used together`);
+  if (flags.stdin && modes.length > 0) throw new UsageError(`--stdin cannot be used with ${modes[0]}`);
+  if (flags.stdin && flags.paths.length > 0) throw new UsageError('--stdin reads one Dockerfile from stdin: give no paths');
+  return flags;
+}
+
+function buildParser() {
+  return yargs()
+    .scriptName('peak-fix')
+    .locale('en')
+    .command(
+      '$0 [paths..]',
+      "Rewrite Dockerfiles so the image runs as the Peak platform's non-root user.\n" +
+        'By default nothing is written: a diff is printed for each file that would change.',
+      (y) =>
+        y.positional('paths', {
+          describe:
+            'Files, directories (searched for Dockerfile, Containerfile, Dockerfile.*, *.Dockerfile; .gitignore honoured) and globs. Default: the current directory',
+          type: 'string',
+          array: true,
+        }),
+    )
+    .parserConfiguration({ 'parse-positional-numbers': false, 'parse-numbers': false, 'camel-case-expansion': false })
+    .options({
+      write: { alias: 'w', type: 'boolean', group: 'Mode:', describe: 'Rewrite files in place and list them (exit 0)' },
+      check: { alias: 'c', type: 'boolean', group: 'Mode:', describe: 'List files that would change; exit 1 if any' },
+      'list-different': { alias: 'l', type: 'boolean', group: 'Mode:', describe: 'Print only the paths that would change; exit 1 if any' },
+      stdin: { type: 'boolean', group: 'Mode:', describe: 'Read one Dockerfile from stdin, print the result to stdout' },
+      'stdin-filepath': { type: 'string', requiresArg: true, group: 'Mode:', describe: 'Name shown for stdin (implies --stdin)' },
+      user: { type: 'string', requiresArg: true, group: 'Migration:', describe: 'User to create [default: peak-user]' },
+      home: { type: 'string', requiresArg: true, group: 'Migration:', describe: 'Its home directory [default: /home/peak-user]' },
+      'uid-arg': {
+        type: 'string',
+        requiresArg: true,
+        group: 'Migration:',
+        describe: 'Build argument carrying the UID [default: PEAK_USER_ID]',
+      },
+      preset: {
+        type: 'string',
+        requiresArg: true,
+        group: 'Migration:',
+        describe: "safe (keep behaviour) or peak-doc (the guide's lines verbatim) [default: safe]",
+      },
+      'all-stages': { type: 'boolean', group: 'Migration:', describe: 'Migrate every stage, not only the final one' },
+      workdir: {
+        type: 'string',
+        requiresArg: true,
+        group: 'Migration:',
+        describe: 'Insert WORKDIR <home>: auto (when nothing relies on the inherited one), always, never [default: auto]',
+      },
+      config: {
+        type: 'string',
+        group: 'Config:',
+        describe: 'Config file to use (default: .peak-fix.json or package.json "peak-fix", searched upwards); --no-config: none',
+      },
+      format: { type: 'string', requiresArg: true, group: 'Output:', describe: 'text or json [default: text]' },
+      color: {
+        type: 'boolean',
+        group: 'Output:',
+        describe: 'Colour the output (default: when stdout is a terminal and NO_COLOR is unset); --no-color: never',
+      },
+      verbose: { type: 'boolean', group: 'Output:', describe: 'Also list unchanged files and informational findings' },
+      debug: { type: 'boolean', group: 'Output:', describe: 'Like --verbose, and print stack traces' },
+    })
+    .example('$0', 'Show the diff for every Dockerfile under the current directory')
+    .example('$0 --write .', 'Rewrite them in place')
+    .example('$0 --check services/', 'CI: exit 1 if a Dockerfile would change')
+    .example("$0 --list-different '**/*.Dockerfile'", 'Print the paths that would change (-l)')
+    .example('$0 --stdin --stdin-filepath Dockerfile < Dockerfile', 'Editor integration: stdin to stdout')
+    .example('$0 --format json > peak-fix.json', 'Machine-readable report')
+    .example('$0 --user app --home /home/app --uid-arg APP_UID Dockerfile', 'Another user name, home and UID argument')
+    .example('$0 --preset peak-doc --all-stages --workdir never Dockerfile', "The guide's lines, in every stage, no WORKDIR")
+    .example('$0 --config ci/peak-fix.json --no-color', 'Options from a given file, no colours')
+    .example('$0 --color | less -R', 'Colours even through a pipe')
+    .example('$0 --no-config --verbose --debug Dockerfile', 'Ignore config files; say everything, with stack traces')
+    .epilog(
+      'Config: {"user", "home", "uidArg", "preset", "allStages", "workdir"} in .peak-fix.json or package.json "peak-fix"; flags win.\n' +
+        'Exit codes: 0 ok (also after --write), 1 --check/--list-different found changes, 2 usage error or a file could not be processed, 130 interrupted.',
+    )
+    .help('help')
+    .alias('help', 'h')
+    .version(packageVersion())
+    .strict()
+    .wrap(100)
+    .exitProcess(false)
+    .fail((message: string | undefined, error: Error | undefined) => {
+      if (error) throw error instanceof UsageError ? error : new UsageError(oneLine(error.message));
+      throw new UsageError(`${oneLine(message ?? 'invalid arguments')} (see peak-fix --help)`);
+    });
+}
+
+function oneLine(text: string): string {
+  const line = text.replace(/\s*\n\s*/g, ' ').trim();
+  return line.charAt(0).toLowerCase() + line.slice(1);
+}
+
+/** The version in the package.json next to the sources (src/ or dist/src/). */
+function packageVersion(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'peak-fix' && pkg.version) return pkg.version;
+    } catch {
+      // keep looking
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return 'unknown';
+    dir = parent;
+  }
+}
+
+function defaultIO(partial: Partial<CliIO>): CliIO {
+  const usesProcess = partial.stdout === undefined;
+  if (usesProcess) {
+    // `peak-fix | head`: a closed pipe ends the output, not the process with a stack trace.
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+    });
+  }
+  return {
+    stdout: partial.stdout ?? process.stdout,
+    stderr: partial.stderr ?? process.stderr,
+    stdin: partial.stdin ?? process.stdin,
+    cwd: partial.cwd ?? process.cwd(),
+    env: partial.env ?? process.env,
+    signals: partial.signals === undefined ? process : partial.signals,
+  };
+}

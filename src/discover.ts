@@ -1,0 +1,291 @@
+import { lstat, readFile, readdir, realpath, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import fg from 'fast-glob';
+import ignore, { type Ignore } from 'ignore';
+import { fsError } from './io.js';
+
+/** Directories never entered. */
+const SKIPPED_DIRS = new Set(['node_modules', '.git']);
+
+/**
+ * `Dockerfile`, `Containerfile`, `Dockerfile.<anything>`, `<anything>.Dockerfile`, case-insensitively;
+ * not BuildKit's per-Dockerfile ignore files (`Dockerfile.dockerignore`, `app.Dockerfile.dockerignore`).
+ */
+export function isDockerfileName(name: string): boolean {
+  const lower = name.toLowerCase();
+  if (lower.endsWith('.dockerignore')) return false;
+  return (
+    lower === 'dockerfile' ||
+    lower === 'containerfile' ||
+    (lower.startsWith('dockerfile.') && lower.length > 'dockerfile.'.length) ||
+    (lower.endsWith('.dockerfile') && lower.length > '.dockerfile'.length)
+  );
+}
+
+/** One file to process, or one input that already failed. */
+export interface Target {
+  /** As shown to the user: relative to the cwd when inside it, else absolute. */
+  path: string;
+  /** Absolute path as found (may be or go through a symbolic link). */
+  absPath: string;
+  /** The file to read and write: the link's target when `absPath` is a symbolic link, else `absPath`. */
+  realPath: string;
+  /** Set when the input cannot be processed at all (missing path...). */
+  error?: string;
+  /** Set when the file is deliberately left alone (a link out of the tree...). */
+  skipped?: string;
+  /** The last component is a symbolic link. */
+  link: boolean;
+}
+
+export interface Discovery {
+  /** Sorted by `path`, one entry per real file. */
+  targets: Target[];
+  /** Things worth saying that are not errors (a directory without Dockerfiles...). */
+  notices: string[];
+}
+
+/**
+ * Expands inputs (files, directories, globs) into targets. Directories are walked for Dockerfile names,
+ * honouring `.gitignore` files (nested ones too, and those of parent directories up to the repository's
+ * root) and skipping `node_modules` and `.git`; symbolic links to directories are not followed. Glob matches
+ * honour `.gitignore` too; files named explicitly are always processed. The same real file reached twice is
+ * kept once.
+ */
+export async function discover(inputs: readonly string[], cwd: string): Promise<Discovery> {
+  const notices: string[] = [];
+  const found: Target[] = [];
+  const ignores = new IgnoreChecker();
+  const cwdReal = await realpath(cwd).catch(() => path.resolve(cwd));
+
+  for (const input of inputs) {
+    const absPath = path.resolve(cwd, input);
+    let info;
+    try {
+      info = await stat(absPath);
+    } catch (error) {
+      const linkInfo = await lstat(absPath).catch(() => undefined);
+      if (!linkInfo && fg.isDynamicPattern(input)) {
+        const matches = await globFiles(input, cwd, ignores);
+        if (matches.length === 0) notices.push(`${input}: no files match this pattern`);
+        for (const match of matches) found.push(await fileTarget(match, cwd, cwdReal));
+        continue;
+      }
+      const reason = linkInfo?.isSymbolicLink() ? 'broken symbolic link' : fsError(error).message;
+      found.push({ path: display(absPath, cwd), absPath, realPath: absPath, link: Boolean(linkInfo), error: reason });
+      continue;
+    }
+    if (info.isDirectory()) {
+      const root = await realpath(absPath).catch(() => absPath);
+      const before = found.length;
+      await walk(absPath, { top: absPath, real: root }, ignores, cwd, found);
+      if (found.length === before) notices.push(`${display(absPath, cwd) || '.'}: no Dockerfiles found`);
+      continue;
+    }
+    found.push(await fileTarget(absPath, cwd, cwdReal));
+  }
+  return { targets: dedupe(found), notices };
+}
+
+/** A file named explicitly or matched by a glob: a link is followed when it stays in the cwd's tree. */
+async function fileTarget(absPath: string, cwd: string, cwdReal: string): Promise<Target> {
+  const shown = display(absPath, cwd);
+  const linkInfo = await lstat(absPath).catch(() => undefined);
+  if (!linkInfo?.isSymbolicLink()) return { path: shown, absPath, realPath: await realpath(absPath).catch(() => absPath), link: false };
+  // A link outside the cwd is judged against its own directory.
+  const root = inside(absPath, cwd) ? cwdReal : await realpath(path.dirname(absPath)).catch(() => path.dirname(absPath));
+  return linkTarget(absPath, shown, root);
+}
+
+async function linkTarget(absPath: string, shown: string, root: string): Promise<Target> {
+  const target = await realpath(absPath).catch(() => undefined);
+  if (target === undefined) return { path: shown, absPath, realPath: absPath, link: true, skipped: 'broken symbolic link' };
+  if (!inside(target, root)) {
+    return {
+      path: shown,
+      absPath,
+      realPath: target,
+      link: true,
+      skipped: `symbolic link to ${target}, outside ${root}: not followed`,
+    };
+  }
+  return { path: shown, absPath, realPath: target, link: true };
+}
+
+/** `top` is the named directory as given (for .gitignore paths), `real` its real path (for links). */
+interface Tree {
+  top: string;
+  real: string;
+}
+
+async function walk(dir: string, tree: Tree, ignores: IgnoreChecker, cwd: string, out: Target[]): Promise<void> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    const absPath = dir;
+    out.push({ path: display(absPath, cwd) || '.', absPath, realPath: absPath, link: false, error: fsError(error).message });
+    return;
+  }
+  entries.sort((a, b) => compare(a.name, b.name));
+  for (const entry of entries) {
+    const absPath = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (SKIPPED_DIRS.has(entry.name)) continue;
+      if (await ignores.ignored(absPath, true, tree.top)) continue;
+      await walk(absPath, tree, ignores, cwd, out);
+      continue;
+    }
+    if (!isDockerfileName(entry.name)) continue;
+    if (await ignores.ignored(absPath, false, tree.top)) continue;
+    if (entry.isSymbolicLink()) {
+      const info = await stat(absPath).catch(() => undefined);
+      if (info?.isDirectory()) continue; // links to directories are not followed
+      out.push(await linkTarget(absPath, display(absPath, cwd), tree.real));
+      continue;
+    }
+    if (entry.isFile())
+      out.push({ path: display(absPath, cwd), absPath, realPath: path.join(tree.real, path.relative(tree.top, absPath)), link: false });
+    // FIFOs, sockets and devices with a Dockerfile's name are not picked up by a walk.
+  }
+}
+
+async function globFiles(pattern: string, cwd: string, ignores: IgnoreChecker): Promise<string[]> {
+  const entries = await fg(pattern, {
+    cwd,
+    absolute: true,
+    dot: true,
+    onlyFiles: false,
+    markDirectories: true,
+    followSymbolicLinks: false,
+    unique: true,
+    ignore: ['**/node_modules/**', '**/.git/**'],
+  });
+  const files: string[] = [];
+  for (const entry of entries) {
+    if (entry.endsWith('/')) continue;
+    const absPath = path.resolve(entry);
+    const info = await stat(absPath).catch(() => undefined);
+    if (info?.isDirectory()) continue;
+    if (await ignores.ignored(absPath, false, cwd)) continue;
+    files.push(absPath);
+  }
+  return files;
+}
+
+/** One entry per real file: a path without links wins over one through a link, then the first by path. */
+function dedupe(targets: Target[]): Target[] {
+  const indirect = (t: Target): number => Number(t.absPath !== t.realPath);
+  const ordered = [...targets].sort((a, b) => indirect(a) - indirect(b) || compare(a.path, b.path));
+  const seen = new Set<string>();
+  const kept: Target[] = [];
+  for (const target of ordered) {
+    const key = target.error ? `error:${target.absPath}` : target.realPath;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    kept.push(target);
+  }
+  return kept.sort((a, b) => compare(a.path, b.path));
+}
+
+/** Code-unit order: the same on every machine and locale. */
+export function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function display(absPath: string, cwd: string): string {
+  const relative = path.relative(cwd, absPath);
+  if (relative === '') return '.';
+  return relative.startsWith('..') || path.isAbsolute(relative) ? absPath : relative;
+}
+
+function inside(child: string, parent: string): boolean {
+  const relative = path.relative(parent, child);
+  return relative === '' || (!relative.startsWith('..' + path.sep) && relative !== '..' && !path.isAbsolute(relative));
+}
+
+/**
+ * `.gitignore` rules as git applies them: every `.gitignore` from the repository's root (the nearest
+ * directory above the tree holding `.git`, else the tree's root) down to the file's directory, deeper files
+ * winning, and nothing inside an ignored directory coming back. The tree's root itself (a directory named on
+ * the command line, or the cwd for globs) is never considered ignored.
+ */
+class IgnoreChecker {
+  private readonly files = new Map<string, Promise<Ignore | undefined>>();
+  private readonly dirs = new Map<string, Promise<boolean>>();
+  private readonly bases = new Map<string, Promise<string>>();
+
+  async ignored(absPath: string, isDir: boolean, treeRoot: string): Promise<boolean> {
+    const root = inside(absPath, treeRoot) ? treeRoot : path.dirname(absPath);
+    const base = await this.base(root);
+    const parent = path.dirname(absPath);
+    if (parent !== root && inside(parent, root) && (await this.dirIgnored(parent, root, base))) return true;
+    return this.matches(absPath, isDir, base);
+  }
+
+  private dirIgnored(dir: string, root: string, base: string): Promise<boolean> {
+    const key = `${root}\0${dir}`;
+    let cached = this.dirs.get(key);
+    if (!cached) {
+      cached = (async () => {
+        const parent = path.dirname(dir);
+        if (parent !== root && inside(parent, root) && (await this.dirIgnored(parent, root, base))) return true;
+        return this.matches(dir, true, base);
+      })();
+      this.dirs.set(key, cached);
+    }
+    return cached;
+  }
+
+  private async matches(absPath: string, isDir: boolean, base: string): Promise<boolean> {
+    const chain: string[] = [];
+    for (let dir = path.dirname(absPath); ; dir = path.dirname(dir)) {
+      chain.push(dir);
+      if (dir === base || path.dirname(dir) === dir) break;
+    }
+    let ignored = false;
+    for (const from of chain.reverse()) {
+      const rules = await this.rules(from);
+      if (!rules) continue;
+      const relative = path.relative(from, absPath).split(path.sep).join('/') + (isDir ? '/' : '');
+      const verdict = rules.test(relative);
+      if (verdict.ignored) ignored = true;
+      else if (verdict.unignored) ignored = false;
+    }
+    return ignored;
+  }
+
+  private rules(dir: string): Promise<Ignore | undefined> {
+    let cached = this.files.get(dir);
+    if (!cached) {
+      cached = readFile(path.join(dir, '.gitignore'), 'utf8').then(
+        (text) => ignore().add(text),
+        () => undefined,
+      );
+      this.files.set(dir, cached);
+    }
+    return cached;
+  }
+
+  /**
+   * Where the rules start: the repository's root at or above `root` (the nearest directory with a `.git`
+   * entry), else `root`. When git ignores `root` itself (a directory named on the command line), only the
+   * `.gitignore` files inside it apply.
+   */
+  private base(root: string): Promise<string> {
+    let cached = this.bases.get(root);
+    if (cached === undefined) {
+      cached = (async () => {
+        for (let dir = root; ; dir = path.dirname(dir)) {
+          if (existsSync(path.join(dir, '.git'))) {
+            return dir !== root && (await this.matches(root, true, dir)) ? root : dir;
+          }
+          if (path.dirname(dir) === dir) return root;
+        }
+      })();
+      this.bases.set(root, cached);
+    }
+    return cached;
+  }
+}

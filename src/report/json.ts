@@ -1,0 +1,69 @@
+import type { Finding } from '../index.js';
+import type { FileStatus, FileResult, Summary } from '../runner.js';
+import { unifiedDiff } from './diff.js';
+import type { Reporter, ReporterContext, RunEnd } from './index.js';
+
+/**
+ * `--format json`: one document on stdout once the run is over. Stable: fields are only ever added.
+ *
+ * ```json
+ * {
+ *   "files": [
+ *     { "path": "app/Dockerfile", "status": "changed", "findings": [], "diff": "--- a/app/Dockerfile\n+++ b/app/Dockerfile\n@@ ..." },
+ *     { "path": "Dockerfile.win", "status": "skipped", "findings": [], "diff": null, "skipped": "Windows base image ..." },
+ *     { "path": "missing", "status": "error", "findings": [], "diff": null, "error": "no such file or directory" }
+ *   ],
+ *   "summary": { "changed": 1, "unchanged": 0, "skipped": 1, "errors": 1 }
+ * }
+ * ```
+ */
+export interface JsonReport {
+  /** Sorted by path; one entry per file processed (files never started after an interrupt are absent). */
+  files: JsonFile[];
+  summary: Summary;
+  /** Present (true) only when the run was interrupted (SIGINT) before every file was started. */
+  interrupted?: true;
+}
+
+export interface JsonFile {
+  /** Relative to the cwd when inside it, else absolute; `--stdin-filepath` (or `<stdin>`) for stdin. */
+  path: string;
+  /** `changed`: would change (dry run, --check) or was rewritten (--write). */
+  status: FileStatus;
+  findings: Finding[];
+  /** Unified diff of the change (uncoloured), or null when the file does not change. */
+  diff: string | null;
+  /** Why the file could not be processed (status `error`), one line. */
+  error?: string;
+  /** Why the file was left alone (status `skipped`). */
+  skipped?: string;
+}
+
+export function toJsonFile(result: FileResult): JsonFile {
+  const diff =
+    result.original !== undefined && result.output !== undefined && result.original !== result.output
+      ? unifiedDiff(result.path, result.original, result.output)
+      : null;
+  const file: JsonFile = { path: result.path, status: result.status, findings: result.findings, diff };
+  if (result.error !== undefined) file.error = result.error;
+  if (result.skipped !== undefined) file.skipped = result.skipped;
+  return file;
+}
+
+export function createJsonReporter(context: ReporterContext): Reporter {
+  const files: JsonFile[] = [];
+  return {
+    notice(message) {
+      context.stderr(`peak-fix: ${message}\n`);
+    },
+    file(result) {
+      files.push(toJsonFile(result));
+      if (context.debug && result.stack) context.stderr(`${result.stack}\n`);
+    },
+    done(end: RunEnd) {
+      const report: JsonReport = { files, summary: end.summary };
+      if (end.interrupted) report.interrupted = true;
+      context.stdout(JSON.stringify(report, null, 2) + '\n');
+    },
+  };
+}

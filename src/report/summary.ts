@@ -1,0 +1,82 @@
+import pc from 'picocolors';
+import type { Finding } from '../index.js';
+import type { FileResult, Summary } from '../runner.js';
+import { colorizeDiff, unifiedDiff, type Colors } from './diff.js';
+import type { Mode, Reporter, ReporterContext, RunEnd } from './index.js';
+
+/** `  path:line  severity  message  (rule)`, and the hint on its own indented line. */
+export function formatFinding(path: string, finding: Finding, colors: Colors = pc.createColors(false)): string {
+  const severity =
+    finding.severity === 'error'
+      ? colors.red(finding.severity)
+      : finding.severity === 'warning'
+        ? colors.yellow(finding.severity)
+        : colors.blue(finding.severity);
+  let text = `  ${path}:${finding.line}  ${severity}  ${finding.message}  ${colors.dim(`(${finding.rule})`)}\n`;
+  if (finding.hint) text += `      ${colors.dim('hint:')} ${finding.hint}\n`;
+  return text;
+}
+
+/** `2 would change, 5 unchanged, 1 skipped, 0 errors` (`changed` once written). */
+export function formatSummary(summary: Summary, mode: Mode): string {
+  const changed = mode === 'write' ? 'changed' : 'would change';
+  const errors = summary.errors === 1 ? 'error' : 'errors';
+  return `${summary.changed} ${changed}, ${summary.unchanged} unchanged, ${summary.skipped} skipped, ${summary.errors} ${errors}`;
+}
+
+/**
+ * The human output. stdout: diffs (dry run), written paths (--write), `[warn] path` (--check), bare paths
+ * (--list-different), with each file's findings under it. stderr: errors, skips, notices and the summary.
+ * Unchanged files are not mentioned unless --verbose.
+ */
+export function createTextReporter(context: ReporterContext): Reporter {
+  const colors = pc.createColors(context.color);
+  const { mode, stdout, stderr } = context;
+  const listOnly = mode === 'list-different';
+
+  const findings = (result: FileResult, all: boolean): string => {
+    const shown = all || context.verbose ? result.findings : result.findings.filter((f) => f.severity !== 'info');
+    return shown.map((finding) => formatFinding(result.path, finding, colors)).join('');
+  };
+
+  return {
+    notice(message) {
+      stderr(`peak-fix: ${message}\n`);
+    },
+    file(result) {
+      switch (result.status) {
+        case 'error':
+          stderr(`peak-fix: ${result.path}: ${result.error}\n`);
+          if (context.debug && result.stack) stderr(`${result.stack}\n`);
+          return;
+        case 'skipped':
+          if (listOnly) return;
+          stderr(`peak-fix: ${result.path}: skipped: ${result.skipped}\n`);
+          if (mode !== 'check') stdout(findings(result, false));
+          return;
+        case 'unchanged':
+          if (listOnly) return;
+          if (context.verbose) stderr(`${result.path}: unchanged\n`);
+          if (mode !== 'check') stdout(findings(result, false));
+          return;
+        case 'changed':
+          if (mode === 'list-different') stdout(`${result.path}\n`);
+          else if (mode === 'check') stdout(`${colors.yellow('[warn]')} ${result.path}\n`);
+          else if (mode === 'write') stdout(`${result.path}\n${findings(result, true)}`);
+          else {
+            const patch = unifiedDiff(result.path, result.original ?? '', result.output ?? '');
+            stdout((context.color ? colorizeDiff(patch, colors) : patch) + findings(result, true));
+          }
+          return;
+      }
+    },
+    done(end: RunEnd) {
+      if (end.interrupted) stderr(`peak-fix: interrupted: ${end.notStarted} file${end.notStarted === 1 ? '' : 's'} not processed\n`);
+      if (listOnly) return;
+      let line = formatSummary(end.summary, mode);
+      if (mode === 'check' && end.summary.changed > 0) line += ' (run peak-fix --write to fix)';
+      if (mode === 'dry-run' && end.summary.changed > 0) line += ' (dry run: pass --write to apply)';
+      stderr(line + '\n');
+    },
+  };
+}

@@ -1,0 +1,193 @@
+import { fixDockerfile, PeakFixError, type Finding, type FixOptions, type FixResult } from './index.js';
+import { discover, type Target } from './discover.js';
+import { decodeDockerfile, FileError, readDockerfile, writeDockerfile } from './io.js';
+
+export type FileStatus = 'changed' | 'unchanged' | 'skipped' | 'error';
+
+/** The outcome for one file. A value: the runner never prints. */
+export interface FileResult {
+  /** As shown to the user (relative to the cwd when inside it). */
+  path: string;
+  status: FileStatus;
+  findings: Finding[];
+  /** The text read, when it was read and decoded. */
+  original?: string;
+  /** The migrated text, when the engine ran. */
+  output?: string;
+  /** One line, without the path. */
+  error?: string;
+  /** Stack trace of an unexpected error (a bug), for --debug. */
+  stack?: string;
+  /** Why the file was left alone. */
+  skipped?: string;
+  /** The new text was written to disk. */
+  written?: boolean;
+}
+
+export interface Summary {
+  changed: number;
+  unchanged: number;
+  skipped: number;
+  errors: number;
+}
+
+export interface RunOptions {
+  cwd: string;
+  /** Files, directories and globs; none means the cwd. */
+  paths: readonly string[];
+  /** Already validated engine options. */
+  fix: Partial<FixOptions>;
+  /** Rewrite changed files in place. */
+  write: boolean;
+  /** Files in flight at once (default 8). */
+  concurrency?: number;
+  /** When aborted, no new file is started; files in flight (and their atomic writes) finish. */
+  signal?: AbortSignal;
+  /** Called once per file, in output (sorted) order, as soon as the file and all before it are done. */
+  onResult?: (result: FileResult) => void;
+  /** Called for notices (a directory without Dockerfiles...), before any result. */
+  onNotice?: (message: string) => void;
+  /** The engine; tests can wrap it. */
+  engine?: typeof fixDockerfile;
+}
+
+export interface RunResult {
+  /** Results in output order, without their texts (those go to `onResult` only, to keep memory flat). */
+  files: FileResult[];
+  summary: Summary;
+  notices: string[];
+  /** The run was aborted before every file was started. */
+  interrupted: boolean;
+  /** Files found but never started because of the abort. */
+  notStarted: number;
+}
+
+export const DEFAULT_CONCURRENCY = 8;
+
+/** Finds the files, runs the engine on each, writes when asked; one bad file never stops the batch. */
+export async function run(options: RunOptions): Promise<RunResult> {
+  const inputs = options.paths.length > 0 ? options.paths : ['.'];
+  const { targets, notices } = await discover(inputs, options.cwd);
+  for (const notice of notices) options.onNotice?.(notice);
+
+  const files: FileResult[] = [];
+  const summary: Summary = { changed: 0, unchanged: 0, skipped: 0, errors: 0 };
+  const emit = (result: FileResult): void => {
+    options.onResult?.(result);
+    const { original: _original, output: _output, ...kept } = result;
+    files.push(kept);
+    count(summary, result.status);
+  };
+
+  const started = await pool(
+    targets,
+    options.concurrency ?? DEFAULT_CONCURRENCY,
+    options.signal,
+    (target) => processTarget(target, options).catch((error: unknown) => failure(target.path, error, [])),
+    emit,
+  );
+  return { files, summary, notices, interrupted: started < targets.length, notStarted: targets.length - started };
+}
+
+/** Runs the engine over one text (stdin); nothing is read or written. */
+export function runText(text: string | Uint8Array, path: string, fix: Partial<FixOptions>, engine = fixDockerfile): FileResult {
+  let decoded: string;
+  try {
+    decoded = typeof text === 'string' ? text : decodeDockerfile(text);
+  } catch (error) {
+    return failure(path, error, []);
+  }
+  return applyEngine(path, decoded, fix, engine);
+}
+
+export function summarize(results: readonly FileResult[]): Summary {
+  const summary: Summary = { changed: 0, unchanged: 0, skipped: 0, errors: 0 };
+  for (const result of results) count(summary, result.status);
+  return summary;
+}
+
+function count(summary: Summary, status: FileStatus): void {
+  if (status === 'changed') summary.changed++;
+  else if (status === 'unchanged') summary.unchanged++;
+  else if (status === 'skipped') summary.skipped++;
+  else summary.errors++;
+}
+
+async function processTarget(target: Target, options: RunOptions): Promise<FileResult> {
+  const { path } = target;
+  if (target.error !== undefined) return { path, status: 'error', findings: [], error: target.error };
+  if (target.skipped !== undefined) return { path, status: 'skipped', findings: [], skipped: target.skipped };
+  let read;
+  try {
+    read = await readDockerfile(target.realPath);
+  } catch (error) {
+    return failure(path, error, []);
+  }
+  const result = applyEngine(path, read.text, options.fix, options.engine ?? fixDockerfile);
+  if (result.status !== 'changed' || !options.write) return result;
+  try {
+    await writeDockerfile(target.realPath, result.output as string, read.snapshot);
+    return { ...result, written: true };
+  } catch (error) {
+    return { ...failure(path, error, result.findings), original: result.original, output: result.output };
+  }
+}
+
+function applyEngine(path: string, text: string, fix: Partial<FixOptions>, engine: typeof fixDockerfile): FileResult {
+  let result: FixResult;
+  try {
+    result = engine(text, fix);
+  } catch (error) {
+    return { ...failure(path, error, []), original: text };
+  }
+  const base = { path, findings: result.findings, original: text, output: result.output };
+  if (result.skipped !== undefined && !result.changed) return { ...base, status: 'skipped', skipped: result.skipped };
+  return { ...base, status: result.changed ? 'changed' : 'unchanged' };
+}
+
+function failure(path: string, error: unknown, findings: Finding[]): FileResult {
+  if (error instanceof FileError) return { path, status: 'error', findings, error: error.message };
+  if (error instanceof PeakFixError) {
+    const where = error.line !== undefined ? `line ${error.line}: ` : '';
+    return { path, status: 'error', findings, error: where + error.message, stack: error.stack };
+  }
+  const err = error instanceof Error ? error : new Error(String(error));
+  return { path, status: 'error', findings, error: `internal error: ${firstLine(err.message)}`, stack: err.stack };
+}
+
+function firstLine(text: string): string {
+  return text.split(/\r?\n/, 1)[0] ?? '';
+}
+
+/**
+ * Runs `work` over `items` with at most `limit` in flight; `emit` receives results in the items' order.
+ * Returns how many items were started (all of them unless `signal` was aborted).
+ */
+export async function pool<T, R>(
+  items: readonly T[],
+  limit: number,
+  signal: AbortSignal | undefined,
+  work: (item: T) => Promise<R>,
+  emit: (result: R) => void,
+): Promise<number> {
+  const results = new Map<number, R>();
+  let next = 0;
+  let emitted = 0;
+  const flush = (): void => {
+    while (results.has(emitted)) {
+      const result = results.get(emitted) as R;
+      results.delete(emitted);
+      emitted++;
+      emit(result);
+    }
+  };
+  const lane = async (): Promise<void> => {
+    while (next < items.length && !signal?.aborted) {
+      const index = next++;
+      results.set(index, await work(items[index]));
+      flush();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  return next;
+}
