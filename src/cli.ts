@@ -7,7 +7,10 @@ import { ConfigError, loadConfig } from './config.js';
 import { PeakFixError, validateOptions, type FixOptions } from './index.js';
 import { MAX_BYTES } from './io.js';
 import { formatFinding, isFormat, reporters, type Mode, type ReporterContext } from './report/index.js';
+import { findRule, RULES } from './rules.js';
 import { run, runText, summarize } from './runner.js';
+import type { Severity } from './types.js';
+import { verifyImage } from './verify.js';
 
 /** Exit codes. */
 export const EXIT = {
@@ -58,6 +61,9 @@ interface Flags {
   color?: boolean;
   verbose: boolean;
   debug: boolean;
+  failOn?: Severity;
+  listRules: boolean;
+  explain?: string;
 }
 
 /** Runs the CLI; resolves to the exit code. Never throws, never calls process.exit. */
@@ -71,12 +77,18 @@ export async function main(argv: readonly string[], partialIO: Partial<CliIO> = 
   };
   let debug = argv.includes('--debug');
   try {
+    if (argv[0] === 'verify') return await runVerify(argv.slice(1), out, err);
     const parsed = await parseFlags(argv);
     if (typeof parsed === 'string') {
       out(parsed.endsWith('\n') ? parsed : parsed + '\n');
       return EXIT.OK;
     }
     debug = parsed.debug;
+    if (parsed.listRules) {
+      out(RULES.map((rule) => `${rule.id.padEnd(22)} ${rule.severity.padEnd(8)} ${rule.summary}\n`).join(''));
+      return EXIT.OK;
+    }
+    if (parsed.explain !== undefined) return explain(parsed.explain, out);
     return await execute(parsed, io, out, err);
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError || error instanceof PeakFixError) {
@@ -102,6 +114,7 @@ async function execute(flags: Flags, io: CliIO, out: (text: string) => void, err
     debug: flags.debug,
     stdout: out,
     stderr: err,
+    version: packageVersion(),
   };
   if (!isFormat(flags.format))
     throw new UsageError(`invalid --format ${JSON.stringify(flags.format)}: use ${Object.keys(reporters).join(' or ')}`);
@@ -109,6 +122,7 @@ async function execute(flags: Flags, io: CliIO, out: (text: string) => void, err
   if (flags.stdin) return runStdin(flags, fix, io, context);
 
   const reporter = reporters[flags.format](context);
+  let failingFindings = 0;
   const controller = new AbortController();
   let interrupts = 0;
   const onInterrupt = (): void => {
@@ -126,12 +140,16 @@ async function execute(flags: Flags, io: CliIO, out: (text: string) => void, err
       write: mode === 'write',
       signal: controller.signal,
       onNotice: (message) => reporter.notice(message),
-      onResult: (file) => reporter.file(file),
+      onResult: (file) => {
+        if (flags.failOn) failingFindings += file.findings.filter((f) => atLeast(f.severity, flags.failOn as Severity)).length;
+        reporter.file(file);
+      },
     });
     reporter.done({ summary: result.summary, interrupted: result.interrupted, notStarted: result.notStarted });
     if (controller.signal.aborted) return EXIT.INTERRUPTED;
     if (result.summary.errors > 0) return EXIT.ERROR;
     if ((mode === 'check' || mode === 'list-different') && result.summary.changed > 0) return EXIT.CHANGES;
+    if (failingFindings > 0) return EXIT.CHANGES;
     return EXIT.OK;
   } finally {
     io.signals?.off('SIGINT', onInterrupt);
@@ -238,6 +256,9 @@ async function parseFlags(argv: readonly string[]): Promise<Flags | string> {
     color: args.color as boolean | undefined,
     verbose: args.verbose === true,
     debug: args.debug === true,
+    failOn: severityFlag(strings('fail-on')),
+    listRules: args['list-rules'] === true,
+    explain: strings('explain'),
   };
   const modes = [flags.write && '--write', flags.check && '--check', flags.listDifferent && '--list-different'].filter(Boolean);
   if (modes.length > 1) throw new UsageError(`${modes.join(' and ')} cannot be used together`);
@@ -295,7 +316,20 @@ function buildParser() {
         group: 'Config:',
         describe: 'Config file to use (default: .peak-fix.json or package.json "peak-fix", searched upwards); --no-config: none',
       },
-      format: { type: 'string', requiresArg: true, group: 'Output:', describe: 'text or json [default: text]' },
+      format: {
+        type: 'string',
+        requiresArg: true,
+        group: 'Output:',
+        describe: 'text, json or sarif (SARIF 2.1.0 for code scanning) [default: text]',
+      },
+      'fail-on': {
+        type: 'string',
+        requiresArg: true,
+        group: 'Output:',
+        describe: 'Exit 1 when a finding has this severity or a higher one: warning or error',
+      },
+      'list-rules': { type: 'boolean', group: 'Rules:', describe: 'List the rules that report findings, with their severity' },
+      explain: { type: 'string', requiresArg: true, group: 'Rules:', describe: 'Explain one rule, with a before/after example' },
       color: {
         type: 'boolean',
         group: 'Output:',
@@ -310,6 +344,11 @@ function buildParser() {
     .example("$0 --list-different '**/*.Dockerfile'", 'Print the paths that would change (-l)')
     .example('$0 --stdin --stdin-filepath Dockerfile < Dockerfile', 'Editor integration: stdin to stdout')
     .example('$0 --format json > peak-fix.json', 'Machine-readable report')
+    .example('$0 --format sarif > peak-fix.sarif', 'Findings for code scanning (SARIF 2.1.0)')
+    .example('$0 --check --fail-on warning .', 'CI: also fail on warnings (e.g. a port below 1024)')
+    .example('$0 --list-rules', 'The rules and their severities')
+    .example('$0 --explain privilege-drop', 'What a rule means, with a before/after example')
+    .example('$0 verify my-image:1.0 --uid 1001', 'Check a built image runs as UID 1001 with a writable home')
     .example('$0 --user app --home /home/app --uid-arg APP_UID Dockerfile', 'Another user name, home and UID argument')
     .example('$0 --preset peak-doc --all-stages --workdir never Dockerfile', "The guide's lines, in every stage, no WORKDIR")
     .example('$0 --config ci/peak-fix.json --no-color', 'Options from a given file, no colours')
@@ -317,7 +356,9 @@ function buildParser() {
     .example('$0 --no-config --verbose --debug Dockerfile', 'Ignore config files; say everything, with stack traces')
     .epilog(
       'Config: {"user", "home", "uidArg", "preset", "allStages", "workdir"} in .peak-fix.json or package.json "peak-fix"; flags win.\n' +
-        'Exit codes: 0 ok (also after --write), 1 --check/--list-different found changes, 2 usage error or a file could not be processed, 130 interrupted.',
+        'Silence one finding with a `# peak-fix-ignore RULE` comment above the instruction; `# peak-fix-disable` in the first lines leaves a file alone.\n' +
+        'Verify a built image: peak-fix verify IMAGE --uid N [--home DIR] [--dir DIR...] (see peak-fix verify --help).\n' +
+        'Exit codes: 0 ok (also after --write), 1 --check/--list-different found changes or --fail-on matched, 2 usage error or a file could not be processed, 130 interrupted.',
     )
     .help('help')
     .alias('help', 'h')
@@ -368,4 +409,77 @@ function defaultIO(partial: Partial<CliIO>): CliIO {
     env: partial.env ?? process.env,
     signals: partial.signals === undefined ? process : partial.signals,
   };
+}
+
+const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
+
+function atLeast(severity: Severity, threshold: Severity): boolean {
+  return SEVERITY_RANK[severity] >= SEVERITY_RANK[threshold];
+}
+
+function severityFlag(value: string | undefined): Severity | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'warning' && value !== 'error') throw new UsageError(`invalid --fail-on ${JSON.stringify(value)}: use warning or error`);
+  return value;
+}
+
+function explain(id: string, out: (text: string) => void): number {
+  const rule = findRule(id);
+  if (!rule) throw new UsageError(`unknown rule ${JSON.stringify(id)} (see peak-fix --list-rules)`);
+  const indent = (text: string) => text.replace(/^/gm, '    ');
+  out(
+    `${rule.id} (${rule.severity})\n\n${rule.summary}\n\n${rule.description}\n\nBefore:\n${indent(rule.before)}\n\nAfter:\n${indent(rule.after)}\n`,
+  );
+  return EXIT.OK;
+}
+
+/** `peak-fix verify IMAGE --uid N`: checks a built image the way Peak runs it. Exit 0 when every check passes, 1 when one fails. */
+async function runVerify(argv: readonly string[], out: (text: string) => void, err: (text: string) => void): Promise<number> {
+  let text = '';
+  const args = (await yargs()
+    .scriptName('peak-fix verify')
+    .locale('en')
+    .usage(
+      '$0 IMAGE --uid N\n\nChecks a built image: Config.User is the UID, `id -u` in a throw-away container (networking off, never pulls) prints it, ' +
+        "HOME is the user's home and writable, and so is every --dir. It catches a base image whose ENV PEAK_USER_ID overrides the build argument.",
+    )
+    .command('$0 <image>', false, (y) => y.positional('image', { type: 'string', describe: 'The image to check' }))
+    .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false, 'camel-case-expansion': false })
+    .options({
+      uid: { type: 'string', demandOption: true, requiresArg: true, describe: 'The UID the image was built with (PEAK_USER_ID)' },
+      home: { type: 'string', requiresArg: true, default: '/home/peak-user', describe: 'The HOME the process must have' },
+      dir: {
+        type: 'string',
+        array: true,
+        requiresArg: true,
+        describe: 'Another directory the process must be able to write to (repeatable)',
+      },
+    })
+    .example('$0 registry.example.com/team/app:1.4 --uid 1001', 'Check an image built with --build-arg PEAK_USER_ID=1001')
+    .example('$0 app:dev --uid 1001 --dir /app --dir /data', 'Also check that /app and /data are writable')
+    .epilog('Exit codes: 0 every check passed, 1 a check failed, 2 usage error.')
+    .help('help')
+    .alias('help', 'h')
+    .version(false)
+    .strict()
+    .exitProcess(false)
+    .fail((message: string | undefined, error: Error | undefined) => {
+      throw new UsageError(`verify: ${oneLine(error?.message ?? message ?? 'invalid arguments')} (see peak-fix verify --help)`);
+    })
+    .parseAsync([...argv], {}, (_error: Error | undefined, _argv: unknown, output: string) => {
+      text = output;
+    })) as Record<string, unknown>;
+  if (args.help) {
+    out(text.endsWith('\n') ? text : text + '\n');
+    return EXIT.OK;
+  }
+  const result = verifyImage({
+    image: String(args.image),
+    uid: String(args.uid),
+    home: String(args.home),
+    dirs: ((args.dir as unknown[] | undefined) ?? []).map(String),
+  });
+  for (const check of result.checks) (check.ok ? out : err)(`${check.ok ? 'ok  ' : 'FAIL'}  ${check.name}: ${check.detail}\n`);
+  if (result.checks.some((c) => c.name === 'arguments')) return EXIT.ERROR;
+  return result.ok ? EXIT.OK : EXIT.CHANGES;
 }

@@ -1,5 +1,6 @@
 import type { FileResult, Summary } from '../runner.js';
 import { createJsonReporter } from './json.js';
+import { createSarifReporter } from './sarif.js';
 import { createTextReporter } from './summary.js';
 
 export { unifiedDiff, colorizeDiff } from './diff.js';
@@ -18,6 +19,8 @@ export interface ReporterContext {
   debug: boolean;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** peak-fix's version, for formats that name the tool (sarif). */
+  version?: string;
 }
 
 export interface RunEnd {
@@ -28,7 +31,7 @@ export interface RunEnd {
 
 /**
  * Receives the run as it goes: notices first, then one `file` call per file in output order, then `done`.
- * A reporter may print at once (text) or collect and print at the end (json; a sarif reporter would too).
+ * A reporter may print at once (text) or collect and print at the end (json, sarif).
  */
 export interface Reporter {
   notice(message: string): void;
@@ -38,10 +41,11 @@ export interface Reporter {
 
 export type ReporterFactory = (context: ReporterContext) => Reporter;
 
-/** Output formats by name: adding one (sarif) means one module and one entry here. */
+/** Output formats by name: adding one means one module and one entry here. */
 export const reporters = {
   text: createTextReporter,
   json: createJsonReporter,
+  sarif: createSarifReporter,
 } satisfies Record<string, ReporterFactory>;
 
 export type Format = keyof typeof reporters;

@@ -1,0 +1,98 @@
+import { RULES } from '../rules.js';
+import type { Severity } from '../types.js';
+import type { FileResult } from '../runner.js';
+import type { Reporter, ReporterContext, RunEnd } from './index.js';
+
+/**
+ * `--format sarif`: a SARIF 2.1.0 log, so code-scanning tools show findings inline. Each finding is a result;
+ * a file that still needs migrating is a `not-migrated` result on line 1 (unless it was just written); files
+ * that could not be processed are tool execution notifications.
+ */
+
+const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { error: 'error', warning: 'warning', info: 'note' };
+
+const NOT_MIGRATED = {
+  id: 'not-migrated',
+  shortDescription: { text: 'The Dockerfile does not yet run as the Peak user; peak-fix --write migrates it.' },
+  defaultConfiguration: { level: 'warning' },
+};
+
+export interface SarifLog {
+  version: '2.1.0';
+  $schema: string;
+  runs: unknown[];
+}
+
+export function toSarif(files: FileResult[], toolVersion: string, wrote: boolean): SarifLog {
+  const rules = [
+    NOT_MIGRATED,
+    ...RULES.map((rule) => ({
+      id: rule.id,
+      shortDescription: { text: rule.summary },
+      fullDescription: { text: rule.description },
+      help: { text: `${rule.description}\n\nBefore:\n${rule.before}\n\nAfter:\n${rule.after}` },
+      defaultConfiguration: { level: LEVEL[rule.severity] },
+    })),
+  ];
+  const ruleIndex = new Map(rules.map((rule, index) => [rule.id, index]));
+  const location = (path: string, line: number) => ({
+    physicalLocation: { artifactLocation: { uri: encodeURI(path.split('\\').join('/')) }, region: { startLine: Math.max(1, line) } },
+  });
+  const results = files.flatMap((file) => [
+    ...(file.status === 'changed' && !wrote
+      ? [
+          {
+            ruleId: NOT_MIGRATED.id,
+            ruleIndex: 0,
+            level: 'warning',
+            message: { text: NOT_MIGRATED.shortDescription.text },
+            locations: [location(file.path, 1)],
+          },
+        ]
+      : []),
+    ...file.findings.map((finding) => ({
+      ruleId: finding.rule,
+      ...(ruleIndex.has(finding.rule) ? { ruleIndex: ruleIndex.get(finding.rule) } : {}),
+      level: LEVEL[finding.severity],
+      message: { text: finding.hint ? `${finding.message} (${finding.hint})` : finding.message },
+      locations: [location(file.path, finding.line)],
+    })),
+  ]);
+  const failures = files.filter((file) => file.status === 'error');
+  return {
+    version: '2.1.0',
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    runs: [
+      {
+        tool: { driver: { name: 'peak-fix', version: toolVersion, rules } },
+        invocations: [
+          {
+            executionSuccessful: failures.length === 0,
+            toolExecutionNotifications: failures.map((file) => ({
+              level: 'error',
+              message: { text: `${file.path}: ${file.error ?? 'could not be processed'}` },
+              locations: [location(file.path, 1)],
+            })),
+          },
+        ],
+        results,
+      },
+    ],
+  };
+}
+
+export function createSarifReporter(context: ReporterContext): Reporter {
+  const files: FileResult[] = [];
+  return {
+    notice(message) {
+      context.stderr(`peak-fix: ${message}\n`);
+    },
+    file(result) {
+      files.push(result);
+      if (context.debug && result.stack) context.stderr(`${result.stack}\n`);
+    },
+    done(_end: RunEnd) {
+      context.stdout(JSON.stringify(toSarif(files, context.version ?? 'unknown', context.mode === 'write'), null, 2) + '\n');
+    },
+  };
+}
