@@ -1,4 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
+import { readdirSync, readFileSync } from 'node:fs';
 import { applyEdits, LineIndex } from '../src/edits.js';
 import { lookupImage, parseImageRef } from '../src/images.js';
 import { fixDockerfile, PeakFixError, validateOptions } from '../src/index.js';
@@ -143,5 +144,39 @@ describe('engine behaviour', () => {
     expect(output).toMatch(/USER node\nRUN npm ci\nUSER 0\nRUN find /);
     const bitnami = fixDockerfile('FROM bitnami/python:3.11\nRUN pip install x\n').output;
     expect(bitnami).toMatch(/USER 0\nRUN : .*\n.*\n.*\nUSER 1001\nRUN pip install x\n/);
+  });
+});
+
+describe('presets recognise each other', () => {
+  const root = new URL('../fixtures/', import.meta.url);
+  const inputs = readdirSync(root).map((name) => readFileSync(new URL(`${name}/input.Dockerfile`, root), 'utf8'));
+
+  test.each([
+    ['peak-doc', 'safe'],
+    ['safe', 'peak-doc'],
+  ] as const)('a file migrated with %s is compliant for %s', (first, second) => {
+    for (const input of inputs) {
+      let migrated: string;
+      try {
+        migrated = fixDockerfile(input, { preset: first }).output;
+      } catch {
+        continue; // inputs that are errors by design
+      }
+      expect(fixDockerfile(migrated, { preset: second }).output).toBe(migrated);
+    }
+  });
+});
+
+describe('the README', () => {
+  test('its before/after example is what peak-fix prints', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const before = readme.split('## Before and after')[1].split('```Dockerfile\n')[1].split('```')[0];
+    const diff = readme.split('```diff\n')[1].split('```')[0];
+    const after = diff
+      .split('\n')
+      .filter((line) => !line.startsWith('-'))
+      .map((line) => line.slice(1))
+      .join('\n');
+    expect(fixDockerfile(before).output).toBe(after);
   });
 });
