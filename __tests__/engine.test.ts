@@ -109,6 +109,17 @@ describe('bad input', () => {
     expect((error as PeakFixError).line).toBe(2);
   });
 
+  test('an unterminated heredoc is an error: appended lines would become part of it', () => {
+    expect(() => fixDockerfile('FROM debian\nRUN <<EOF\necho hi\n')).toThrow(/unterminated heredoc: <<EOF on line 2/);
+  });
+
+  test('a line continuation on the last line is an error, comments and blank lines after it included', () => {
+    expect(() => fixDockerfile('FROM debian\nRUN echo hi \\\n')).toThrow(/unterminated line continuation.*line 2/);
+    expect(() => fixDockerfile('FROM debian\nRUN echo hi \\\n# comment\n\n')).toThrow(/unterminated line continuation/);
+    expect(() => fixDockerfile('# escape=`\nFROM debian\nRUN echo `\n')).toThrow(/after the '`'/);
+    expect(fixDockerfile('FROM debian\nRUN echo a \\\n  b\n').changed).toBe(true);
+  });
+
   test('an unresolvable builder stage is fine when only the final stage is migrated', () => {
     expect(fixDockerfile('ARG BUILDER\nFROM $BUILDER AS b\nFROM debian\n').changed).toBe(true);
   });

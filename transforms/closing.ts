@@ -23,9 +23,14 @@ export const closing: Transform = {
     const instructions = stage.instructions;
     const last = instructions[instructions.length - 1] ?? stage.from;
 
-    // A closing ownership fix counts when nothing after it adds files it did not cover.
+    // Where the stage already ends as the Peak user, what follows that USER runs as the user: the fix goes before it.
+    const lastUserIndex = findLastIndex(instructions, (i) => i.getKeyword() === 'USER');
+    const endsAsPeak = lastUserIndex >= 0 && peak.isPeakUser(instructions[lastUserIndex]);
+    const insertAt = endsAsPeak ? lastUserIndex : instructions.length;
+
+    // A closing ownership fix counts when nothing between it and the insertion point adds files it did not cover.
     let homeOwned = false;
-    for (let k = instructions.length - 1; k >= 0; k--) {
+    for (let k = insertAt - 1; k >= 0; k--) {
       const i = instructions[k];
       if (peak.ownsHome(i)) {
         homeOwned = true;
@@ -49,14 +54,13 @@ export const closing: Transform = {
     const covering = [options.home, ...volumes];
     const ownedLater = (path: string, from: number) =>
       ancestors(path).some((a) => instructions.slice(from).some((i) => peak.ownsPath(i, a)));
+    // Directories made after the final USER are the user's own (mkdir) or beyond this fix's reach.
     const missingDirs = dirs
-      .filter((d) => !ownedLater(d.path, d.madeAt))
+      .filter((d) => d.madeAt < insertAt && !ownedLater(d.path, d.madeAt))
       .map((d) => d.path)
       .filter((path, _, all) => !covering.some((c) => isUnder(path, c)) && !all.some((other) => other !== path && isUnder(path, other)));
     const toOwn = [...(homeOwned ? [] : [options.home]), ...missingDirs];
 
-    const lastUserIndex = findLastIndex(instructions, (i) => i.getKeyword() === 'USER');
-    const endsAsPeak = lastUserIndex >= 0 && peak.isPeakUser(instructions[lastUserIndex]);
     if (lastUserIndex >= 0 && !endsAsPeak) {
       const other = instructions[lastUserIndex];
       findings.push(
@@ -69,8 +73,6 @@ export const closing: Transform = {
     }
 
     const items: NewInstruction[] = [];
-    // Insert before an existing final USER $PEAK_USER_ID; otherwise at the end of the stage.
-    const insertAt = endsAsPeak ? lastUserIndex : instructions.length;
     const inForce = userBefore(model, stage, insertAt);
     if (toOwn.length > 0 && family !== 'distroless' && plan.userReadyIndex <= insertAt) {
       if (!isRootUser(inForce)) items.push(instruction('USER', '0'));

@@ -46,6 +46,7 @@ export function parseDockerfile(text: string): DockerfileModel {
     }
   }
   stages[stages.length - 1].isFinal = true;
+  rejectUnterminated(text, ast);
   const keywords = ast.getInstructions().map((i) => i.getInstruction());
   const lower = keywords.filter((k) => k === k.toLowerCase() && k !== k.toUpperCase()).length;
   return {
@@ -56,6 +57,39 @@ export function parseDockerfile(text: string): DockerfileModel {
     lowercase: lower * 2 > keywords.length,
     escape: ast.getEscapeCharacter(),
   };
+}
+
+/**
+ * An instruction that runs to the end of the file (a heredoc without its delimiter, a line continuation on the
+ * last line) would swallow every line appended after it, so such files are refused rather than rewritten.
+ */
+function rejectUnterminated(text: string, ast: Dockerfile): void {
+  const instructions = ast.getInstructions();
+  for (const instruction of instructions) {
+    const heredocs =
+      (instruction as unknown as { getHeredocs?: () => { getName(): string; getDelimiterRange(): unknown }[] }).getHeredocs?.() ?? [];
+    const open = heredocs.find((h) => h.getDelimiterRange() === null);
+    if (open) {
+      throw new PeakFixError(
+        `unterminated heredoc: <<${open.getName()} on line ${lineOf(instruction)} has no closing ${open.getName()} line`,
+        lineOf(instruction),
+      );
+    }
+  }
+  const last = instructions[instructions.length - 1];
+  if (!last) return;
+  const lines = new LineIndex(text);
+  const body = text
+    .slice(lines.offsetAt(last.getRange().start), lines.offsetAt(last.getRange().end))
+    .split(/\r\n|\r|\n/)
+    .filter((line) => line.trim() !== '' && !/^\s*#/.test(line));
+  const escape = ast.getEscapeCharacter();
+  if (body.length > 0 && body[body.length - 1].trimEnd().endsWith(escape)) {
+    throw new PeakFixError(
+      `unterminated line continuation: the file ends after the '${escape}' of line ${lineOf(last)}'s ${last.getKeyword()}`,
+      lineOf(last),
+    );
+  }
 }
 
 export function startOffset(model: DockerfileModel, instruction: Instruction): number {
