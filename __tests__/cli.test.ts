@@ -204,7 +204,7 @@ describe('--format json', () => {
   test('an invalid format is a usage error', async () => {
     const { code, stderr } = await runCli(['--format', 'xml'], { cwd: dir });
     expect(code).toBe(2);
-    expect(stderr).toBe('peak-fix: invalid --format "xml": use text or json\n');
+    expect(stderr).toBe('peak-fix: invalid --format "xml": use text, json or sarif\n');
   });
 });
 

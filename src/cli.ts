@@ -117,7 +117,7 @@ async function execute(flags: Flags, io: CliIO, out: (text: string) => void, err
     version: packageVersion(),
   };
   if (!isFormat(flags.format))
-    throw new UsageError(`invalid --format ${JSON.stringify(flags.format)}: use ${Object.keys(reporters).join(' or ')}`);
+    throw new UsageError(`invalid --format ${JSON.stringify(flags.format)}: use ${orList(Object.keys(reporters))}`);
 
   if (flags.stdin) return runStdin(flags, fix, io, context);
 
@@ -482,4 +482,9 @@ async function runVerify(argv: readonly string[], out: (text: string) => void, e
   for (const check of result.checks) (check.ok ? out : err)(`${check.ok ? 'ok  ' : 'FAIL'}  ${check.name}: ${check.detail}\n`);
   if (result.checks.some((c) => c.name === 'arguments')) return EXIT.ERROR;
   return result.ok ? EXIT.OK : EXIT.CHANGES;
+}
+
+/** `a, b or c` */
+function orList(items: string[]): string {
+  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
 }
