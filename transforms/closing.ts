@@ -1,7 +1,7 @@
 import type { Instruction } from 'dockerfile-ast';
 import type { TextEdit } from '../src/edits.js';
 import { isUnder, volumePaths, writableDirs } from '../src/model/dirs.js';
-import { chownFlag, endOffset, isRootUser, startOffset, userBefore, userValue } from '../src/model/dockerfile.js';
+import { chownFlag, endOffset, isRootUser, lineStartOffset, userBefore, userValue } from '../src/model/dockerfile.js';
 import { ownInstruction } from '../src/recipe.js';
 import { instruction, type NewInstruction } from '../src/render.js';
 import { finding, type Transform } from '../src/transform.js';
@@ -23,6 +23,7 @@ export const closing: Transform = {
     const instructions = stage.instructions;
     const last = instructions[instructions.length - 1] ?? stage.from;
 
+    const runsAsPeak = (index: number) => peak.isPeakUserValue(userBefore(model, stage, index));
     // Where the stage already ends as the Peak user, what follows that USER runs as the user: the fix goes before it.
     const lastUserIndex = findLastIndex(instructions, (i) => i.getKeyword() === 'USER');
     const endsAsPeak = lastUserIndex >= 0 && peak.isPeakUser(instructions[lastUserIndex]);
@@ -36,12 +37,13 @@ export const closing: Transform = {
         homeOwned = true;
         break;
       }
-      // COPY/ADD once the user exists carry --chown after this run, so they leave nothing to fix.
+      // COPY/ADD once the user exists carry --chown after this run, and a RUN as the user makes the user's files:
+      // neither leaves anything to fix.
       const ownedCopy = i.getKeyword() !== 'RUN' && (k >= plan.userReadyIndex || peak.isPeakOwner(chownFlag(i)?.getValue() ?? ''));
-      if (addsFiles(i) && !peak.isPeakManaged(i) && !ownedCopy) break;
+      if (addsFiles(i) && !peak.isPeakManaged(i) && !ownedCopy && !runsAsPeak(k)) break;
     }
 
-    const { dirs, system } = writableDirs(model, stage);
+    const { dirs, system } = writableDirs(model, stage, options.home);
     for (const dir of system) {
       if (dir.madeBy.getKeyword() === 'WORKDIR') {
         findings.push(
@@ -54,9 +56,10 @@ export const closing: Transform = {
     const covering = [options.home, ...volumes];
     const ownedLater = (path: string, from: number) =>
       ancestors(path).some((a) => instructions.slice(from).some((i) => peak.ownsPath(i, a)));
-    // Directories made after the final USER are the user's own (mkdir) or beyond this fix's reach.
+    // Directories made after the final USER, or while the Peak user is in force, are the user's own (mkdir) or
+    // beyond this fix's reach (WORKDIR).
     const missingDirs = dirs
-      .filter((d) => d.madeAt < insertAt && !ownedLater(d.path, d.madeAt))
+      .filter((d) => d.madeAt < insertAt && !runsAsPeak(d.madeAt) && !ownedLater(d.path, d.madeAt))
       .map((d) => d.path)
       .filter((path, _, all) => !covering.some((c) => isUnder(path, c)) && !all.some((other) => other !== path && isUnder(path, other)));
     const toOwn = [...(homeOwned ? [] : [options.home]), ...missingDirs];
@@ -99,7 +102,7 @@ export const closing: Transform = {
     }
     if (items.length === 0) return { edits, findings };
     if (endsAsPeak) {
-      edits.push({ offset: startOffset(model, instructions[lastUserIndex]), remove: 0, insert: render.beforeLine(items) });
+      edits.push({ offset: lineStartOffset(model, instructions[lastUserIndex]), remove: 0, insert: render.beforeLine(items) });
     } else {
       edits.push({ offset: endOffset(model, last), remove: 0, insert: render.afterLine(items) });
     }

@@ -1,5 +1,5 @@
 import type { Instruction } from 'dockerfile-ast';
-import { endOffset, isRootUser, startOffset } from '../src/model/dockerfile.js';
+import { endOffset, isRootUser, lineStartOffset } from '../src/model/dockerfile.js';
 import { blockInstructions } from '../src/recipe.js';
 import { instruction, type NewInstruction } from '../src/render.js';
 import { finding, type Transform, type TransformContext } from '../src/transform.js';
@@ -31,7 +31,8 @@ function reliesOnWorkdir(i: Instruction): boolean {
  */
 function inheritedWorkdirUser(instructions: Instruction[]): Instruction | 'runtime' | undefined {
   for (const i of instructions) {
-    if (i.getKeyword() === 'WORKDIR') return undefined;
+    // A relative WORKDIR is resolved against the inherited directory.
+    if (i.getKeyword() === 'WORKDIR') return /^["']?\//.test(i.getArguments()[0]?.getValue() ?? '') ? undefined : i;
     if (reliesOnWorkdir(i)) return i;
   }
   return 'runtime';
@@ -48,9 +49,10 @@ export const userBlock: Transform = {
     const findings: Finding[] = [];
     const items: NewInstruction[] = [];
 
-    // A parent rewritten by this run now ends as the Peak user: hand this stage back the user it used to start with.
-    const first = stage.instructions[0];
-    if (plan.parentRewritten && first?.getKeyword() !== 'USER') {
+    // A parent rewritten by this run now ends as the Peak user: hand this stage back the user it used to start with,
+    // unless the stage sets its own user first (the UID's ARG and ENV lines do not count).
+    const first = stage.instructions.find((i) => !peak.isUidArg(i) && !peak.isUidEnv(i));
+    if (plan.parentRewritten && first && first.getKeyword() !== 'USER') {
       items.push(instruction('USER', isRootUser(plan.startUser) ? '0' : (plan.startUser as string)));
     }
 
@@ -73,7 +75,7 @@ export const userBlock: Transform = {
       const missing: NewInstruction[] = [];
       // The older guide makes the ENV optional, so only the ARG the creation line needs is added.
       if (!argBefore) missing.push(instruction('ARG', options.uidArg));
-      if (missing.length > 0) edits.push({ offset: startOffset(model, create), remove: 0, insert: render.beforeLine(missing) });
+      if (missing.length > 0) edits.push({ offset: lineStartOffset(model, create), remove: 0, insert: render.beforeLine(missing) });
     } else if (plan.userFromParent) {
       // The user comes from the parent stage; the final USER still needs the UID in scope.
       if (!stage.instructions.some((i) => peak.isUidArg(i) || peak.isUidEnv(i))) items.push(instruction('ARG', options.uidArg));

@@ -1,6 +1,6 @@
 import type { TextEdit } from '../src/edits.js';
 import { isSystemDir, volumePaths } from '../src/model/dirs.js';
-import { isRootUser, startOffset, userBefore } from '../src/model/dockerfile.js';
+import { isRootUser, lineStartOffset, userBefore } from '../src/model/dockerfile.js';
 import { normalisePath } from '../src/model/peak.js';
 import { ownInstruction } from '../src/recipe.js';
 import { instruction, type NewInstruction } from '../src/render.js';
@@ -59,7 +59,7 @@ export const volumeOwner: Transform = {
       if (!isRootUser(inForce)) items.push(instruction('USER', '0'));
       items.push(ownInstruction(options, wanted, true));
       if (!isRootUser(inForce)) items.push(instruction('USER', inForce as string));
-      edits.push({ offset: startOffset(model, volume), remove: 0, insert: render.beforeLine(items) });
+      edits.push({ offset: lineStartOffset(model, volume), remove: 0, insert: render.beforeLine(items) });
     });
     return { edits, findings };
   },

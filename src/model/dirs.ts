@@ -119,7 +119,7 @@ export interface WritableDir {
 }
 
 /** WORKDIR and mkdir directories of a stage that the user should own, minus system directories. */
-export function writableDirs(model: DockerfileModel, stage: Stage): { dirs: WritableDir[]; system: WritableDir[] } {
+export function writableDirs(model: DockerfileModel, stage: Stage, home: string): { dirs: WritableDir[]; system: WritableDir[] } {
   const dirs = new Map<string, WritableDir>();
   const system: WritableDir[] = [];
   let workdir: string | null = null;
@@ -131,6 +131,8 @@ export function writableDirs(model: DockerfileModel, stage: Stage): { dirs: Writ
       const absolute = value.startsWith('/') ? value : workdir ? joinPath(workdir, value) : null;
       workdir = absolute && isPlainAbsolute(absolute) ? normalisePath(absolute) : null;
       if (workdir) found = [workdir];
+      // The home WORKDIR may be one this run inserts: resolving against it would differ between runs.
+      if (workdir === normalisePath(home)) workdir = null;
     } else if (keyword === 'RUN') {
       found = mkdirPaths(model, i, workdir);
     }

@@ -96,6 +96,11 @@ export function startOffset(model: DockerfileModel, instruction: Instruction): n
   return model.lines.offsetAt(instruction.getRange().start);
 }
 
+/** Start of the line an instruction begins on: text inserted there leaves the instruction's indentation with it. */
+export function lineStartOffset(model: DockerfileModel, instruction: Instruction): number {
+  return model.lines.starts[instruction.getRange().start.line];
+}
+
 export function endOffset(model: DockerfileModel, instruction: Instruction): number {
   return model.lines.offsetAt(instruction.getRange().end);
 }

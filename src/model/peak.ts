@@ -81,8 +81,12 @@ export class PeakLines {
 
   /** `USER $PEAK_USER_ID`, `USER ${PEAK_USER_ID}`, `USER ${PEAK_USER_ID:?...}` or `USER peak-user`, with or without a group. */
   isPeakUser(instruction: Instruction): boolean {
-    if (instruction.getKeyword() !== 'USER') return false;
-    const value = userValue(instruction);
+    return instruction.getKeyword() === 'USER' && this.isPeakUserValue(userValue(instruction));
+  }
+
+  /** A USER value (as `userBefore` returns it) that names the Peak user. */
+  isPeakUserValue(value: string | null): boolean {
+    if (value === null) return false;
     if (value.startsWith(`\${${this.options.uidArg}:?`) || value.startsWith(`\${${this.options.uidArg}?`)) return true;
     return this.peakUserValues.has(value.split(':')[0]);
   }
@@ -106,7 +110,7 @@ export interface StagePlan {
   existingCreate: number;
   /** The user already exists when the stage starts (created in an earlier stage it is built FROM). */
   userFromParent: boolean;
-  /** The stage's parent will itself end as the Peak user after the rewrite (`--all-stages`). */
+  /** This run switches the stage's parent to the Peak user at its end (`--all-stages`). */
   parentRewritten: boolean;
   /** Instructions at this index and later run once the user exists; Infinity when it never does. */
   userReadyIndex: number;
@@ -119,7 +123,8 @@ export function planStage(model: DockerfileModel, stage: Stage, options: FixOpti
   const base = stageBase(model, stage);
   const existingCreate = stage.instructions.findIndex((i) => peak.createsUser(i));
   const userFromParent = createsUserInChain(model, stage.parent, peak, targets);
-  const parentRewritten = stage.parent !== null && targets.has(stage.parent);
+  // A parent that already ends as the Peak user keeps ending so: only a parent this run switches needs undoing.
+  const parentRewritten = stage.parent !== null && targets.has(stage.parent) && !endsAsPeakUser(stage.parent, peak);
   let userReadyIndex: number;
   if (userFromParent) userReadyIndex = 0;
   else if (existingCreate >= 0) userReadyIndex = existingCreate + 1;
@@ -144,4 +149,9 @@ function createsUserInChain(model: DockerfileModel, stage: Stage | null, peak: P
     if (s.instructions.some((i) => peak.createsUser(i))) return true;
   }
   return false;
+}
+
+function endsAsPeakUser(stage: Stage, peak: PeakLines): boolean {
+  const users = stage.instructions.filter((i) => i.getKeyword() === 'USER');
+  return users.length > 0 && peak.isPeakUser(users[users.length - 1]);
 }
