@@ -375,6 +375,14 @@ describe('bin/peak-fix.js (built)', () => {
     expect(bin(['--check'], { cwd: dir })).toMatchObject({ code: 0, stdout: '' });
   });
 
+  test('the library entry resolves through package.json exports, as `import ... from "peak-fix"`', () => {
+    const code =
+      "import { fixDockerfile, PeakFixError } from 'peak-fix'; console.log(typeof PeakFixError, fixDockerfile(process.argv[1]).output)";
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', code, ALPINE], { cwd: REPO, encoding: 'utf8' });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe(`function ${fixDockerfile(ALPINE).output}\n`);
+  });
+
   test('--version, --stdin and an unknown flag', () => {
     expect(bin(['--version'], { cwd: dir })).toMatchObject({ code: 0, stdout: `${VERSION}\n` });
     expect(bin(['--stdin'], { cwd: dir, input: ALPINE })).toMatchObject({ code: 0, stdout: fixDockerfile(ALPINE).output });
@@ -461,4 +469,24 @@ test('writes through main() keep unchanged files untouched (mtime)', async () =>
   expect((await runCli(['--write'], { cwd: dir })).code).toBe(0);
   expect(statSync(path.join(dir, 'a/Dockerfile')).mtimeMs).toBe(before);
   expect(read('b/Dockerfile')).toBe(fixDockerfile(DEBIAN).output);
+});
+
+describe('Dockerfiles that cannot be migrated', () => {
+  test('each is a one-line error naming the file and the reason; the others are still written; exit 2', async () => {
+    writeTree(dir, {
+      'heredoc/Dockerfile': 'FROM debian\nRUN <<EOF\necho never closed\n',
+      'continuation/Dockerfile': 'FROM debian\nRUN echo \\\n',
+      'variable/Dockerfile': 'ARG BASE\nFROM $BASE\nCOPY a /a\n',
+      'ok/Dockerfile': DEBIAN,
+    });
+    const { code, stderr } = await runCli(['--write', '.'], { cwd: dir });
+    expect(code).toBe(2);
+    expect(stderr).toContain('peak-fix: continuation/Dockerfile: line 2: unterminated line continuation');
+    expect(stderr).toContain('peak-fix: heredoc/Dockerfile: line 2: unterminated heredoc: <<EOF has no closing EOF line');
+    expect(stderr).toContain('peak-fix: variable/Dockerfile: line 2: FROM uses the variable BASE, which has no default value');
+    expect(stderr.split('\n').filter((line) => line.startsWith('peak-fix: ')).length).toBe(3);
+    expect(stderr).not.toMatch(/\n\s+at /);
+    expect(read('ok/Dockerfile')).toBe(fixDockerfile(DEBIAN).output);
+    expect(read('heredoc/Dockerfile')).toBe('FROM debian\nRUN <<EOF\necho never closed\n');
+  });
 });

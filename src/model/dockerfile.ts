@@ -70,10 +70,7 @@ function rejectUnterminated(text: string, ast: Dockerfile): void {
       (instruction as unknown as { getHeredocs?: () => { getName(): string; getDelimiterRange(): unknown }[] }).getHeredocs?.() ?? [];
     const open = heredocs.find((h) => h.getDelimiterRange() === null);
     if (open) {
-      throw new PeakFixError(
-        `unterminated heredoc: <<${open.getName()} on line ${lineOf(instruction)} has no closing ${open.getName()} line`,
-        lineOf(instruction),
-      );
+      throw new PeakFixError(`unterminated heredoc: <<${open.getName()} has no closing ${open.getName()} line`, lineOf(instruction));
     }
   }
   const last = instructions[instructions.length - 1];
@@ -86,7 +83,7 @@ function rejectUnterminated(text: string, ast: Dockerfile): void {
   const escape = ast.getEscapeCharacter();
   if (body.length > 0 && body[body.length - 1].trimEnd().endsWith(escape)) {
     throw new PeakFixError(
-      `unterminated line continuation: the file ends after the '${escape}' of line ${lineOf(last)}'s ${last.getKeyword()}`,
+      `unterminated line continuation: the file ends after the '${escape}' that continues this ${last.getKeyword()}`,
       lineOf(last),
     );
   }
