@@ -27,7 +27,9 @@ export const closing: Transform = {
     // Where the stage already ends as the Peak user, what follows that USER runs as the user: the fix goes before it.
     const lastUserIndex = findLastIndex(instructions, (i) => i.getKeyword() === 'USER');
     const endsAsPeak = lastUserIndex >= 0 && peak.isPeakUser(instructions[lastUserIndex]);
-    const insertAt = endsAsPeak ? lastUserIndex : instructions.length;
+    // ...unless the user is only created after that USER (a hand migration in odd order): then at the end.
+    const beforeUser = endsAsPeak && plan.userReadyIndex <= lastUserIndex;
+    const insertAt = beforeUser ? lastUserIndex : instructions.length;
 
     // A closing ownership fix counts when nothing between it and the insertion point adds files it did not cover.
     let homeOwned = false;
@@ -90,7 +92,9 @@ export const closing: Transform = {
         ),
       );
     }
-    if (!endsAsPeak) {
+    if (endsAsPeak && !beforeUser && items.length > 0) {
+      items.push(instruction('USER', userValue(instructions[lastUserIndex])));
+    } else if (!endsAsPeak) {
       const sharesUid = (plan.base.image.takenUids?.length ?? 0) > 0 || !plan.base.image.known;
       const hasHome = instructions.some((i) => i.getKeyword() === 'ENV' && i.getArguments().some((a) => a.getValue().startsWith('HOME=')));
       // With a shared UID, Docker takes HOME from the first passwd entry of that UID (node's /home/node).
@@ -101,7 +105,7 @@ export const closing: Transform = {
       items.push(instruction('USER', uid));
     }
     if (items.length === 0) return { edits, findings };
-    if (endsAsPeak) {
+    if (beforeUser) {
       edits.push({ offset: lineStartOffset(model, instructions[lastUserIndex]), remove: 0, insert: render.beforeLine(items) });
     } else {
       edits.push({ offset: endOffset(model, last), remove: 0, insert: render.afterLine(items) });
