@@ -1,6 +1,7 @@
 import type { Finding } from '../index.js';
 import type { FileStatus, FileResult, Summary } from '../runner.js';
 import { unifiedDiff } from './diff.js';
+import { createCollectingReporter } from './collect.js';
 import type { Reporter, ReporterContext, RunEnd } from './index.js';
 
 /**
@@ -51,19 +52,9 @@ export function toJsonFile(result: FileResult): JsonFile {
 }
 
 export function createJsonReporter(context: ReporterContext): Reporter {
-  const files: JsonFile[] = [];
-  return {
-    notice(message) {
-      context.stderr(`peak-fix: ${message}\n`);
-    },
-    file(result) {
-      files.push(toJsonFile(result));
-      if (context.debug && result.stack) context.stderr(`${result.stack}\n`);
-    },
-    done(end: RunEnd) {
-      const report: JsonReport = { files, summary: end.summary };
-      if (end.interrupted) report.interrupted = true;
-      context.stdout(JSON.stringify(report, null, 2) + '\n');
-    },
-  };
+  return createCollectingReporter(context, (files, end: RunEnd) => {
+    const report: JsonReport = { files: files.map(toJsonFile), summary: end.summary };
+    if (end.interrupted) report.interrupted = true;
+    return report;
+  });
 }

@@ -1,7 +1,8 @@
 import { RULES } from '../rules.js';
 import type { Severity } from '../types.js';
 import type { FileResult } from '../runner.js';
-import type { Reporter, ReporterContext, RunEnd } from './index.js';
+import { createCollectingReporter } from './collect.js';
+import type { Reporter, ReporterContext } from './index.js';
 
 /**
  * `--format sarif`: a SARIF 2.1.0 log, so code-scanning tools show findings inline. Each finding is a result;
@@ -82,17 +83,5 @@ export function toSarif(files: FileResult[], toolVersion: string, wrote: boolean
 }
 
 export function createSarifReporter(context: ReporterContext): Reporter {
-  const files: FileResult[] = [];
-  return {
-    notice(message) {
-      context.stderr(`peak-fix: ${message}\n`);
-    },
-    file(result) {
-      files.push(result);
-      if (context.debug && result.stack) context.stderr(`${result.stack}\n`);
-    },
-    done(_end: RunEnd) {
-      context.stdout(JSON.stringify(toSarif(files, context.version ?? 'unknown', context.mode === 'write'), null, 2) + '\n');
-    },
-  };
+  return createCollectingReporter(context, (files) => toSarif(files, context.version ?? 'unknown', context.mode === 'write'));
 }

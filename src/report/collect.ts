@@ -1,0 +1,19 @@
+import type { FileResult } from '../runner.js';
+import type { Reporter, ReporterContext, RunEnd } from './index.js';
+
+/** A reporter that prints one document once the run is over (json, sarif): notices go to stderr at once. */
+export function createCollectingReporter(context: ReporterContext, render: (files: FileResult[], end: RunEnd) => unknown): Reporter {
+  const files: FileResult[] = [];
+  return {
+    notice(message) {
+      context.stderr(`peak-fix: ${message}\n`);
+    },
+    file(result) {
+      files.push(result);
+      if (context.debug && result.stack) context.stderr(`${result.stack}\n`);
+    },
+    done(end) {
+      context.stdout(JSON.stringify(render(files, end), null, 2) + '\n');
+    },
+  };
+}
