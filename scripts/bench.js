@@ -27,6 +27,13 @@ const big = inputs.join('\n'); // many stages, nearly every construct
 console.log(`${inputs.length} fixtures, ${(big.length / 1024).toFixed(0)} KB concatenated; ${files} files in the tree run\n`);
 time(`engine: all ${inputs.length} fixtures once`, () => inputs.forEach((t) => fixDockerfile(t)), 20);
 time('engine: one file made of every fixture', () => fixDockerfile(big), 20);
+// Work per instruction must stay flat: 16,000 instructions (~0.5 MB) once took 100 s.
+for (const n of [4000, 16000]) {
+  const long =
+    'FROM debian\n' +
+    Array.from({ length: n }, (_, i) => (i % 3 ? `RUN echo ${i} && mkdir -p /srv/d${i}\n` : `COPY f${i} /srv/f${i}\n`)).join('');
+  time(`engine: ${n} instructions (${(long.length / 1024).toFixed(0)} KB)`, () => fixDockerfile(long), 3);
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'peak-fix-bench-'));
 try {

@@ -1,7 +1,8 @@
 import type { Instruction } from 'dockerfile-ast';
 import type { TextEdit } from '../src/edits.js';
-import { isUnder, volumePaths, writableDirs } from '../src/model/dirs.js';
+import { volumePaths, writableDirs } from '../src/model/dirs.js';
 import { chownFlag, endOffset, isRootUser, lineStartOffset, userBefore, userValue } from '../src/model/dockerfile.js';
+import { normalisePath } from '../src/model/peak.js';
 import { ownInstruction } from '../src/recipe.js';
 import { instruction, type NewInstruction } from '../src/render.js';
 import { finding, type Transform } from '../src/transform.js';
@@ -55,15 +56,17 @@ export const closing: Transform = {
     }
     // A chown after VOLUME is discarded, and find already descends into sub-directories of listed ones.
     const volumes = instructions.filter((i) => i.getKeyword() === 'VOLUME').flatMap((v) => volumePaths(model, v));
-    const covering = [options.home, ...volumes];
-    const ownedLater = (path: string, from: number) =>
-      ancestors(path).some((a) => instructions.slice(from).some((i) => peak.ownsPath(i, a)));
+    const covering = new Set([options.home, ...volumes].map(normalisePath));
+    // The last instruction that gives each path to the user: a directory is done if it, or a directory above it,
+    // was given after it was made.
+    const lastOwned = new Map<string, number>();
+    instructions.forEach((i, index) => peak.ownedPaths(i).forEach((path) => lastOwned.set(path, index)));
+    const ownedLater = (path: string, from: number) => ancestors(path).some((a) => (lastOwned.get(a) ?? -1) >= from);
     // Directories made after the final USER, or while the Peak user is in force, are the user's own (mkdir) or
     // beyond this fix's reach (WORKDIR).
-    const missingDirs = dirs
-      .filter((d) => d.madeAt < insertAt && !runsAsPeak(d.madeAt) && !ownedLater(d.path, d.madeAt))
-      .map((d) => d.path)
-      .filter((path, _, all) => !covering.some((c) => isUnder(path, c)) && !all.some((other) => other !== path && isUnder(path, other)));
+    const candidates = dirs.filter((d) => d.madeAt < insertAt && !runsAsPeak(d.madeAt) && !ownedLater(d.path, d.madeAt)).map((d) => d.path);
+    const listed = new Set(candidates);
+    const missingDirs = candidates.filter((path) => !ancestors(path).some((a) => covering.has(a) || (a !== path && listed.has(a))));
     const toOwn = [...(homeOwned ? [] : [options.home]), ...missingDirs];
 
     if (lastUserIndex >= 0 && !endsAsPeak) {

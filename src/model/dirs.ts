@@ -47,12 +47,6 @@ export function isSystemDir(path: string): boolean {
   return /^\/usr(\/local)?\/[^/]+$/.test(p) || p === '/usr/local';
 }
 
-export function isUnder(path: string, dir: string): boolean {
-  const p = normalisePath(path);
-  const d = normalisePath(dir);
-  return p === d || p.startsWith(d.endsWith('/') ? d : d + '/');
-}
-
 /** A literal absolute path we can safely name in a shell line: no variables, globs or odd characters. */
 function isPlainAbsolute(path: string): boolean {
   return /^\/[A-Za-z0-9._@+\-/]*$/.test(path);

@@ -175,16 +175,23 @@ export function userValue(instruction: Instruction): string {
     .join(' ');
 }
 
-/** The user in force right before `instructions[index]` of `stage` (null: root). */
+const usersInForce = new WeakMap<Stage, (string | null)[]>();
+
+/** The user in force right before `instructions[index]` of `stage` (null: root); computed once per stage. */
 export function userBefore(model: DockerfileModel, stage: Stage, index: number): string | null {
-  let user: string | null = stage.parent
-    ? userBefore(model, stage.parent, stage.parent.instructions.length)
-    : (stageBase(model, stage).image.defaultUser ?? null);
-  for (let i = 0; i < index && i < stage.instructions.length; i++) {
-    const instruction = stage.instructions[i];
-    if (instruction.getKeyword() === 'USER') user = userValue(instruction);
+  let users = usersInForce.get(stage);
+  if (!users) {
+    let user = stage.parent
+      ? userBefore(model, stage.parent, stage.parent.instructions.length)
+      : (stageBase(model, stage).image.defaultUser ?? null);
+    users = [user];
+    for (const instruction of stage.instructions) {
+      if (instruction.getKeyword() === 'USER') user = userValue(instruction);
+      users.push(user);
+    }
+    usersInForce.set(stage, users);
   }
-  return user;
+  return users[Math.min(Math.max(index, 0), users.length - 1)];
 }
 
 interface Flagged {

@@ -52,10 +52,25 @@ export class PeakLines {
 
   /** A RUN that gives the user a directory: recognised so a later run does not add it again. */
   ownsPath(instruction: Instruction, path: string): boolean {
-    if (instruction.getKeyword() !== 'RUN') return false;
-    const text = this.text(instruction);
-    const pathWord = new RegExp(`(^|[\\s'"=])${escapeRegExp(path)}/?($|[\\s'";)&|])`);
-    return /\bchown\b/.test(text) && pathWord.test(text);
+    return this.ownedPaths(instruction).has(normalisePath(path));
+  }
+
+  private readonly owned = new Map<Instruction, Set<string>>();
+
+  /** The literal absolute paths named in a RUN that runs chown (cached: transforms ask for every directory). */
+  ownedPaths(instruction: Instruction): Set<string> {
+    let paths = this.owned.get(instruction);
+    if (!paths) {
+      paths = new Set();
+      if (instruction.getKeyword() === 'RUN') {
+        const text = this.text(instruction);
+        if (/\bchown\b/.test(text)) {
+          for (const match of text.matchAll(/(?:^|[\s'"=])(\/[A-Za-z0-9._@+\-/]*)(?=$|[\s'";)&|])/g)) paths.add(normalisePath(match[1]));
+        }
+      }
+      this.owned.set(instruction, paths);
+    }
+    return paths;
   }
 
   /** Lines that Peak's recipe adds; they are not application build steps. */
