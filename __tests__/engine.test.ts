@@ -135,6 +135,14 @@ describe('engine behaviour', () => {
     expect(result.output).toBe(text);
   });
 
+  test('a JSON-form COPY to an absolute path does not rely on the working directory', () => {
+    const json = fixDockerfile('FROM debian\nCOPY ["app dir", "/srv/app/"]\nWORKDIR /srv/app\n').output;
+    expect(json).toContain('WORKDIR /home/peak-user\n');
+    const relative = fixDockerfile('FROM debian\nCOPY ["app dir", "app/"]\nWORKDIR /srv/app\n');
+    expect(relative.output).not.toContain('WORKDIR /home/peak-user\n');
+    expect(relative.findings.map((f) => f.rule)).toContain('workdir-kept');
+  });
+
   test('# peak-fix-disable leaves the file untouched', () => {
     const text = '# syntax=docker/dockerfile:1\n# peak-fix-disable\nFROM debian\n';
     expect(fixDockerfile(text)).toMatchObject({ changed: false, output: text });

@@ -12,7 +12,7 @@ const DISABLE = /^\uFEFF?(?:[ \t]*(?:#.*)?(?:\r\n|\r|\n))*?[ \t]*#[ \t]*peak-fix
 
 /**
  * Migrates one Dockerfile's text. Pure: no disk, no clock. Throws PeakFixError for input that cannot be
- * migrated (no FROM, a base image that cannot be known).
+ * migrated (no FROM, a base image that cannot be known, an unterminated heredoc or line continuation).
  */
 export function fixDockerfile(text: string, partialOptions: Partial<FixOptions> = {}): FixResult {
   const options = validateOptions(partialOptions);
@@ -24,11 +24,7 @@ export function fixDockerfile(text: string, partialOptions: Partial<FixOptions> 
   const finalBase = stageBase(model, final);
   if (finalBase.image.family === 'windows') {
     const reason = `Windows base image ${finalBase.reference}: Linux user management does not apply`;
-    return unchanged(
-      text,
-      [{ rule: 'windows-base', severity: 'info', line: final.from.getRange().start.line + 1, message: `skipped: ${reason}` }],
-      reason,
-    );
+    return unchanged(text, [finding('windows-base', final.from, `skipped: ${reason}`)], reason);
   }
 
   const targets = new Set<Stage>(options.allStages ? model.stages.filter((s) => stageBase(model, s).image.family !== 'windows') : [final]);

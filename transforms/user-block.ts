@@ -16,9 +16,10 @@ function reliesOnWorkdir(i: Instruction): boolean {
       return true;
     case 'COPY':
     case 'ADD': {
+      // The last argument, in plain or JSON form (`COPY ["a b", "/dst/"]`).
       const args = i.getArguments();
-      const destination = args[args.length - 1]?.getValue() ?? '';
-      return !destination.startsWith('/') && !/^\[\s*"/.test(destination);
+      const destination = (args[args.length - 1]?.getValue() ?? '').replace(/^\[?\s*"?/, '');
+      return !destination.startsWith('/');
     }
     default:
       return false;

@@ -137,7 +137,7 @@ export function planStage(model: DockerfileModel, stage: Stage, options: FixOpti
   const peak = new PeakLines(model, options);
   const base = stageBase(model, stage);
   const existingCreate = stage.instructions.findIndex((i) => peak.createsUser(i));
-  const userFromParent = createsUserInChain(model, stage.parent, peak, targets);
+  const userFromParent = createsUserInChain(stage.parent, peak, targets);
   // A parent that already ends as the Peak user keeps ending so: only a parent this run switches needs undoing.
   const parentRewritten = stage.parent !== null && targets.has(stage.parent) && !endsAsPeakUser(stage.parent, peak);
   let userReadyIndex: number;
@@ -153,12 +153,12 @@ export function planStage(model: DockerfileModel, stage: Stage, options: FixOpti
     userFromParent,
     parentRewritten,
     userReadyIndex,
-    startUser: stage.parent ? userBefore(model, stage.parent, stage.parent.instructions.length) : (base.image.defaultUser ?? null),
+    startUser: userBefore(model, stage, 0),
   };
 }
 
 /** Whether the user exists at the end of `stage` (created there or further up, or inserted by this run). */
-function createsUserInChain(model: DockerfileModel, stage: Stage | null, peak: PeakLines, targets: ReadonlySet<Stage>): boolean {
+function createsUserInChain(stage: Stage | null, peak: PeakLines, targets: ReadonlySet<Stage>): boolean {
   for (let s = stage; s; s = s.parent) {
     if (targets.has(s)) return true;
     if (s.instructions.some((i) => peak.createsUser(i))) return true;
