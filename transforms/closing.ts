@@ -26,7 +26,7 @@ export const closing: Transform = {
 
     const runsAsPeak = (index: number) => peak.isPeakUserValue(userBefore(model, stage, index));
     // Where the stage already ends as the Peak user, what follows that USER runs as the user: the fix goes before it.
-    const lastUserIndex = findLastIndex(instructions, (i) => i.getKeyword() === 'USER');
+    const lastUserIndex = instructions.findLastIndex((i) => i.getKeyword() === 'USER');
     const endsAsPeak = lastUserIndex >= 0 && peak.isPeakUser(instructions[lastUserIndex]);
     // ...unless the user is only created after that USER (a hand migration in odd order): then at the end.
     const beforeUser = endsAsPeak && plan.userReadyIndex <= lastUserIndex;
@@ -116,11 +116,6 @@ export const closing: Transform = {
     return { edits, findings };
   },
 };
-
-function findLastIndex<T>(items: T[], predicate: (item: T) => boolean): number {
-  for (let k = items.length - 1; k >= 0; k--) if (predicate(items[k])) return k;
-  return -1;
-}
 
 /** The path itself and every directory above it, `/` excluded. */
 function ancestors(path: string): string[] {
