@@ -136,7 +136,8 @@ describe('stand-in base images', () => {
   });
 });
 
-describe('legacy builder facts (recorded in .e2e-work/facts.json, not asserted)', () => {
+// The distroless rewrite relies on these (it has no shell for a RUN guard); they are also saved in .e2e-work/facts.json.
+describe('legacy builder facts the rewrite relies on', () => {
   test('USER ${PEAK_USER_ID:?msg}', () => {
     const files = {
       Dockerfile: `FROM ${BASES.debian}\nARG PEAK_USER_ID\nUSER \${PEAK_USER_ID:?PEAK_USER_ID must be set}\n`,
@@ -159,7 +160,11 @@ describe('legacy builder facts (recorded in .e2e-work/facts.json, not asserted)'
     };
     facts['USER ${VAR:?msg}'] = fact;
     console.log(`fact: USER \${PEAK_USER_ID:?msg}\n${JSON.stringify(fact, null, 2)}`);
-    expect(typeof fact.withValue.ok).toBe('boolean');
+    expect(fact.withValue).toMatchObject({ ok: true, configUser: '4321', idU: '4321' });
+    for (const missing of [fact.notPassed, fact.passedEmpty]) {
+      expect(missing.ok).toBe(false);
+      expect(missing.errors.join('\n')).toMatch(/PEAK_USER_ID must be set/);
+    }
   });
 
   test('COPY --chown=$PEAK_USER_ID:$PEAK_USER_ID with an empty value', () => {
@@ -201,6 +206,11 @@ describe('legacy builder facts (recorded in .e2e-work/facts.json, not asserted)'
     }
     facts['COPY --chown with an empty value'] = fact;
     console.log(`fact: COPY --chown=$PEAK_USER_ID:$PEAK_USER_ID, empty\n${JSON.stringify(fact, null, 2)}`);
+    // An empty UID never falls back to root: the COPY fails, on scratch and on Debian alike.
+    for (const variant of ['scratch, --chown=$V:$V', 'debian, --chown=$V:$V']) {
+      const outcome = fact[variant] as { notPassed: { ok: boolean }; passedEmpty: { ok: boolean } };
+      expect([outcome.notPassed.ok, outcome.passedEmpty.ok]).toEqual([false, false]);
+    }
     // shared/DOCKER.md: numeric --chown and USER work on scratch (USER without a group: gid 0)
     expect(scratchWithValue).toMatchObject({
       ok: true,
