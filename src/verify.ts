@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { isPlainAbsolute } from './model/dirs.js';
 
 /**
  * Checks a built image the way Peak will run it: the configured user, the UID a real process gets, and a
@@ -46,7 +47,7 @@ function firstLine(text: string): string {
 export function verifyImage(options: VerifyOptions): VerifyResult {
   const dockerBin = options.docker ?? 'docker';
   // The paths go into a shell line inside the container: only plain absolute paths are accepted.
-  const unsafe = [options.home, ...(options.dirs ?? [])].find((d) => !/^\/[A-Za-z0-9._@+\-/]*$/.test(d));
+  const unsafe = [options.home, ...(options.dirs ?? [])].find((d) => !isPlainAbsolute(d));
   if (unsafe !== undefined)
     return { ok: false, checks: [{ name: 'arguments', ok: false, detail: `not a plain absolute path: ${JSON.stringify(unsafe)}` }] };
   if (!/^\d+$/.test(options.uid))

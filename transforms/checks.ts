@@ -1,5 +1,5 @@
 import type { Instruction } from 'dockerfile-ast';
-import { instructionText, isRootUser, userBefore, type DockerfileModel } from '../src/model/dockerfile.js';
+import { foldedText, instructionText, isRootUser, userBefore, type DockerfileModel } from '../src/model/dockerfile.js';
 import { finding, type Transform } from '../src/transform.js';
 import type { Finding } from '../src/types.js';
 
@@ -144,8 +144,5 @@ export const oldShadow: Transform = {
 
 /** The instruction's text after its keyword, continuation breaks folded into spaces. */
 function argumentsText(model: DockerfileModel, i: Instruction): string {
-  return instructionText(model, i)
-    .slice(i.getInstruction().length)
-    .split(new RegExp(`\\${model.escape}\\r?\\n`))
-    .join(' ');
+  return foldedText(model, i).slice(i.getInstruction().length);
 }

@@ -1,7 +1,7 @@
 import type { Instruction } from 'dockerfile-ast';
 import type { TextEdit } from '../src/edits.js';
 import { volumePaths, writableDirs } from '../src/model/dirs.js';
-import { chownFlag, endOffset, isRootUser, lineStartOffset, userBefore, userValue } from '../src/model/dockerfile.js';
+import { chownFlag, endOffset, isRootUser, lastUserIndex, lineStartOffset, userBefore, userValue } from '../src/model/dockerfile.js';
 import { normalisePath } from '../src/model/peak.js';
 import { ownInstruction } from '../src/recipe.js';
 import { instruction, type NewInstruction } from '../src/render.js';
@@ -26,11 +26,11 @@ export const closing: Transform = {
 
     const runsAsPeak = (index: number) => peak.isPeakUserValue(userBefore(model, stage, index));
     // Where the stage already ends as the Peak user, what follows that USER runs as the user: the fix goes before it.
-    const lastUserIndex = instructions.findLastIndex((i) => i.getKeyword() === 'USER');
-    const endsAsPeak = lastUserIndex >= 0 && peak.isPeakUser(instructions[lastUserIndex]);
+    const finalUser = lastUserIndex(stage);
+    const endsAsPeak = finalUser >= 0 && peak.isPeakUser(instructions[finalUser]);
     // ...unless the user is only created after that USER (a hand migration in odd order): then at the end.
-    const beforeUser = endsAsPeak && plan.userReadyIndex <= lastUserIndex;
-    const insertAt = beforeUser ? lastUserIndex : instructions.length;
+    const beforeUser = endsAsPeak && plan.userReadyIndex <= finalUser;
+    const insertAt = beforeUser ? finalUser : instructions.length;
 
     // A closing ownership fix counts when nothing between it and the insertion point adds files it did not cover.
     let homeOwned = false;
@@ -69,8 +69,8 @@ export const closing: Transform = {
     const missingDirs = candidates.filter((path) => !ancestors(path).some((a) => covering.has(a) || (a !== path && listed.has(a))));
     const toOwn = [...(homeOwned ? [] : [options.home]), ...missingDirs];
 
-    if (lastUserIndex >= 0 && !endsAsPeak) {
-      const other = instructions[lastUserIndex];
+    if (finalUser >= 0 && !endsAsPeak) {
+      const other = instructions[finalUser];
       findings.push(
         finding(
           isRootUser(userValue(other)) ? 'final-user-root' : 'user-overridden',
@@ -96,7 +96,7 @@ export const closing: Transform = {
       );
     }
     if (endsAsPeak && !beforeUser && items.length > 0) {
-      items.push(instruction('USER', userValue(instructions[lastUserIndex])));
+      items.push(instruction('USER', userValue(instructions[finalUser])));
     } else if (!endsAsPeak) {
       const sharesUid = (plan.base.image.takenUids?.length ?? 0) > 0 || !plan.base.image.known;
       const hasHome = instructions.some((i) => i.getKeyword() === 'ENV' && i.getArguments().some((a) => a.getValue().startsWith('HOME=')));
@@ -109,7 +109,7 @@ export const closing: Transform = {
     }
     if (items.length === 0) return { edits, findings };
     if (beforeUser) {
-      edits.push({ offset: lineStartOffset(model, instructions[lastUserIndex]), remove: 0, insert: render.beforeLine(items) });
+      edits.push({ offset: lineStartOffset(model, instructions[finalUser]), remove: 0, insert: render.beforeLine(items) });
     } else {
       edits.push({ offset: endOffset(model, last), remove: 0, insert: render.afterLine(items) });
     }

@@ -1,5 +1,5 @@
 import type { TextEdit } from '../src/edits.js';
-import { isSystemDir, volumePaths } from '../src/model/dirs.js';
+import { isPlainAbsolute, isSystemDir, volumePaths } from '../src/model/dirs.js';
 import { isRootUser, lineStartOffset, userBefore } from '../src/model/dockerfile.js';
 import { normalisePath } from '../src/model/peak.js';
 import { ownInstruction } from '../src/recipe.js';
@@ -20,7 +20,7 @@ export const volumeOwner: Transform = {
       const wanted: string[] = [];
       for (const raw of volumePaths(model, volume)) {
         const path = normalisePath(raw);
-        if (!/^\/[A-Za-z0-9._@+\-/]*$/.test(path)) {
+        if (!isPlainAbsolute(path)) {
           findings.push(
             finding('volume-not-owned', volume, `VOLUME ${raw} is not a literal absolute path, so it was not given to ${options.user}`),
           );

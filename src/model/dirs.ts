@@ -1,5 +1,5 @@
 import type { Instruction } from 'dockerfile-ast';
-import { instructionText, type DockerfileModel, type Stage } from './dockerfile.js';
+import { foldedText, instructionText, type DockerfileModel, type Stage } from './dockerfile.js';
 import { normalisePath } from './peak.js';
 
 /**
@@ -48,7 +48,7 @@ export function isSystemDir(path: string): boolean {
 }
 
 /** A literal absolute path we can safely name in a shell line: no variables, globs or odd characters. */
-function isPlainAbsolute(path: string): boolean {
+export function isPlainAbsolute(path: string): boolean {
   return /^\/[A-Za-z0-9._@+\-/]*$/.test(path);
 }
 
@@ -83,10 +83,7 @@ export function volumePaths(model: DockerfileModel, volume: Instruction): string
 
 /** Paths created by `mkdir` in a RUN, made absolute against the working directory where they can be. */
 export function mkdirPaths(model: DockerfileModel, run: Instruction, workdir: string | null): string[] {
-  const escape = model.escape;
-  const text = instructionText(model, run)
-    .split(new RegExp(`\\${escape}\\r?\\n`))
-    .join(' ');
+  const text = foldedText(model, run);
   const paths: string[] = [];
   for (const match of text.matchAll(/(?:^|[\s;&|(])mkdir\s+([^;&|\n)]*)/g)) {
     const tokens = match[1].trim().split(/\s+/);

@@ -46,13 +46,14 @@ export function parseDockerfile(text: string): DockerfileModel {
     }
   }
   stages[stages.length - 1].isFinal = true;
-  rejectUnterminated(text, ast);
+  const lines = new LineIndex(text);
+  rejectUnterminated(text, ast, lines);
   const keywords = ast.getInstructions().map((i) => i.getInstruction());
   const lower = keywords.filter((k) => k === k.toLowerCase() && k !== k.toUpperCase()).length;
   return {
     text,
     ast,
-    lines: new LineIndex(text),
+    lines,
     stages,
     lowercase: lower * 2 > keywords.length,
     escape: ast.getEscapeCharacter(),
@@ -63,7 +64,7 @@ export function parseDockerfile(text: string): DockerfileModel {
  * An instruction that runs to the end of the file (a heredoc without its delimiter, a line continuation on the
  * last line) would swallow every line appended after it, so such files are refused rather than rewritten.
  */
-function rejectUnterminated(text: string, ast: Dockerfile): void {
+function rejectUnterminated(text: string, ast: Dockerfile, lines: LineIndex): void {
   const instructions = ast.getInstructions();
   for (const instruction of instructions) {
     const heredocs =
@@ -75,7 +76,6 @@ function rejectUnterminated(text: string, ast: Dockerfile): void {
   }
   const last = instructions[instructions.length - 1];
   if (!last) return;
-  const lines = new LineIndex(text);
   const body = text
     .slice(lines.offsetAt(last.getRange().start), lines.offsetAt(last.getRange().end))
     .split(/\r\n|\r|\n/)
@@ -105,6 +105,18 @@ export function endOffset(model: DockerfileModel, instruction: Instruction): num
 /** Source text of one instruction, continuations and heredoc bodies included. */
 export function instructionText(model: DockerfileModel, instruction: Instruction): string {
   return model.text.slice(startOffset(model, instruction), endOffset(model, instruction));
+}
+
+/** The instruction's text with its line continuations folded into spaces, for pattern matching. */
+export function foldedText(model: DockerfileModel, instruction: Instruction): string {
+  return instructionText(model, instruction)
+    .split(new RegExp(`\\${model.escape}\\r?\\n`))
+    .join(' ');
+}
+
+/** Index of the stage's last USER instruction, or -1. */
+export function lastUserIndex(stage: Stage): number {
+  return stage.instructions.findLastIndex((i) => i.getKeyword() === 'USER');
 }
 
 /** 1-based line of an instruction, for findings. */

@@ -1,6 +1,15 @@
 import type { Instruction } from 'dockerfile-ast';
 import type { FixOptions } from '../types.js';
-import { instructionText, stageBase, userBefore, userValue, type DockerfileModel, type Stage, type StageBase } from './dockerfile.js';
+import {
+  instructionText,
+  lastUserIndex,
+  stageBase,
+  userBefore,
+  userValue,
+  type DockerfileModel,
+  type Stage,
+  type StageBase,
+} from './dockerfile.js';
 
 /**
  * Recognises the lines of Peak's recipe, whoever wrote them: either version of the guide, a hand
@@ -167,6 +176,6 @@ function createsUserInChain(stage: Stage | null, peak: PeakLines, targets: Reado
 }
 
 function endsAsPeakUser(stage: Stage, peak: PeakLines): boolean {
-  const users = stage.instructions.filter((i) => i.getKeyword() === 'USER');
-  return users.length > 0 && peak.isPeakUser(users[users.length - 1]);
+  const last = lastUserIndex(stage);
+  return last >= 0 && peak.isPeakUser(stage.instructions[last]);
 }
