@@ -5,7 +5,7 @@ import { validateOptions } from './options.js';
 import { Renderer } from './render.js';
 import { finding } from './transform.js';
 import { transforms } from '../transforms/index.js';
-import type { Finding, FixOptions, FixResult } from './types.js';
+import type { EngineInputs, Finding, FixOptions, FixResult } from './types.js';
 
 /** A `# peak-fix-disable` comment among the first lines leaves the whole file as it is. */
 const DISABLE = /^\uFEFF?(?:[ \t]*(?:#.*)?(?:\r\n|\r|\n))*?[ \t]*#[ \t]*peak-fix-disable\b/;
@@ -14,7 +14,7 @@ const DISABLE = /^\uFEFF?(?:[ \t]*(?:#.*)?(?:\r\n|\r|\n))*?[ \t]*#[ \t]*peak-fix
  * Migrates one Dockerfile's text. Pure: no disk, no clock. Throws PeakFixError for input that cannot be
  * migrated (no FROM, a base image that cannot be known, an unterminated heredoc or line continuation).
  */
-export function fixDockerfile(text: string, partialOptions: Partial<FixOptions> = {}): FixResult {
+export function fixDockerfile(text: string, partialOptions: Partial<FixOptions> = {}, _inputs: EngineInputs = {}): FixResult {
   const options = validateOptions(partialOptions);
   if (DISABLE.test(text)) return unchanged(text, [], 'disabled by a # peak-fix-disable comment');
   const model = parseDockerfile(text);

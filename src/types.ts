@@ -1,4 +1,5 @@
 import type { TextEdit } from './edits.js';
+import type { FactsLookup } from './facts.js';
 
 export type Preset = 'safe' | 'peak-doc';
 export type WorkdirMode = 'auto' | 'always' | 'never';
@@ -56,4 +57,15 @@ export class PeakFixError extends Error {
     super(message);
     this.name = 'PeakFixError';
   }
+}
+
+/**
+ * What the CLI/runner gathered for the engine, so the engine itself never does I/O: facts about base images
+ * (organisation catalog and facts file first; the built-in catalog is the engine's own fallback) and files of
+ * the build context the Dockerfile copies in (a server's configuration, an entrypoint script), keyed by the
+ * path relative to the Dockerfile's directory.
+ */
+export interface EngineInputs {
+  facts?: FactsLookup;
+  contextFiles?: ReadonlyMap<string, string>;
 }
