@@ -1,5 +1,7 @@
 import type { Instruction } from 'dockerfile-ast';
 import type { FixOptions } from '../types.js';
+import { runFacts, runScripts, type RunFacts } from './run.js';
+import type { Word } from './shell.js';
 import {
   instructionText,
   lastUserIndex,
@@ -17,22 +19,25 @@ import {
  * not by exact text, so reworded hand migrations count and nothing is ever added twice.
  */
 export class PeakLines {
-  private readonly userWord: RegExp;
-  private readonly homeWord: RegExp;
   private readonly peakUserValues: Set<string>;
+  private readonly facts = new Map<Instruction, RunFacts>();
 
   constructor(
     private readonly model: DockerfileModel,
     readonly options: FixOptions,
   ) {
-    this.userWord = new RegExp(`(^|[\\s'"=:])${escapeRegExp(options.user)}($|[\\s'":;)&|])`);
-    this.homeWord = new RegExp(`(^|[\\s'"=])${escapeRegExp(options.home)}/?($|[\\s'";)&|])`);
     const arg = options.uidArg;
     this.peakUserValues = new Set([`$${arg}`, `\${${arg}}`, options.user]);
   }
 
-  private text(instruction: Instruction): string {
-    return instructionText(this.model, instruction);
+  /** The RUN's commands as far as ownership goes (parsed once per instruction). */
+  run(instruction: Instruction): RunFacts {
+    let facts = this.facts.get(instruction);
+    if (!facts) {
+      facts = instruction.getKeyword() === 'RUN' ? runFacts(runScripts(this.model, instruction)) : runFacts([]);
+      this.facts.set(instruction, facts);
+    }
+    return facts;
   }
 
   isUidArg(instruction: Instruction): boolean {
@@ -42,21 +47,39 @@ export class PeakLines {
 
   isUidEnv(instruction: Instruction): boolean {
     if (instruction.getKeyword() !== 'ENV') return false;
-    return instruction.getArguments().some((a) => a.getValue().split('=')[0] === this.options.uidArg);
+    return envPairs(instruction).some(([name]) => name === this.options.uidArg);
   }
 
-  /** A RUN that creates the user (`useradd`/`adduser` naming it). */
+  /** A RUN whose `useradd`/`adduser` command creates the user (its operand, not a word elsewhere). */
   createsUser(instruction: Instruction): boolean {
+    return this.userCreation(instruction) !== undefined;
+  }
+
+  /** The UID word the RUN creates the user with (null: none given), or undefined when it does not create it. */
+  userCreation(instruction: Instruction): { uid: Word | null } | undefined {
+    if (instruction.getKeyword() !== 'RUN') return undefined;
+    return this.run(instruction).creates.find((c) => c.name === this.options.user);
+  }
+
+  /** The UID word takes the build argument as it is: `$PEAK_USER_ID`, `"${PEAK_USER_ID}"`, `${PEAK_USER_ID:?…}`. */
+  isUidWord(word: Word | null): boolean {
+    if (!word) return false;
+    const raw = word.raw.replace(/^"|"$/g, '');
+    const arg = this.options.uidArg;
+    return raw === `$${arg}` || raw === `\${${arg}}` || raw.startsWith(`\${${arg}:?`) || raw.startsWith(`\${${arg}?`);
+  }
+
+  /** A RUN that refuses an empty UID (`${PEAK_USER_ID:?…}` anywhere in its commands' words). */
+  guardsUid(instruction: Instruction): boolean {
     if (instruction.getKeyword() !== 'RUN') return false;
-    const text = this.text(instruction);
-    return /\b(useradd|adduser)\b/.test(text) && this.userWord.test(text);
+    const arg = this.options.uidArg;
+    const guard = [`\${${arg}:?`, `\${${arg}?`];
+    return this.run(instruction).commands.some((c) => c.args.some((w) => guard.some((g) => w.raw.includes(g))));
   }
 
   /** A RUN that gives the user its home (`chown ... <home>`, or the `find ... -exec chown` form). */
   ownsHome(instruction: Instruction): boolean {
-    if (instruction.getKeyword() !== 'RUN') return false;
-    const text = this.text(instruction);
-    return /\bchown\b/.test(text) && this.homeWord.test(text) && this.userWord.test(text);
+    return this.ownedPaths(instruction).has(normalisePath(this.options.home));
   }
 
   /** A RUN that gives the user a directory: recognised so a later run does not add it again. */
@@ -66,16 +89,13 @@ export class PeakLines {
 
   private readonly owned = new Map<Instruction, Set<string>>();
 
-  /** The literal absolute paths named in a RUN that runs chown (cached: transforms ask for every directory). */
+  /** The literal absolute paths a RUN gives to the Peak user: only a chown to the user or its UID counts. */
   ownedPaths(instruction: Instruction): Set<string> {
     let paths = this.owned.get(instruction);
     if (!paths) {
       paths = new Set();
-      if (instruction.getKeyword() === 'RUN') {
-        const text = this.text(instruction);
-        if (/\bchown\b/.test(text)) {
-          for (const match of text.matchAll(/(?:^|[\s'"=])(\/[A-Za-z0-9._@+\-/]*)(?=$|[\s'";)&|])/g)) paths.add(normalisePath(match[1]));
-        }
+      for (const chown of this.run(instruction).chowns) {
+        if (this.isPeakOwner(chown.owner.raw)) for (const path of chown.paths) if (path.startsWith('/')) paths.add(normalisePath(path));
       }
       this.owned.set(instruction, paths);
     }
@@ -86,18 +106,20 @@ export class PeakLines {
   isPeakManaged(instruction: Instruction): boolean {
     const keyword = instruction.getKeyword();
     if (keyword === 'RUN') {
-      const text = this.text(instruction);
-      return this.userWord.test(text) && /\b(useradd|adduser|chown|addgroup|groupadd)\b/.test(text);
+      if (this.createsUser(instruction)) return true;
+      const facts = this.run(instruction);
+      if (facts.commands.length === 0) return false;
+      if (this.ownedPaths(instruction).size > 0 && facts.commands.every((c) => PEAK_COMMANDS.has(c.name ?? ''))) return true;
+      return this.guardsUid(instruction) && facts.commands.every((c) => PEAK_COMMANDS.has(c.name ?? ''));
     }
     return this.isUidArg(instruction) || this.isUidEnv(instruction) || this.isPeakUser(instruction) || this.isHomeWorkdir(instruction);
   }
 
-  /** The owner named by a `--chown` value is the Peak user (by name or by the UID variable). */
+  /** The owner named by a `--chown` value or a chown operand is the Peak user (by name or by the UID variable). */
   isPeakOwner(chownValue: string): boolean {
-    const owner = chownValue.split(':')[0];
-    return this.peakUserValues.has(owner);
+    const owner = chownValue.replace(/^["']|["']$/g, '').split(':')[0];
+    return this.peakUserValues.has(owner) || owner.startsWith(`\${${this.options.uidArg}:?`);
   }
-
   isHomeWorkdir(instruction: Instruction): boolean {
     if (instruction.getKeyword() !== 'WORKDIR') return false;
     return normalisePath(userValue(instruction)) === normalisePath(this.options.home);
@@ -114,6 +136,36 @@ export class PeakLines {
     if (value.startsWith(`\${${this.options.uidArg}:?`) || value.startsWith(`\${${this.options.uidArg}?`)) return true;
     return this.peakUserValues.has(value.split(':')[0]);
   }
+}
+
+/** Commands of the recipe's own lines (a hand migration may write them in any order). */
+const PEAK_COMMANDS = new Set([
+  ':',
+  'id',
+  'useradd',
+  'adduser',
+  'groupadd',
+  'addgroup',
+  'usermod',
+  'chown',
+  'find',
+  'mkdir',
+  'touch',
+  'chmod',
+  '[[',
+  '[',
+  'test',
+  'true',
+  'echo',
+  'grep',
+  'cat',
+]);
+
+/** NAME=VALUE pairs of an ENV, in both forms (`ENV A=1 B=2` and the old `ENV A 1`). */
+export function envPairs(env: Instruction): [string, string][] {
+  const properties =
+    (env as unknown as { getProperties?: () => { getName(): string; getValue(): string | null }[] }).getProperties?.() ?? [];
+  return properties.map((p) => [p.getName(), p.getValue() ?? '']);
 }
 
 export function escapeRegExp(text: string): string {

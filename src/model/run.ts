@@ -1,0 +1,205 @@
+import type { Heredoc, Instruction } from 'dockerfile-ast';
+import { endOffset, type DockerfileModel } from './dockerfile.js';
+import { dockerfileScript, parseCommands, type Command, type Word } from './shell.js';
+
+/**
+ * What one RUN does, as far as ownership is concerned, read from its commands and operands (src/model/shell.ts):
+ * which users it creates, which directories it makes, removes, or gives to whom. Every question the transforms
+ * ask of a RUN is answered from here, never from the raw text.
+ */
+export interface RunFacts {
+  commands: Command[];
+  /** `useradd`/`adduser` commands that create a user: its name and the word given as UID (null: none). */
+  creates: { name: string; uid: Word | null }[];
+  /** Directories made with `mkdir` (literal paths as written; relative ones are resolved by the caller). */
+  mkdirs: { path: string; conditional: boolean }[];
+  /** `chown` (and `find … -exec chown`) commands: the owner word and the literal paths. */
+  chowns: { owner: Word; paths: string[]; recursive: boolean }[];
+  /** Paths removed with `rm -r`. */
+  removes: string[];
+}
+
+const EMPTY: RunFacts = Object.freeze({ commands: [], creates: [], mkdirs: [], chowns: [], removes: [] }) as RunFacts;
+
+/**
+ * Most RUN lines install packages; only those naming one of these commands can change who owns what, so the
+ * others are not parsed at all (the parser costs about as much as the whole Dockerfile parse).
+ */
+const RELEVANT =
+  /useradd|adduser|mkdir|chown|\brm\b|sudo|gosu|su-exec|\bgit\b|\bpip|\bnpm\b|HOME|\/root|~|\bsu\b|runuser|setpriv|chroot|\bfind\b|usermod|groupadd|addgroup|passwd|:\s*"?\$\{/;
+
+/** The shell scripts of a RUN: its shell-form line, the body of a bare `RUN <<EOF`, or `sh -c` in exec form. */
+export function runScripts(model: DockerfileModel, run: Instruction): string[] {
+  const args = run.getArguments();
+  if (args.length === 0) return [];
+  const body = model.text.slice(model.lines.offsetAt(args[0].getRange().start), endOffset(model, run));
+  const trimmed = body.trim();
+  if (trimmed.startsWith('[')) {
+    try {
+      const parsed: unknown = JSON.parse(trimmed);
+      if (Array.isArray(parsed) && parsed.every((p) => typeof p === 'string')) {
+        const words = parsed as string[];
+        if (/(^|\/)(ba|da|a)?sh$/.test(words[0] ?? '') && words[1] === '-c' && words[2] !== undefined) return [words[2]];
+        return [words.map(shellQuote).join(' ')];
+      }
+    } catch {
+      // Not JSON: Docker runs it as a shell line.
+    }
+  }
+  const heredocs = (run as unknown as { getHeredocs?: () => Heredoc[] }).getHeredocs?.() ?? [];
+  if (heredocs.length === 0) return [dockerfileScript(body, model.escape)];
+  const firstLine = body.split(/\r\n|\r|\n/)[0];
+  const withoutMarkers = firstLine.replace(/<<-?\s*(["']?)[A-Za-z0-9_.-]+\1/g, '').trim();
+  // `RUN <<EOF` runs the body as the script; `RUN python3 <<EOF` feeds it to a program.
+  if (withoutMarkers !== '') return [dockerfileScript(firstLine, model.escape)];
+  return heredocs.map((h) => {
+    const range = h.getContentRange();
+    return range ? model.text.slice(model.lines.offsetAt(range.start), model.lines.offsetAt(range.end)) : '';
+  });
+}
+
+function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+export function runFacts(scripts: string[]): RunFacts {
+  if (!scripts.some((s) => RELEVANT.test(s))) return EMPTY;
+  const commands = scripts.flatMap((s) => parseCommands(s));
+  const facts: RunFacts = { commands, creates: [], mkdirs: [], chowns: [], removes: [] };
+  for (const command of commands) {
+    switch (command.name) {
+      case 'useradd':
+      case 'adduser': {
+        const created = userCreated(command);
+        if (created) facts.creates.push(created);
+        break;
+      }
+      case 'mkdir':
+        for (const path of operands(command.args, MKDIR_WITH_VALUE)) facts.mkdirs.push({ path, conditional: command.conditional });
+        break;
+      case 'chown': {
+        const words = command.args;
+        const recursive = words.some((w) => /^-[a-zA-Z]*R|^--recursive$/.test(w.literal ?? ''));
+        if (words.some((w) => (w.literal ?? '').startsWith('--reference'))) break;
+        const rest = words.filter((w) => !(w.literal ?? '').startsWith('-'));
+        if (rest.length < 2) break;
+        facts.chowns.push({ owner: rest[0], paths: literals(rest.slice(1)), recursive });
+        break;
+      }
+      case 'find': {
+        const exec = command.args.findIndex((w) => w.literal === '-exec' || w.literal === '-execdir');
+        if (exec < 0 || command.args[exec + 1]?.literal !== 'chown') break;
+        const starts: string[] = [];
+        for (const w of command.args) {
+          const v = w.literal;
+          if (v === null || v.startsWith('-') || v === '(' || v === '!' || v === '\\(') break;
+          starts.push(v);
+        }
+        const owner = command.args.slice(exec + 2).find((w) => !(w.literal ?? '').startsWith('-'));
+        if (owner) facts.chowns.push({ owner, paths: starts, recursive: true });
+        break;
+      }
+      case 'rm': {
+        const recursive = command.args.some((w) => /^-[a-zA-Z]*[rR]|^--recursive$/.test(w.literal ?? ''));
+        if (recursive) facts.removes.push(...operands(command.args, new Set()));
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return facts;
+}
+
+const MKDIR_WITH_VALUE = new Set(['-m', '--mode', '-Z', '--context']);
+const USERADD_WITH_VALUE = new Set([
+  '-b',
+  '--base-dir',
+  '-c',
+  '--comment',
+  '-d',
+  '--home-dir',
+  '--home',
+  '-e',
+  '--expiredate',
+  '-f',
+  '--inactive',
+  '-g',
+  '--gid',
+  '-G',
+  '--groups',
+  '-k',
+  '--skel',
+  '-K',
+  '--key',
+  '-p',
+  '--password',
+  '-R',
+  '--root',
+  '-P',
+  '--prefix',
+  '-s',
+  '--shell',
+  '-u',
+  '--uid',
+  '-Z',
+  '--selinux-user',
+  '-h',
+  '--ingroup',
+  '--gecos',
+  '--firstuid',
+  '--lastuid',
+  '--firstgid',
+  '--lastgid',
+  '--conf',
+]);
+
+/** The literal operands of a command, skipping options and the values of options that take one. */
+function operands(words: Word[], withValue: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (let k = 0; k < words.length; k++) {
+    const v = words[k].literal;
+    if (v === null) continue;
+    if (v.startsWith('-') && v !== '-') {
+      if (withValue.has(v)) k++;
+      continue;
+    }
+    out.push(v);
+  }
+  return out;
+}
+
+function literals(words: Word[]): string[] {
+  return words.map((w) => w.literal).filter((v): v is string => v !== null);
+}
+
+/** The user a `useradd`/`adduser` creates and the word it gives as UID; `adduser USER GROUP` adds to a group instead. */
+function userCreated(command: Command): { name: string; uid: Word | null } | null {
+  const words = command.args;
+  let uid: Word | null = null;
+  const names: (string | null)[] = [];
+  for (let k = 0; k < words.length; k++) {
+    const v = words[k].literal;
+    const raw = words[k].raw;
+    if (v === null) {
+      names.push(null);
+      continue;
+    }
+    if (v.startsWith('-')) {
+      const [flag, inline] = v.startsWith('--') ? v.split(/=(.*)/s) : [v.slice(0, 2), v.length > 2 ? v.slice(2) : undefined];
+      if (flag === '-u' || flag === '--uid') {
+        if (inline !== undefined && inline !== '') uid = { raw: raw.slice(raw.indexOf(inline)), literal: inline };
+        else uid = words[++k] ?? null;
+        continue;
+      }
+      if (inline === undefined && USERADD_WITH_VALUE.has(flag)) k++;
+      continue;
+    }
+    names.push(v);
+  }
+  // For an inline value like `-u1000` the raw slice above is enough; a computed word keeps its raw text.
+  if (names.length === 0) return null;
+  if (command.name === 'adduser' && names.length >= 2) return null;
+  const name = names[names.length - 1];
+  return name === null ? null : { name, uid };
+}

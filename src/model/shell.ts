@@ -1,0 +1,236 @@
+import { createRequire } from 'node:module';
+import { Language, Parser, type Node } from 'web-tree-sitter';
+
+/**
+ * RUN lines as shell: commands and their words, from tree-sitter's bash grammar (the parser GitHub and most
+ * editors use), so a word in a comment, an `echo` string or a quoted argument is never taken for a command.
+ *
+ * Why this parser: mvdan/sh is the field's reference, but its WebAssembly build (`sh-syntax`) starts a Go
+ * runtime for every call (25 ms a parse, measured) and its GopherJS build (`mvdan-sh`) takes 360 ms to load;
+ * `shell-quote` is a quoting library that throws on `${A:?x y}` and mis-reads backticks. tree-sitter-bash
+ * loads in ~50 ms and parses synchronously once loaded, which keeps the engine a pure, synchronous function.
+ */
+
+const require = createRequire(import.meta.url);
+await Parser.init();
+const bash = await Language.load(require.resolve('tree-sitter-bash/tree-sitter-bash.wasm'));
+const parser = new Parser();
+parser.setLanguage(bash);
+
+export interface Word {
+  /** The word as written, quotes included. */
+  raw: string;
+  /** Its value when it has no expansion (quotes removed, escapes applied), else null. */
+  literal: string | null;
+}
+
+export interface Command {
+  /** The command's name as a literal word (`mkdir`), or null when it is computed (`$CMD`). */
+  name: string | null;
+  args: Word[];
+  /** Runs only under a condition: inside if/case/loops/functions, or after `||`, or after a test with `&&`. */
+  conditional: boolean;
+  /** Wrappers it ran under (`sudo`, `exec`, `env`...), outermost first. */
+  via: string[];
+}
+
+const CONDITIONAL_PARENTS = new Set([
+  'if_statement',
+  'elif_clause',
+  'else_clause',
+  'case_statement',
+  'while_statement',
+  'for_statement',
+  'c_style_for_statement',
+  'function_definition',
+]);
+const TEST_COMMANDS = new Set(['[', '[[', 'test']);
+
+/** The simple commands of a shell script, in source order, with wrappers (`sudo`, `env`, `exec`...) unwrapped. */
+export function parseCommands(script: string): Command[] {
+  const tree = parser.parse(script);
+  if (!tree) return [];
+  const out: Command[] = [];
+  try {
+    walk(tree.rootNode, false, out, new Map());
+  } finally {
+    tree.delete();
+  }
+  return out;
+}
+
+/** Values of `for VAR in literal words` loops in scope: `"$VAR"` in the body stands for each of them. */
+type LoopValues = ReadonlyMap<string, string[]>;
+
+function walk(node: Node, conditional: boolean, out: Command[], loops: LoopValues): void {
+  const type = node.type;
+  if (type === 'command') {
+    const command = toCommand(node, conditional, loops);
+    if (command) out.push(command);
+    // Command substitutions inside the words run too.
+    for (const child of node.namedChildren) if (child) walkSubstitutions(child, conditional, out, loops);
+    return;
+  }
+  if (type === 'for_statement') {
+    // `for d in /a /b; do mkdir "$d"; done` makes /a and /b: a loop over literal words runs its body for each.
+    const variable = node.childForFieldName('variable')?.text;
+    const values = node
+      .childrenForFieldName('value')
+      .filter((v): v is Node => v !== null)
+      .map(literalOf);
+    const body = node.childForFieldName('body');
+    if (variable && body && values.length > 0 && values.every((v) => v !== null)) {
+      walk(body, conditional, out, new Map([...loops, [variable, values as string[]]]));
+      return;
+    }
+  }
+  if (type === 'test_command') {
+    out.push({ name: '[[', args: [], conditional, via: [] });
+    return;
+  }
+  if (type === 'list') {
+    // `a && b`, `a || b`: b is conditional after `||`, or after a test.
+    const [left, right] = node.namedChildren;
+    const operator = node.children.find((c) => c && (c.type === '&&' || c.type === '||'))?.type;
+    if (left) walk(left, conditional, out, loops);
+    const leftIsTest = left ? isTest(left) : false;
+    if (right) walk(right, conditional || operator === '||' || leftIsTest, out, loops);
+    return;
+  }
+  const childConditional = conditional || CONDITIONAL_PARENTS.has(type);
+  for (const child of node.namedChildren) {
+    if (!child) continue;
+    // The condition of an `if` runs unconditionally; its body does not.
+    const isCondition = type === 'if_statement' && node.childForFieldName('condition')?.id === child.id;
+    walk(child, isCondition ? conditional : childConditional, out, loops);
+  }
+}
+
+function walkSubstitutions(node: Node, conditional: boolean, out: Command[], loops: LoopValues): void {
+  if (node.type === 'command_substitution') {
+    for (const child of node.namedChildren) if (child) walk(child, conditional, out, loops);
+    return;
+  }
+  for (const child of node.namedChildren) if (child) walkSubstitutions(child, conditional, out, loops);
+}
+
+function isTest(node: Node): boolean {
+  if (node.type === 'test_command') return true;
+  if (node.type === 'command') {
+    const name = node.childForFieldName('name');
+    return name ? TEST_COMMANDS.has(name.text) : false;
+  }
+  if (node.type === 'negated_command') return node.namedChildren.some((c) => c !== null && isTest(c));
+  return false;
+}
+
+/** Wrappers that run the rest of their words as a command. */
+const WRAPPERS = new Set(['sudo', 'exec', 'nohup', 'time', 'command', 'builtin']);
+
+function toCommand(node: Node, conditional: boolean, loops: LoopValues): Command | null {
+  const nameNode = node.childForFieldName('name');
+  if (!nameNode) return null;
+  const words: Word[] = [toWord(nameNode)];
+  for (const child of node.namedChildren) {
+    if (!child || child.id === nameNode.id) continue;
+    if (child.type === 'variable_assignment' || child.type === 'file_redirect' || child.type === 'herestring_redirect') continue;
+    if (child.type === 'heredoc_redirect') continue;
+    const loopVariable = loops.size > 0 ? loopVariableOf(child) : null;
+    const values = loopVariable === null ? undefined : loops.get(loopVariable);
+    if (values) words.push(...values.map((value) => ({ raw: child.text, literal: value })));
+    else words.push(toWord(child));
+  }
+  // `sudo -u x mkdir /d` and `env A=b mkdir /d` still make /d.
+  const via: string[] = [];
+  while (words.length > 1) {
+    const first = words[0].literal;
+    if (first === 'env' || (first !== null && WRAPPERS.has(first))) via.push(first);
+    if (first === 'env') {
+      let k = 1;
+      while (k < words.length && (words[k].literal ?? '').match(/^-|^[A-Za-z_][A-Za-z0-9_]*=/)) k++;
+      words.splice(0, k);
+    } else if (first !== null && WRAPPERS.has(first)) {
+      let k = 1;
+      if (first === 'sudo') {
+        while (k < words.length && (words[k].literal ?? '').startsWith('-')) {
+          k += /^-[ugCDhprt]$/.test(words[k].literal ?? '') ? 2 : 1;
+        }
+      }
+      words.splice(0, k);
+    } else break;
+  }
+  if (words.length === 0) return null;
+  return { name: words[0].literal, args: words.slice(1), conditional, via };
+}
+
+/** `$d`, `${d}` or `"$d"`: the name of the variable that is the whole word. */
+function loopVariableOf(node: Node): string | null {
+  let inner: Node | null = node;
+  if (inner.type === 'string' && inner.namedChildCount === 1) inner = inner.namedChildren[0];
+  if (!inner || (inner.type !== 'simple_expansion' && inner.type !== 'expansion')) return null;
+  if (inner.namedChildCount !== 1) return null;
+  const name = inner.namedChildren[0];
+  return name?.type === 'variable_name' ? name.text : null;
+}
+
+export function toWord(node: Node): Word {
+  return { raw: node.text, literal: literalOf(node) };
+}
+
+function literalOf(node: Node): string | null {
+  switch (node.type) {
+    case 'word':
+    case 'command_name':
+      if (node.type === 'command_name') {
+        const inner = node.namedChildren[0];
+        if (inner && inner.type !== 'word') return literalOf(inner);
+      }
+      return /[$`]/.test(node.text) ? null : node.text.replace(/\\(.)/g, '$1');
+    case 'number':
+      return node.text;
+    case 'raw_string':
+      return node.text.slice(1, -1);
+    case 'string': {
+      let value = '';
+      for (const child of node.namedChildren) {
+        if (!child) continue;
+        if (child.type !== 'string_content') return null;
+        value += child.text.replace(/\\([$`"\\\n])/g, '$1');
+      }
+      return value;
+    }
+    case 'concatenation': {
+      let value = '';
+      for (const child of node.namedChildren) {
+        const part = child ? literalOf(child) : null;
+        if (part === null) return null;
+        value += part;
+      }
+      return value;
+    }
+    default:
+      return null;
+  }
+}
+
+/**
+ * The shell script a RUN's argument text stands for: Dockerfile line continuations joined and the comment lines
+ * inside them dropped, as Docker does before it hands the line to `/bin/sh -c`.
+ */
+export function dockerfileScript(argumentsText: string, escape: string): string {
+  const lines = argumentsText.split(/\r\n|\r|\n/);
+  const kept: string[] = [];
+  let continued = false;
+  for (const line of lines) {
+    if (continued && /^\s*#/.test(line)) continue;
+    const trimmed = line.replace(/[ \t]+$/, '');
+    if (trimmed.endsWith(escape)) {
+      kept.push(trimmed.slice(0, -1));
+      continued = true;
+    } else {
+      kept.push(line + '\n');
+      continued = false;
+    }
+  }
+  return kept.join('');
+}
