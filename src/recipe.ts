@@ -41,9 +41,24 @@ export function createUser(o: FixOptions, family: Family, uidTaken: boolean): st
   }
 }
 
-/** Owns directories without rewriting files that are already the user's: `chown -R` would copy them all into a new layer. */
-export function ownCommand(o: FixOptions, dirs: string[]): string {
-  return `find ${dirs.join(' ')} \\( ! -user ${o.user} -o ! -group ${o.user} \\) -exec chown ${o.user}:${o.user} {} +`;
+/**
+ * Gives directories to the user without copying file data into a new layer: `find` changes only what is not the
+ * user's yet (`chown -R` would rewrite every file), and a start point that is missing at this step is passed
+ * over instead of failing the build (`find` exits 1 on it). `whole` paths get their files too (the home, volumes,
+ * what the original gave its runtime user); `dirsOnly` paths get their directories, so the program can create
+ * files where it works without owning what was installed there.
+ */
+export function ownCommand(o: FixOptions, whole: string[], dirsOnly: string[] = [], mayBeMissing = true): string {
+  const not = `\\( ! -user ${o.user} -o ! -group ${o.user} \\)`;
+  // The home is made by the user block, so it is there; other directories may have been removed since.
+  const loop = (dirs: string[], type: string) =>
+    !mayBeMissing || (dirs.length === 1 && dirs[0] === o.home)
+      ? `find ${dirs.join(' ')}${type} ${not} -exec chown ${o.user}:${o.user} {} +`
+      : `for d in ${dirs.join(' ')}; do [ ! -e "$d" ] || find "$d"${type} ${not} -exec chown ${o.user}:${o.user} {} +; done`;
+  const parts: string[] = [];
+  if (whole.length > 0) parts.push(loop(whole, ''));
+  if (dirsOnly.length > 0) parts.push(loop(dirsOnly, ' -type d'));
+  return parts.join(' && ');
 }
 
 export function blockInstructions(o: FixOptions, family: Family, uidTaken: boolean): NewInstruction[] {
@@ -54,10 +69,14 @@ export function blockInstructions(o: FixOptions, family: Family, uidTaken: boole
 }
 
 /** The ownership fix at the end of the stage (and before a VOLUME, with `create`). */
-export function ownInstruction(o: FixOptions, dirs: string[], create = false): NewInstruction {
-  const mkdir = create ? `mkdir -p ${dirs.join(' ')} && ` : '';
-  if (o.preset === 'peak-doc') return instruction('RUN', `${mkdir}chown -R ${o.user}:${o.user} ${dirs.join(' ')}`);
-  return instruction('RUN', `${mkdir}${ownCommand(o, dirs)}`);
+export function ownInstruction(o: FixOptions, whole: string[], dirsOnly: string[] = [], create = false): NewInstruction {
+  const all = [...whole, ...dirsOnly];
+  const mkdir = create ? `mkdir -p ${all.join(' ')} && ` : '';
+  if (o.preset === 'peak-doc') return instruction('RUN', `${mkdir}chown -R ${o.user}:${o.user} ${all.join(' ')}`);
+  const own = ownCommand(o, whole, dirsOnly, !create);
+  if (!own.includes(' && ')) return instruction('RUN', `${mkdir}${own}`);
+  const [first, ...rest] = own.split(' && ');
+  return instruction('RUN', `${mkdir}${first}`, ...rest.map((r) => `&& ${r}`));
 }
 
 export function chownFlagValue(o: FixOptions, family: Family): string {

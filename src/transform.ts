@@ -1,8 +1,8 @@
 import type { Instruction } from 'dockerfile-ast';
 import type { TextEdit } from './edits.js';
-import { lineOf, type DockerfileModel } from './model/dockerfile.js';
+import { isRootUser, lineOf, type DockerfileModel } from './model/dockerfile.js';
 import type { StagePlan } from './model/peak.js';
-import type { Renderer } from './render.js';
+import { instruction, type NewInstruction, type Renderer } from './render.js';
 import { findRule } from './rules.js';
 import type { Finding, FixOptions } from './types.js';
 
@@ -31,4 +31,14 @@ export function finding(rule: string, at: Instruction, message: string, hint?: s
   if (!doc) throw new Error(`rule ${rule} is not in the catalog (src/rules.ts)`);
   const base = { rule, severity: doc.severity, line: lineOf(at), message };
   return hint ? { ...base, hint } : base;
+}
+
+/**
+ * The recipe's `useradd` and `chown` need root. Where another user is in force at that point, `USER 0` goes before
+ * the inserted lines and, with `restore`, that user comes back after them, so every original step runs as the
+ * same user as before. `USER 0` rather than `USER root`: images without /etc/passwd know no names.
+ */
+export function asRoot(inForce: string | null, items: NewInstruction[], restore: string | null): NewInstruction[] {
+  if (isRootUser(inForce)) return items;
+  return [instruction('USER', '0'), ...items, ...(restore === null ? [] : [instruction('USER', restore)])];
 }

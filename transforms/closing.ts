@@ -1,11 +1,12 @@
 import type { Instruction } from 'dockerfile-ast';
 import type { TextEdit } from '../src/edits.js';
-import { volumePaths, writableDirs } from '../src/model/dirs.js';
+import { classifyPath, isPlainAbsolute, normaliseAbsolute, volumePaths, writableDirs, type PathClass } from '../src/model/dirs.js';
 import { chownFlag, endOffset, isRootUser, lastUserIndex, lineStartOffset, userBefore, userValue } from '../src/model/dockerfile.js';
-import { normalisePath } from '../src/model/peak.js';
+import { envPairs, normalisePath } from '../src/model/peak.js';
+import type { Word } from '../src/model/shell.js';
 import { ownInstruction } from '../src/recipe.js';
 import { instruction, type NewInstruction } from '../src/render.js';
-import { finding, type Transform } from '../src/transform.js';
+import { asRoot, finding, type Transform } from '../src/transform.js';
 import type { Finding } from '../src/types.js';
 
 /** Instructions that can leave files the user does not own. */
@@ -46,12 +47,12 @@ export const closing: Transform = {
       if (addsFiles(i) && !peak.isPeakManaged(i) && !ownedCopy && !runsAsPeak(k)) break;
     }
 
-    const { dirs, system } = writableDirs(model, stage, options.home);
-    for (const dir of system) {
-      if (dir.madeBy.getKeyword() === 'WORKDIR') {
-        findings.push(
-          finding('system-dir-not-owned', dir.madeBy, `WORKDIR ${dir.path} is a system directory; it was not given to ${options.user}`),
-        );
+    const { dirs, refused } = writableDirs(model, stage, peak, options.home);
+    for (const dir of refused) {
+      if (dir.madeAt >= insertAt) continue;
+      const keyword = dir.madeBy.getKeyword();
+      if (keyword === 'WORKDIR' || dir.kind === 'root-home' || dir.kind === 'other-home' || dir.kind === 'kernel') {
+        findings.push(refusedFinding(dir.madeBy, `${keyword === 'WORKDIR' ? 'WORKDIR' : 'mkdir'} ${dir.path}`, dir.kind, options.user));
       }
     }
     // A chown after VOLUME is discarded, and find already descends into sub-directories of listed ones.
@@ -62,12 +63,43 @@ export const closing: Transform = {
     const lastOwned = new Map<string, number>();
     instructions.forEach((i, index) => peak.ownedPaths(i).forEach((path) => lastOwned.set(path, index)));
     const ownedLater = (path: string, from: number) => ancestors(path).some((a) => (lastOwned.get(a) ?? -1) >= from);
+
+    // Directories the original gave to another user are the ones its program writes: they go to the user that now
+    // runs it, files included. Root keeps what the original gave root.
+    const wholeCandidates: { path: string; at: number }[] = [];
+    instructions.slice(0, insertAt).forEach((i, index) => {
+      if (i.getKeyword() !== 'RUN' || peak.isPeakManaged(i)) return;
+      for (const chown of peak.run(i).chowns) {
+        if (peak.isPeakOwner(chown.owner.raw) || isRootOwner(chown.owner)) continue;
+        for (const raw of chown.paths) {
+          if (!raw.startsWith('/') || !isPlainAbsolute(raw)) continue;
+          const path = normaliseAbsolute(raw);
+          const kind = classifyPath(path, options.home);
+          if (kind === 'app') wholeCandidates.push({ path, at: index });
+          else findings.push(refusedFinding(i, `chown ${chown.owner.raw} ${path}`, kind, options.user));
+        }
+      }
+    });
+    // A HOME the image sets on purpose stays its HOME, and the program must be able to write there.
+    const envHome = stageEnvHome(instructions.slice(0, insertAt));
+    if (envHome && normalisePath(envHome.value) !== normalisePath(options.home)) {
+      const kind = classifyPath(envHome.value, options.home);
+      if (kind === 'app' && isPlainAbsolute(envHome.value))
+        wholeCandidates.push({ path: normaliseAbsolute(envHome.value), at: envHome.at });
+    }
+    const whole = [...new Set(wholeCandidates.filter((c) => !runsAsPeak(c.at) && !ownedLater(c.path, c.at + 1)).map((c) => c.path))].filter(
+      (path) => !ancestors(path).some((a) => covering.has(a)),
+    );
+    const wholeSet = new Set(whole);
+
     // Directories made after the final USER, or while the Peak user is in force, are the user's own (mkdir) or
     // beyond this fix's reach (WORKDIR).
     const candidates = dirs.filter((d) => d.madeAt < insertAt && !runsAsPeak(d.madeAt) && !ownedLater(d.path, d.madeAt)).map((d) => d.path);
     const listed = new Set(candidates);
-    const missingDirs = candidates.filter((path) => !ancestors(path).some((a) => covering.has(a) || (a !== path && listed.has(a))));
-    const toOwn = [...(homeOwned ? [] : [options.home]), ...missingDirs];
+    const missingDirs = candidates.filter(
+      (path) => !ancestors(path).some((a) => covering.has(a) || wholeSet.has(a) || (a !== path && listed.has(a))),
+    );
+    const wholeOwn = [...(homeOwned ? [] : [options.home]), ...whole];
 
     if (finalUser >= 0 && !endsAsPeak) {
       const other = instructions[finalUser];
@@ -82,9 +114,8 @@ export const closing: Transform = {
 
     const items: NewInstruction[] = [];
     const inForce = userBefore(model, stage, insertAt);
-    if (toOwn.length > 0 && family !== 'distroless' && plan.userReadyIndex <= insertAt) {
-      if (!isRootUser(inForce)) items.push(instruction('USER', '0'));
-      items.push(ownInstruction(options, toOwn));
+    if (wholeOwn.length + missingDirs.length > 0 && family !== 'distroless' && plan.userReadyIndex <= insertAt) {
+      items.push(...asRoot(inForce, [ownInstruction(options, wholeOwn, missingDirs)], null));
     } else if (missingDirs.length > 0 && family === 'distroless') {
       findings.push(
         finding(
@@ -99,7 +130,7 @@ export const closing: Transform = {
       items.push(instruction('USER', userValue(instructions[finalUser])));
     } else if (!endsAsPeak) {
       const sharesUid = (plan.base.image.takenUids?.length ?? 0) > 0 || !plan.base.image.known;
-      const hasHome = instructions.some((i) => i.getKeyword() === 'ENV' && i.getArguments().some((a) => a.getValue().startsWith('HOME=')));
+      const hasHome = stageEnvHome(instructions) !== null;
       // With a shared UID, Docker takes HOME from the first passwd entry of that UID (node's /home/node).
       if (options.preset === 'safe' && sharesUid && !hasHome && family !== 'distroless')
         items.push(instruction('ENV', `HOME=${options.home}`));
@@ -115,6 +146,41 @@ export const closing: Transform = {
     }
     return { edits, findings };
   },
+};
+
+/** `chown root …`, `chown 0:0 …`: the original keeps root's files root's. */
+function isRootOwner(owner: Word): boolean {
+  const user = (owner.literal ?? '').split(/[:.]/)[0];
+  return user === 'root' || user === '0';
+}
+
+/** The stage's own `ENV HOME` (either form) and where it is set, or null. */
+function stageEnvHome(instructions: Instruction[]): { value: string; at: number } | null {
+  let found: { value: string; at: number } | null = null;
+  instructions.forEach((i, at) => {
+    if (i.getKeyword() !== 'ENV') return;
+    for (const [name, value] of envPairs(i)) if (name === 'HOME') found = { value: value.replace(/^["']|["']$/g, ''), at };
+  });
+  return found;
+}
+
+const REFUSED_REASON: Record<Exclude<PathClass, 'app'>, [string, string]> = {
+  system: ['system-dir-not-owned', 'is a system directory (the operating system, a runtime or a tool chain)'],
+  trust: ['system-dir-not-owned', 'holds configuration or trusted keys'],
+  kernel: ['system-dir-not-owned', "is one of the kernel's file systems"],
+  'root-home': ['root-home-path', "is under root's home, which is 0700 root: the user cannot reach it"],
+  'other-home': ['other-user-home', "is another user's home"],
+};
+
+function refusedFinding(at: Instruction, what: string, kind: PathClass, user: string): Finding {
+  const [rule, reason] = REFUSED_REASON[kind as Exclude<PathClass, 'app'>];
+  return finding(rule, at, `${what}: the path ${reason}; it was not given to ${user}`, HINTS[rule]);
+}
+
+const HINTS: Record<string, string> = {
+  'system-dir-not-owned': 'use a directory of the application (e.g. /app/data) for what the program writes',
+  'root-home-path': "install or configure outside /root (e.g. under the application's directory or the user's home)",
+  'other-user-home': "give the program a directory of its own instead of another user's home",
 };
 
 /** The path itself and every directory above it, `/` excluded. */

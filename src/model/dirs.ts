@@ -1,6 +1,7 @@
 import type { Instruction } from 'dockerfile-ast';
-import { foldedText, instructionText, type DockerfileModel, type Stage } from './dockerfile.js';
-import { normalisePath } from './peak.js';
+import { instructionText, type DockerfileModel, type Stage } from './dockerfile.js';
+import { normalisePath, type PeakLines } from './peak.js';
+import { dockerfileScript } from './shell.js';
 
 /**
  * Directories the operating system owns. Giving them to the user would be a security change, not a
@@ -41,10 +42,37 @@ const SYSTEM_DIRS = new Set([
 ]);
 
 export function isSystemDir(path: string): boolean {
-  const p = normalisePath(path);
-  if (SYSTEM_DIRS.has(p)) return true;
-  // /usr/local, /usr/lib, /usr/local/bin...: the tool chains live there.
-  return /^\/usr(\/local)?\/[^/]+$/.test(p) || p === '/usr/local';
+  return classifyPath(path, '') !== 'app';
+}
+
+/**
+ * The ownership policy, one place for every transform: application directories may go to the user; the
+ * operating system, runtimes and tool chains, trust and configuration stores, the kernel's file systems, root's
+ * home and other users' homes never do (they are reported instead).
+ */
+export type PathClass = 'app' | 'system' | 'trust' | 'kernel' | 'root-home' | 'other-home';
+
+const KERNEL = /^\/(proc|sys|dev)(\/|$)/;
+const TRUST = /^\/etc(\/|$)|\/keyrings(\/|$)|^\/usr(\/local)?\/share\/ca-certificates(\/|$)/;
+const SYSTEM_TREES =
+  /^\/(bin|sbin|lib|lib32|lib64|libx32|boot|usr\/(bin|sbin|lib|lib32|lib64|libexec|include|share|games)|usr\/local\/(bin|sbin|lib|lib64|libexec|include|share|etc|man|games))(\/|$)/;
+
+export function classifyPath(path: string, home: string): PathClass {
+  const p = normaliseAbsolute(path);
+  const h = home ? normaliseAbsolute(home) : '';
+  if (h && (p === h || p.startsWith(h + '/'))) return 'app';
+  if (KERNEL.test(p)) return 'kernel';
+  if (p === '/root' || p.startsWith('/root/')) return 'root-home';
+  if (TRUST.test(p)) return 'trust';
+  if (SYSTEM_DIRS.has(p) || SYSTEM_TREES.test(p)) return 'system';
+  if (/^\/home\/[^/]+/.test(p)) return 'other-home';
+  return 'app';
+}
+
+/** `//etc`, `/etc/.` and `/a/../etc` all mean `/etc`: the policy is applied to the path Docker uses. */
+export function normaliseAbsolute(path: string): string {
+  const trimmed = path.trim().replace(/^["']|["']$/g, '');
+  return joinPath('/', trimmed);
 }
 
 /** A literal absolute path we can safely name in a shell line: no variables, globs or odd characters. */
@@ -69,7 +97,7 @@ function unquote(token: string): string {
 
 /** The arguments of a VOLUME, in JSON or plain form. */
 export function volumePaths(model: DockerfileModel, volume: Instruction): string[] {
-  const text = instructionText(model, volume).slice(volume.getInstruction().length).trim();
+  const text = dockerfileScript(instructionText(model, volume).slice(volume.getInstruction().length), model.escape).trim();
   if (text.startsWith('[')) {
     try {
       const parsed: unknown = JSON.parse(text);
@@ -81,25 +109,29 @@ export function volumePaths(model: DockerfileModel, volume: Instruction): string
   return volume.getArguments().map((a) => unquote(a.getValue()));
 }
 
-/** Paths created by `mkdir` in a RUN, made absolute against the working directory where they can be. */
-export function mkdirPaths(model: DockerfileModel, run: Instruction, workdir: string | null): string[] {
-  const text = foldedText(model, run);
+/** Paths a RUN surely creates with `mkdir` (not under a condition), absolute against the working directory. */
+export function mkdirPaths(peak: PeakLines, run: Instruction, workdir: string | null): string[] {
+  const mounts = mountTargets(run);
   const paths: string[] = [];
-  for (const match of text.matchAll(/(?:^|[\s;&|(])mkdir\s+([^;&|\n)]*)/g)) {
-    const tokens = match[1].trim().split(/\s+/);
-    for (let k = 0; k < tokens.length; k++) {
-      const token = tokens[k];
-      if (token === '-m' || token === '--mode') {
-        k++;
-        continue;
-      }
-      if (token.startsWith('-') || token === '') continue;
-      const path = unquote(token);
-      if (path.startsWith('/')) paths.push(path);
-      else if (workdir && /^[A-Za-z0-9._@+\-/]+$/.test(path)) paths.push(joinPath(workdir, path));
-    }
+  for (const { path, conditional } of peak.run(run).mkdirs) {
+    if (conditional) continue;
+    const absolute = path.startsWith('/') ? path : workdir && /^[A-Za-z0-9._@+\-/]+$/.test(path) ? joinPath(workdir, path) : null;
+    if (!absolute || !isPlainAbsolute(absolute)) continue;
+    const normal = normaliseAbsolute(absolute);
+    // A directory made inside a `RUN --mount` target is in the mount, not in the image.
+    if (mounts.some((m) => normal === m || normal.startsWith(m + '/'))) continue;
+    paths.push(normal);
   }
-  return paths.filter(isPlainAbsolute).map(normalisePath);
+  return paths;
+}
+
+/** Targets of a RUN's `--mount` flags. */
+function mountTargets(run: Instruction): string[] {
+  const flags = (run as unknown as { getFlags?: () => { getName(): string; getValue(): string | null }[] }).getFlags?.() ?? [];
+  return flags
+    .filter((f) => f.getName().toLowerCase() === 'mount')
+    .flatMap((f) => /(?:^|,)(?:target|dst|destination)=([^,]+)/.exec(f.getValue() ?? '')?.[1] ?? [])
+    .map(normaliseAbsolute);
 }
 
 export interface WritableDir {
@@ -107,31 +139,50 @@ export interface WritableDir {
   /** Instruction that made the directory; a chown has to come after it. */
   madeBy: Instruction;
   madeAt: number;
+  /** Where the policy puts it. */
+  kind: PathClass;
 }
 
-/** WORKDIR and mkdir directories of a stage that the user should own, minus system directories. */
-export function writableDirs(model: DockerfileModel, stage: Stage, home: string): { dirs: WritableDir[]; system: WritableDir[] } {
-  const dirs = new Map<string, WritableDir>();
-  const system: WritableDir[] = [];
+/**
+ * WORKDIR and mkdir directories of a stage: `dirs` the user may own, `refused` the policy keeps from it. A
+ * directory the stage removes again (`mkdir -p /usr/src/x && … && rm -rf /usr/src/x`) is not one of the image.
+ */
+export function writableDirs(
+  model: DockerfileModel,
+  stage: Stage,
+  peak: PeakLines,
+  home: string,
+): { dirs: WritableDir[]; refused: WritableDir[] } {
+  const found: WritableDir[] = [];
+  const removals: { path: string; at: number }[] = [];
   let workdir: string | null = null;
   stage.instructions.forEach((i, index) => {
     const keyword = i.getKeyword();
-    let found: string[] = [];
+    let paths: string[] = [];
     if (keyword === 'WORKDIR') {
       const value = unquote(i.getArguments()[0]?.getValue() ?? '');
       const absolute = value.startsWith('/') ? value : workdir ? joinPath(workdir, value) : null;
-      workdir = absolute && isPlainAbsolute(absolute) ? normalisePath(absolute) : null;
-      if (workdir) found = [workdir];
+      workdir = absolute && isPlainAbsolute(absolute) ? normaliseAbsolute(absolute) : null;
+      if (workdir) paths = [workdir];
       // The home WORKDIR may be one this run inserts: resolving against it would differ between runs.
       if (workdir === normalisePath(home)) workdir = null;
     } else if (keyword === 'RUN') {
-      found = mkdirPaths(model, i, workdir);
+      paths = mkdirPaths(peak, i, workdir);
+      for (const removed of peak.run(i).removes) {
+        const absolute = removed.startsWith('/') ? removed : workdir ? joinPath(workdir, removed) : null;
+        if (absolute) removals.push({ path: normaliseAbsolute(absolute), at: index });
+      }
     }
-    for (const path of found) {
-      const entry = { path, madeBy: i, madeAt: index };
-      if (isSystemDir(path)) system.push(entry);
-      else dirs.set(path, entry);
-    }
+    for (const path of paths) found.push({ path, madeBy: i, madeAt: index, kind: classifyPath(path, home) });
   });
-  return { dirs: [...dirs.values()], system };
+  const removedLater = (d: WritableDir) =>
+    d.madeBy.getKeyword() !== 'WORKDIR' && removals.some((r) => r.at >= d.madeAt && (d.path === r.path || d.path.startsWith(r.path + '/')));
+  const dirs = new Map<string, WritableDir>();
+  const refused: WritableDir[] = [];
+  for (const dir of found) {
+    if (removedLater(dir)) continue;
+    if (dir.kind === 'app') dirs.set(dir.path, dir);
+    else refused.push(dir);
+  }
+  return { dirs: [...dirs.values()], refused };
 }
