@@ -123,6 +123,7 @@ async function execute(flags: Flags, io: CliIO, out: (text: string) => void, err
 
   const reporter = reporters[flags.format](context);
   let failingFindings = 0;
+  let nonCompliant = 0;
   const controller = new AbortController();
   let interrupts = 0;
   const onInterrupt = (): void => {
@@ -142,13 +143,15 @@ async function execute(flags: Flags, io: CliIO, out: (text: string) => void, err
       onNotice: (message) => reporter.notice(message),
       onResult: (file) => {
         if (flags.failOn) failingFindings += file.findings.filter((f) => atLeast(f.severity, flags.failOn as Severity)).length;
+        // An error finding (a fixed UID, a base that cannot be known) means the file is not compliant as it is.
+        if (file.findings.some((f) => f.severity === 'error')) nonCompliant++;
         reporter.file(file);
       },
     });
     reporter.done({ summary: result.summary, interrupted: result.interrupted, notStarted: result.notStarted });
     if (controller.signal.aborted) return EXIT.INTERRUPTED;
     if (result.summary.errors > 0) return EXIT.ERROR;
-    if ((mode === 'check' || mode === 'list-different') && result.summary.changed > 0) return EXIT.CHANGES;
+    if ((mode === 'check' || mode === 'list-different') && result.summary.changed + nonCompliant > 0) return EXIT.CHANGES;
     if (failingFindings > 0) return EXIT.CHANGES;
     return EXIT.OK;
   } finally {

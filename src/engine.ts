@@ -1,5 +1,5 @@
 import { applyEdits, type LineIndex, type TextEdit } from './edits.js';
-import { parseDockerfile, stageBase, type Stage } from './model/dockerfile.js';
+import { parseDockerfile, stageBase, type DockerfileModel, type Stage } from './model/dockerfile.js';
 import { planStage } from './model/peak.js';
 import { validateOptions } from './options.js';
 import { Renderer } from './render.js';
@@ -27,6 +27,11 @@ export function fixDockerfile(text: string, partialOptions: Partial<FixOptions> 
     return unchanged(text, [finding('windows-base', final.from, `skipped: ${reason}`)], reason);
   }
 
+  if (isArtifactStage(model, final)) {
+    const reason = `the final stage builds FROM scratch and has no CMD or ENTRYPOINT: it collects build output, it is not an image that runs`;
+    return unchanged(text, [finding('artifact-stage', final.from, `skipped: ${reason}`)], reason);
+  }
+
   const targets = new Set<Stage>(options.allStages ? model.stages.filter((s) => stageBase(model, s).image.family !== 'windows') : [final]);
   const render = new Renderer(model);
   const edits: TextEdit[] = [];
@@ -42,6 +47,18 @@ export function fixDockerfile(text: string, partialOptions: Partial<FixOptions> 
   const output = applyEdits(text, edits);
   const kept = findings.filter((f) => !ignoredByComment(model.lines, f)).sort((a, b) => a.line - b.line);
   return { output, changed: output !== text, edits, findings: kept };
+}
+
+/** A `FROM scratch` chain with no CMD or ENTRYPOINT cannot run: it exists to be copied from or exported. */
+function isArtifactStage(model: DockerfileModel, stage: Stage): boolean {
+  let root = stage;
+  const chain = [stage];
+  while (root.parent) {
+    root = root.parent;
+    chain.push(root);
+  }
+  if ((root.from.getImage() ?? '').toLowerCase() !== 'scratch') return false;
+  return !chain.some((s) => s.instructions.some((i) => i.getKeyword() === 'CMD' || i.getKeyword() === 'ENTRYPOINT'));
 }
 
 const IGNORE = /^\s*#\s*peak-fix-ignore\b(.*)$/;

@@ -63,7 +63,8 @@ export function ownCommand(o: FixOptions, whole: string[], dirsOnly: string[] = 
 
 export function blockInstructions(o: FixOptions, family: Family, uidTaken: boolean): NewInstruction[] {
   if (o.preset === 'peak-doc' && family !== 'alpine') {
-    return [instruction('RUN', guideCreateUser(o)), instruction('RUN', guideChownHome(o))];
+    // The guide's own lines, behind a guard: an empty UID must fail the build, never give a root container.
+    return [instruction('RUN', uidGuard(o)), instruction('RUN', guideCreateUser(o)), instruction('RUN', guideChownHome(o))];
   }
   return [instruction('RUN', uidGuard(o), `&& ${createUser(o, family, uidTaken)}`, `&& ${guideChownHome(o)}`)];
 }

@@ -1,5 +1,7 @@
 import type { Instruction } from 'dockerfile-ast';
-import { foldedText, instructionText, isRootUser, userBefore, type DockerfileModel } from '../src/model/dockerfile.js';
+import { foldedText, instructionText, isRootUser, userBefore, userValue, type DockerfileModel } from '../src/model/dockerfile.js';
+import { envPairs } from '../src/model/peak.js';
+import type { Command } from '../src/model/shell.js';
 import { finding, type Transform } from '../src/transform.js';
 import type { Finding } from '../src/types.js';
 
@@ -37,7 +39,7 @@ export const sudo: Transform = {
   summary: 'Reports sudo in RUN steps.',
   apply({ model, plan }) {
     const findings = plan.stage.instructions
-      .filter((i) => i.getKeyword() === 'RUN' && /(?:^|[\s;&|(])sudo\s/.test(argumentsText(model, i)))
+      .filter((i) => i.getKeyword() === 'RUN' && plan.peak.run(i).commands.some((c) => c.name === 'sudo' || c.via.includes('sudo')))
       .map((i) => finding('sudo', i, 'RUN uses sudo: build steps run as root already, and peak-user has no sudo rights at run time'));
     return { edits: [], findings };
   },
@@ -76,14 +78,19 @@ export const privilegedPort: Transform = {
   },
 };
 
-const ROOT_HOME_WRITE: [RegExp, string][] = [
-  [/git\s+config\s+(?:[^;&|]*\s)?--global\b/, 'git config --global'],
-  [/pip3?\s+install\s+(?:[^;&|]*\s)?--user\b/, 'pip install --user'],
-  [/\bnpm\s+config\s+set\b/, 'npm config set'],
-  [/(?:^|[\s="'])~\//, '~/'],
-  [/\$\{?HOME\b/, '$HOME'],
-  [/(?:^|[\s="'])\/root(?:\/|\s|$)/, '/root'],
-];
+/** What a command writes to root's home, read from its name and words (never from text in comments or strings). */
+function rootHomeWriteOf(command: Command): string | null {
+  const words = command.args.map((w) => w.literal ?? '');
+  if (command.name === 'git' && words[0] === 'config' && words.includes('--global')) return 'git config --global';
+  if (/^pip3?$/.test(command.name ?? '') && words[0] === 'install' && words.includes('--user')) return 'pip install --user';
+  if (command.name === 'npm' && words[0] === 'config' && words[1] === 'set') return 'npm config set';
+  for (const w of command.args) {
+    if (/^~(\/|$)/.test(w.raw)) return '~/';
+    if (/\$\{?HOME\b/.test(w.raw)) return '$HOME';
+    if (w.literal !== null && /^\/root(\/|$)/.test(w.literal)) return '/root';
+  }
+  return null;
+}
 
 export const rootHomeWrite: Transform = {
   id: 'root-home-write',
@@ -93,14 +100,16 @@ export const rootHomeWrite: Transform = {
     plan.stage.instructions.forEach((i, index) => {
       if (i.getKeyword() !== 'RUN' || plan.peak.isPeakManaged(i)) return;
       if (!isRootUser(userBefore(model, plan.stage, index))) return;
-      const text = argumentsText(model, i);
-      const hit = ROOT_HOME_WRITE.find(([pattern]) => pattern.test(text));
+      const hit = plan.peak
+        .run(i)
+        .commands.map(rootHomeWriteOf)
+        .find((h) => h !== null);
       if (hit) {
         findings.push(
           finding(
             'root-home-write',
             i,
-            `RUN writes to root's home (${hit[1]}); the process runs as ${plan.peak.options.user} with HOME=${plan.peak.options.home} and will not see it`,
+            `RUN writes to root's home (${hit}); the process runs as ${plan.peak.options.user} with HOME=${plan.peak.options.home} and will not see it`,
             "install system-wide, or do it after USER so it lands in the user's home",
           ),
         );
@@ -146,3 +155,102 @@ export const oldShadow: Transform = {
 function argumentsText(model: DockerfileModel, i: Instruction): string {
   return foldedText(model, i).slice(i.getInstruction().length);
 }
+
+export const onbuild: Transform = {
+  id: 'onbuild',
+  summary: 'Reports ONBUILD triggers of a stage that now ends as the UID.',
+  apply({ plan }) {
+    const findings = plan.stage.instructions
+      .filter((i) => i.getKeyword() === 'ONBUILD')
+      .map((i) =>
+        finding(
+          'onbuild',
+          i,
+          `every image built FROM this one runs this ONBUILD step as $${plan.peak.options.uidArg}, not as root as before`,
+          'add ONBUILD USER 0 before it, or USER 0 in the child images',
+        ),
+      );
+    return { edits: [], findings };
+  },
+};
+
+export const laterUsers: Transform = {
+  id: 'uid-shift',
+  summary: 'Reports users created after peak-user whose UID changes or may collide with the UID argument.',
+  apply({ plan }) {
+    const findings: Finding[] = [];
+    const { stage, peak } = plan;
+    // Only users created after the point where this run creates peak-user are renumbered.
+    const from = plan.existingCreate >= 0 ? plan.existingCreate + 1 : plan.userFromParent ? Infinity : 0;
+    stage.instructions.forEach((i, index) => {
+      if (index < from || i.getKeyword() !== 'RUN') return;
+      for (const created of peak.run(i).creates) {
+        if (created.name === peak.options.user) continue;
+        const system = peak
+          .run(i)
+          .commands.some(
+            (c) => (c.name === 'useradd' || c.name === 'adduser') && c.args.some((w) => /^(-r|--system|-S)$/.test(w.literal ?? '')),
+          );
+        if (created.uid === null && !system) {
+          findings.push(
+            finding(
+              'uid-shift',
+              i,
+              `${created.name} is created without -u after ${peak.options.user}, so it gets the next free UID: one higher than in the original image`,
+              `pin its UID (e.g. -u 1000) if anything refers to it by number`,
+            ),
+          );
+        } else if (created.uid?.literal && /^\d+$/.test(created.uid.literal) && Number(created.uid.literal) >= 1000) {
+          findings.push(
+            finding(
+              'uid-conflict',
+              i,
+              `${created.name} takes the fixed UID ${created.uid.literal}: the build fails when ${peak.options.uidArg} is ${created.uid.literal}`,
+              `add -o to share it, or make sure Peak never passes ${created.uid.literal}`,
+            ),
+          );
+        }
+      }
+    });
+    return { edits: [], findings };
+  },
+};
+
+export const rootHomePaths: Transform = {
+  id: 'root-home-path',
+  summary: "Reports ENV values and a final WORKDIR under root's home.",
+  apply({ model, plan }) {
+    const findings: Finding[] = [];
+    const underRoot = (v: string) => /^["']?\/root(\/|["']?$)/.test(v);
+    let lastWorkdir: Instruction | null = null;
+    for (const i of plan.stage.instructions) {
+      const keyword = i.getKeyword();
+      if (keyword === 'WORKDIR') lastWorkdir = i;
+      if (keyword !== 'ENV') continue;
+      for (const [name, value] of envPairs(i)) {
+        if (underRoot(value)) {
+          findings.push(
+            finding(
+              'root-home-path',
+              i,
+              `ENV ${name}=${value} points into /root (0700 root): the program, running as $${plan.peak.options.uidArg}, cannot reach it`,
+              `move it out of /root (e.g. under ${plan.peak.options.home} or /opt)`,
+            ),
+          );
+        }
+      }
+    }
+    if (lastWorkdir && underRoot(userValue(lastWorkdir))) {
+      findings.push(
+        finding(
+          'root-home-path',
+          lastWorkdir,
+          `WORKDIR ${userValue(lastWorkdir)} is under /root: the container cannot even start there as $${plan.peak.options.uidArg}`,
+          'use an application directory such as /app',
+        ),
+      );
+    }
+    void model;
+    return { edits: [], findings };
+  },
+};

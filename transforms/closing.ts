@@ -51,6 +51,8 @@ export const closing: Transform = {
     for (const dir of refused) {
       if (dir.madeAt >= insertAt) continue;
       const keyword = dir.madeBy.getKeyword();
+      // A WORKDIR under /root is reported by the root-home-path check, with what it does to the start-up.
+      if (keyword === 'WORKDIR' && dir.kind === 'root-home') continue;
       if (keyword === 'WORKDIR' || dir.kind === 'root-home' || dir.kind === 'other-home' || dir.kind === 'kernel') {
         findings.push(refusedFinding(dir.madeBy, `${keyword === 'WORKDIR' ? 'WORKDIR' : 'mkdir'} ${dir.path}`, dir.kind, options.user));
       }
@@ -75,8 +77,16 @@ export const closing: Transform = {
           if (!raw.startsWith('/') || !isPlainAbsolute(raw)) continue;
           const path = normaliseAbsolute(raw);
           const kind = classifyPath(path, options.home);
-          if (kind === 'app') wholeCandidates.push({ path, at: index });
-          else findings.push(refusedFinding(i, `chown ${chown.owner.raw} ${path}`, kind, options.user));
+          if (kind === 'app') {
+            wholeCandidates.push({ path, at: index });
+            findings.push(
+              finding(
+                'other-user-dir',
+                i,
+                `${path} was given to ${chown.owner.raw}, the original's runtime user: its program writes there, so it goes to ${options.user} at the end of the stage`,
+              ),
+            );
+          } else findings.push(refusedFinding(i, `chown ${chown.owner.raw} ${path}`, kind, options.user));
         }
       }
     });

@@ -1,5 +1,5 @@
 import type { Transform } from '../src/transform.js';
-import { oldShadow, privilegeDrop, privilegedPort, rootHomeWrite, sudo } from './checks.js';
+import { laterUsers, oldShadow, onbuild, privilegeDrop, privilegedPort, rootHomePaths, rootHomeWrite, sudo } from './checks.js';
 import { closing } from './closing.js';
 import { copyChown } from './copy-chown.js';
 import { userBlock } from './user-block.js';
@@ -16,4 +16,7 @@ export const transforms: readonly Transform[] = [
   privilegedPort,
   rootHomeWrite,
   oldShadow,
+  onbuild,
+  laterUsers,
+  rootHomePaths,
 ];

@@ -1,8 +1,9 @@
 import type { Instruction } from 'dockerfile-ast';
-import { endOffset, isRootUser, lineStartOffset } from '../src/model/dockerfile.js';
-import { blockInstructions } from '../src/recipe.js';
+import { endOffset, isRootUser, lineStartOffset, type Stage } from '../src/model/dockerfile.js';
+import { envPairs } from '../src/model/peak.js';
+import { blockInstructions, uidGuard } from '../src/recipe.js';
 import { instruction, type NewInstruction } from '../src/render.js';
-import { finding, type Transform, type TransformContext } from '../src/transform.js';
+import { asRoot, finding, type Transform, type TransformContext } from '../src/transform.js';
 import type { Finding } from '../src/types.js';
 import type { TextEdit } from '../src/edits.js';
 
@@ -76,10 +77,26 @@ export const userBlock: Transform = {
       const missing: NewInstruction[] = [];
       // The older guide makes the ENV optional, so only the ARG the creation line needs is added.
       if (!argBefore) missing.push(instruction('ARG', options.uidArg));
+      // Whatever created the user, an image that ends as the UID must not build without it.
+      if (!guarded(ctx) && family !== 'distroless') missing.push(instruction('RUN', uidGuard(options)));
       if (missing.length > 0) edits.push({ offset: lineStartOffset(model, create), remove: 0, insert: render.beforeLine(missing) });
+      const uid = peak.userCreation(create)?.uid ?? null;
+      if (!peak.isUidWord(uid)) {
+        findings.push(
+          finding(
+            'fixed-uid',
+            create,
+            uid === null
+              ? `${options.user} is created without -u: it gets whatever UID is free, not ${options.uidArg}`
+              : `${options.user} is created with UID ${uid.raw}, not the build argument ${options.uidArg}`,
+            `create it with -u "$${options.uidArg}"`,
+          ),
+        );
+      }
     } else if (plan.userFromParent) {
-      // The user comes from the parent stage; the final USER still needs the UID in scope.
+      // The user comes from the parent stage; the final USER still needs the UID in scope, and a guard of its own.
       if (!stage.instructions.some((i) => peak.isUidArg(i) || peak.isUidEnv(i))) items.push(instruction('ARG', options.uidArg));
+      if (!guarded(ctx) && family !== 'distroless') items.push(instruction('RUN', uidGuard(options)));
     } else {
       if (!leadingArg) items.push(instruction('ARG', options.uidArg));
       if (!leadingEnv && !envAnywhere) items.push(instruction('ENV', `${options.uidArg}=$${options.uidArg}`));
@@ -92,11 +109,8 @@ export const userBlock: Transform = {
           ),
         );
       } else {
-        const needsRoot = !isRootUser(plan.startUser);
-        if (needsRoot) items.push(instruction('USER', '0'));
         const uidTaken = (plan.base.image.takenUids?.length ?? 0) > 0;
-        items.push(...blockInstructions(options, family, uidTaken));
-        if (needsRoot) items.push(instruction('USER', plan.startUser as string));
+        items.push(...asRoot(plan.startUser, blockInstructions(options, family, uidTaken), restoredUser(ctx)));
         if (!plan.base.image.known) {
           findings.push(
             finding(
@@ -127,13 +141,49 @@ export const userBlock: Transform = {
   },
 };
 
+/** Some RUN of the stage, or of a stage it is built from, already refuses an empty UID. */
+function guarded(ctx: TransformContext): boolean {
+  for (let s: Stage | null = ctx.plan.stage; s; s = s.parent) if (s.instructions.some((i) => ctx.plan.peak.guardsUid(i))) return true;
+  return false;
+}
+
+/**
+ * The user in force at the start of the stage, written so that it means the same user here: a variable that is
+ * only an ARG of a parent stage (or of the global scope) is not in scope in this stage, so its value is used.
+ */
+function restoredUser(ctx: TransformContext): string | null {
+  const value = ctx.plan.startUser;
+  if (value === null || !value.includes('$')) return value;
+  const defaults = new Map<string, string>();
+  const envs = new Set<string>();
+  const chain: Stage[] = [];
+  for (let s = ctx.plan.stage.parent; s; s = s.parent) chain.unshift(s);
+  for (const arg of ctx.model.ast.getInitialARGs()) {
+    const p = arg.getProperty();
+    if (p?.getValue()) defaults.set(p.getName(), p.getValue() as string);
+  }
+  for (const s of chain) {
+    for (const i of s.instructions) {
+      if (i.getKeyword() === 'ENV') envPairs(i).forEach(([name]) => envs.add(name));
+      if (i.getKeyword() === 'ARG') {
+        const p = (i as unknown as { getProperty(): { getName(): string; getValue(): string | null } | null }).getProperty();
+        if (p?.getValue()) defaults.set(p.getName(), p.getValue() as string);
+      }
+    }
+  }
+  return value.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (whole, name: string) =>
+    envs.has(name) ? whole : (defaults.get(name) ?? whole),
+  );
+}
+
 function workdirLine(ctx: TransformContext, findings: Finding[]): NewInstruction[] {
   const { options, plan } = ctx;
   const home = instruction('WORKDIR', options.home);
   if (options.preset === 'peak-doc' || options.workdir === 'always') return [home];
   if (options.workdir === 'never') return [];
   const relying = inheritedWorkdirUser(plan.stage.instructions);
-  if (!relying) return [home];
+  // The stage sets its own WORKDIR before anything uses the directory: WORKDIR <home> would change nothing.
+  if (!relying) return [];
   const why =
     relying === 'runtime'
       ? 'the stage sets no WORKDIR of its own, so the container starts in the directory it inherits'

@@ -54,11 +54,16 @@ export function createTextReporter(context: ReporterContext): Reporter {
           stderr(`peak-fix: ${result.path}: skipped: ${result.skipped}\n`);
           if (mode !== 'check') stdout(findings(result, false));
           return;
-        case 'unchanged':
+        case 'unchanged': {
+          // Unchanged but not compliant (an error finding): --check and --list-different still name the file.
+          const failing = result.findings.some((f) => f.severity === 'error');
+          if (failing && mode === 'list-different') stdout(`${result.path}\n`);
           if (listOnly) return;
+          if (failing && mode === 'check') stdout(`${colors.yellow('[warn]')} ${result.path}\n${findings(result, true)}`);
           if (context.verbose) stderr(`${result.path}: unchanged\n`);
           if (mode !== 'check') stdout(findings(result, false));
           return;
+        }
         case 'changed':
           if (mode === 'list-different') stdout(`${result.path}\n`);
           else if (mode === 'check') stdout(`${colors.yellow('[warn]')} ${result.path}\n`);
