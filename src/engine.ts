@@ -1,6 +1,6 @@
 import { applyEdits, type LineIndex, type TextEdit } from './edits.js';
 import { parseDockerfile, stageBase, type DockerfileModel, type Stage } from './model/dockerfile.js';
-import { planStage } from './model/peak.js';
+import { PeakLines, planStage } from './model/peak.js';
 import { validateOptions } from './options.js';
 import { Renderer } from './render.js';
 import { finding } from './transform.js';
@@ -35,9 +35,10 @@ export function fixDockerfile(text: string, partialOptions: Partial<FixOptions> 
   const targets = new Set<Stage>(options.allStages ? model.stages.filter((s) => stageBase(model, s).image.family !== 'windows') : [final]);
   const render = new Renderer(model);
   const edits: TextEdit[] = [];
+  const peak = new PeakLines(model, options);
   for (const stage of model.stages) {
     if (!targets.has(stage)) continue;
-    const plan = planStage(model, stage, options, targets);
+    const plan = planStage(model, stage, options, targets, peak);
     for (const transform of transforms) {
       const result = transform.apply({ model, options, plan, render });
       edits.push(...result.edits);

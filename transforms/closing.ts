@@ -6,6 +6,7 @@ import { envPairs, normalisePath } from '../src/model/peak.js';
 import type { Word } from '../src/model/shell.js';
 import { ownInstruction } from '../src/recipe.js';
 import { instruction, type NewInstruction } from '../src/render.js';
+import { refusedFinding } from '../src/policy.js';
 import { asRoot, finding, type Transform } from '../src/transform.js';
 import type { Finding } from '../src/types.js';
 
@@ -173,25 +174,6 @@ function stageEnvHome(instructions: Instruction[]): { value: string; at: number 
   });
   return found;
 }
-
-const REFUSED_REASON: Record<Exclude<PathClass, 'app'>, [string, string]> = {
-  system: ['system-dir-not-owned', 'is a system directory (the operating system, a runtime or a tool chain)'],
-  trust: ['system-dir-not-owned', 'holds configuration or trusted keys'],
-  kernel: ['system-dir-not-owned', "is one of the kernel's file systems"],
-  'root-home': ['root-home-path', "is under root's home, which is 0700 root: the user cannot reach it"],
-  'other-home': ['other-user-home', "is another user's home"],
-};
-
-function refusedFinding(at: Instruction, what: string, kind: PathClass, user: string): Finding {
-  const [rule, reason] = REFUSED_REASON[kind as Exclude<PathClass, 'app'>];
-  return finding(rule, at, `${what}: the path ${reason}; it was not given to ${user}`, HINTS[rule]);
-}
-
-const HINTS: Record<string, string> = {
-  'system-dir-not-owned': 'use a directory of the application (e.g. /app/data) for what the program writes',
-  'root-home-path': "install or configure outside /root (e.g. under the application's directory or the user's home)",
-  'other-user-home': "give the program a directory of its own instead of another user's home",
-};
 
 /** The path itself and every directory above it, `/` excluded. */
 function ancestors(path: string): string[] {

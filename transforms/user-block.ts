@@ -1,6 +1,6 @@
 import type { Instruction } from 'dockerfile-ast';
 import { endOffset, isRootUser, lineStartOffset, type Stage } from '../src/model/dockerfile.js';
-import { envPairs } from '../src/model/peak.js';
+import { envPairs, guardedInChain } from '../src/model/peak.js';
 import { blockInstructions, uidGuard } from '../src/recipe.js';
 import { instruction, type NewInstruction } from '../src/render.js';
 import { asRoot, finding, type Transform, type TransformContext } from '../src/transform.js';
@@ -143,8 +143,7 @@ export const userBlock: Transform = {
 
 /** Some RUN of the stage, or of a stage it is built from, already refuses an empty UID. */
 function guarded(ctx: TransformContext): boolean {
-  for (let s: Stage | null = ctx.plan.stage; s; s = s.parent) if (s.instructions.some((i) => ctx.plan.peak.guardsUid(i))) return true;
-  return false;
+  return guardedInChain(ctx.plan.stage, ctx.plan.peak);
 }
 
 /**

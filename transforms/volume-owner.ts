@@ -1,5 +1,6 @@
 import type { TextEdit } from '../src/edits.js';
-import { isPlainAbsolute, isSystemDir, volumePaths } from '../src/model/dirs.js';
+import { classifyPath, isPlainAbsolute, volumePaths } from '../src/model/dirs.js';
+import { refusedFinding } from '../src/policy.js';
 import { isRootUser, lineStartOffset, userBefore } from '../src/model/dockerfile.js';
 import { normalisePath } from '../src/model/peak.js';
 import { ownInstruction } from '../src/recipe.js';
@@ -14,9 +15,15 @@ export const volumeOwner: Transform = {
     const edits: TextEdit[] = [];
     const findings: Finding[] = [];
     const { stage, peak } = plan;
+    // Where each path is first given to the user, computed once: a VOLUME after that needs nothing.
+    const firstOwned = new Map<string, number>();
+    stage.instructions.forEach((i, index) => {
+      if (i.getKeyword() !== 'RUN') return;
+      for (const path of peak.ownedPaths(i)) if (!firstOwned.has(path)) firstOwned.set(path, index);
+    });
     stage.instructions.forEach((volume, index) => {
       if (volume.getKeyword() !== 'VOLUME') return;
-      const owned = (path: string) => stage.instructions.slice(0, index).some((i) => peak.ownsPath(i, path));
+      const owned = (path: string) => (firstOwned.get(normalisePath(path)) ?? Infinity) < index;
       const wanted: string[] = [];
       for (const raw of volumePaths(model, volume)) {
         const path = normalisePath(raw);
@@ -24,14 +31,8 @@ export const volumeOwner: Transform = {
           findings.push(
             finding('volume-not-owned', volume, `VOLUME ${raw} is not a literal absolute path, so it was not given to ${options.user}`),
           );
-        } else if (isSystemDir(path)) {
-          findings.push(
-            finding(
-              'system-dir-not-owned',
-              volume,
-              `VOLUME ${path} is a system directory; it was not given to ${options.user}, who may not be able to write to it`,
-            ),
-          );
+        } else if (classifyPath(path, options.home) !== 'app') {
+          findings.push(refusedFinding(volume, `VOLUME ${path}`, classifyPath(path, options.home), options.user));
         } else if (!owned(path)) {
           wanted.push(path);
         }

@@ -27,6 +27,10 @@ interface Case {
   dirs?: string[];
   /** No shell in the image: check the UID with the stand-in's /hello binary instead of id/sh. */
   noShell?: boolean;
+  /** The HOME the image sets on purpose (default: the user's home). */
+  home?: string;
+  /** Paths the user must NOT own afterwards (least privilege: the operating system stays root's). */
+  notOwned?: string[];
   /** Applied to the rewritten Dockerfile before building: only the sabotage tests use it. */
   sabotage?: (rewritten: string) => string;
 }
@@ -81,8 +85,13 @@ function migrate(c: Case): { problems: string[]; rewritten: string } {
     const hello = run(migrated, [], { entrypoint: '/hello' });
     if (!hello.stdout.startsWith(`uid=${c.uid} `)) problems.push(`process uid: ${hello.stdout.trim()}`);
   } else {
-    const verified = verifyImage({ image: migrated, uid: c.uid, home: HOME, dirs: c.dirs });
+    const verified = verifyImage({ image: migrated, uid: c.uid, home: c.home ?? HOME, dirs: c.dirs });
     for (const check of verified.checks) if (!check.ok) problems.push(`${check.name}: ${check.detail}`);
+    for (const path of c.notOwned ?? []) {
+      const owner = run(migrated, ['-c', `stat -c %u ${path}`], { entrypoint: 'sh' }).stdout.trim();
+      if (owner === c.uid) problems.push(`least privilege: ${path} is owned by ${c.uid}`);
+      else if (!/^\d+$/.test(owner)) problems.push(`least privilege: cannot stat ${path}: ${JSON.stringify(owner)}`);
+    }
   }
 
   // 4. the application does what it did
@@ -212,6 +221,60 @@ const CASES: Case[] = [
     app: { expect: '/payload.txt' },
     noShell: true,
   },
+  {
+    // Issue 10: 50 MB installed under /opt and 20 MB under the WORKDIR; the program writes in the WORKDIR.
+    // The closing step gives directories, not files: the image grows by less than 1 MB.
+    name: 'install-tree-dirs-only',
+    dockerfile:
+      'FROM debian:bookworm-slim\nRUN mkdir -p /opt/tool && dd if=/dev/zero of=/opt/tool/blob bs=1M count=50 status=none\n' +
+      'WORKDIR /app\nCOPY app.sh .\nRUN mkdir -p node_modules && dd if=/dev/zero of=node_modules/big bs=1M count=20 status=none\n' +
+      'CMD ["sh", "app.sh"]\n',
+    files: { 'app.sh': app('date > /app/written && mkdir -p /app/node_modules/.cache && echo dirs-ok') },
+    uid: '1011',
+    app: { expect: 'dirs-ok' },
+    dirs: ['/app', '/app/node_modules', '/opt/tool'],
+  },
+  {
+    // Issue 10: a directory the original gives its runtime user is one the program writes.
+    name: 'other-user-dir',
+    dockerfile:
+      'FROM debian:bookworm-slim\nRUN mkdir -p /var/www/html && echo page > /var/www/html/index.html && chown -R www-data:www-data /var/www\n' +
+      'CMD ["sh", "-c", "echo cached > /var/www/html/page.cache && cat /var/www/html/index.html /var/www/html/page.cache"]\n',
+    uid: '1012',
+    app: { expect: 'page\ncached' },
+    dirs: ['/var/www/html'],
+  },
+  {
+    // Issue 10: the usual build-and-clean step: the closing step must not name the removed directory.
+    name: 'build-and-clean',
+    dockerfile:
+      'FROM debian:bookworm-slim\nRUN mkdir -p /usr/src/tool && cd /usr/src/tool && echo built > /usr/local/share/tool-built && rm -rf /usr/src/tool\n' +
+      'WORKDIR /app\nCMD ["cat", "/usr/local/share/tool-built"]\n',
+    uid: '1013',
+    app: { expect: 'built' },
+    dirs: ['/app'],
+  },
+  {
+    // Issue 15: a root file system copied onto / keeps root as its owner.
+    name: 'rootfs-onto-root',
+    dockerfile:
+      'FROM debian:bookworm-slim AS rootfs-stage\nRUN mkdir -p /root-out/etc /root-out/usr/local/bin && echo rootfs-motd > /root-out/etc/motd\n\n' +
+      'FROM debian:bookworm-slim\nCOPY --from=rootfs-stage /root-out/ /\nCOPY app.sh /usr/local/bin/app.sh\nCMD ["sh", "/usr/local/bin/app.sh"]\n',
+    files: { 'app.sh': app('cat /etc/motd') },
+    uid: '1014',
+    app: { expect: 'rootfs-motd' },
+    notOwned: ['/etc/passwd', '/etc', '/etc/motd', '/usr/local/bin', '/usr/local/bin/app.sh'],
+  },
+  {
+    // Issue 15: an image that sets HOME on purpose keeps it, and it is writable.
+    name: 'env-home-on-purpose',
+    dockerfile: 'FROM debian:bookworm-slim\nENV HOME=/opt/app-root/src\nWORKDIR /opt/app-root/src\nCOPY app.sh .\nCMD ["sh", "app.sh"]\n',
+    files: { 'app.sh': app('echo "home=$HOME" && touch "$HOME/.written" && echo home-ok') },
+    uid: '1015',
+    home: '/opt/app-root/src',
+    app: { expect: 'home=/opt/app-root/src\nhome-ok' },
+    dirs: ['/opt/app-root/src'],
+  },
 ];
 
 describe('rewritten images build and run as PEAK_USER_ID', () => {
@@ -283,7 +346,9 @@ describe('each check can fail: rewrites broken on purpose', () => {
       dockerfile:
         'FROM debian:bookworm-slim\nWORKDIR /app\nCOPY big.bin /app/big.bin\nCOPY app.sh /usr/local/bin/app.sh\nCMD ["sh", "/usr/local/bin/app.sh"]\n',
       files: { 'big.bin': big, 'app.sh': app('echo debian-app') },
-      sabotage: (t) => t.replace(/RUN find (\S+) (\S+) .*/, 'RUN chown -R peak-user:peak-user $1 $2'),
+      // The closing step, continuation lines included, replaced by the guide's literal chown -R.
+      sabotage: (t) =>
+        t.replace(/^RUN find \/home\/peak-user (?:[^\n]*\\\n)*[^\n]*/m, 'RUN chown -R peak-user:peak-user /home/peak-user /app'),
     });
     expect(problems.join('\n')).toMatch(/size: the rewritten image is 3\.\d MB larger/);
   });

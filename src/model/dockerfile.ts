@@ -160,12 +160,23 @@ export interface StageBase {
   reference: string;
 }
 
-/** Follows `FROM <earlier stage>` to the image the stage is really built on. */
+const bases = new WeakMap<Stage, StageBase>();
+
+/** Follows `FROM <earlier stage>` to the image the stage is really built on (once per chain: linear in stages). */
 export function stageBase(model: DockerfileModel, stage: Stage): StageBase {
-  let root = stage;
-  while (root.parent) root = root.parent;
-  const reference = resolveImageReference(model, root.from);
-  return { image: lookupImage(reference), reference };
+  const known = bases.get(stage);
+  if (known) return known;
+  const pending: Stage[] = [];
+  let root: Stage = stage;
+  for (; !bases.has(root) && root.parent; root = root.parent) pending.push(root);
+  let base = bases.get(root);
+  if (!base) {
+    const reference = resolveImageReference(model, root.from);
+    base = { image: lookupImage(reference), reference };
+    bases.set(root, base);
+  }
+  for (const s of pending) bases.set(s, base);
+  return base;
 }
 
 /** The user part of a USER value (`app:grp` -> `app`). */
@@ -191,18 +202,22 @@ const usersInForce = new WeakMap<Stage, (string | null)[]>();
 
 /** The user in force right before `instructions[index]` of `stage` (null: root); computed once per stage. */
 export function userBefore(model: DockerfileModel, stage: Stage, index: number): string | null {
-  let users = usersInForce.get(stage);
-  if (!users) {
-    let user = stage.parent
-      ? userBefore(model, stage.parent, stage.parent.instructions.length)
-      : (stageBase(model, stage).image.defaultUser ?? null);
-    users = [user];
-    for (const instruction of stage.instructions) {
-      if (instruction.getKeyword() === 'USER') user = userValue(instruction);
-      users.push(user);
+  if (!usersInForce.has(stage)) {
+    // Parents first, iteratively: a chain of 20,000 stages must not recurse.
+    const pending: Stage[] = [];
+    for (let s: Stage | null = stage; s && !usersInForce.has(s); s = s.parent) pending.push(s);
+    for (const s of pending.reverse()) {
+      const parentUsers = s.parent ? usersInForce.get(s.parent) : undefined;
+      let user = parentUsers ? parentUsers[parentUsers.length - 1] : (stageBase(model, s).image.defaultUser ?? null);
+      const users = [user];
+      for (const instruction of s.instructions) {
+        if (instruction.getKeyword() === 'USER') user = userValue(instruction);
+        users.push(user);
+      }
+      usersInForce.set(s, users);
     }
-    usersInForce.set(stage, users);
   }
+  const users = usersInForce.get(stage) as (string | null)[];
   return users[Math.min(Math.max(index, 0), users.length - 1)];
 }
 

@@ -194,8 +194,13 @@ export interface StagePlan {
   startUser: string | null;
 }
 
-export function planStage(model: DockerfileModel, stage: Stage, options: FixOptions, targets: ReadonlySet<Stage>): StagePlan {
-  const peak = new PeakLines(model, options);
+export function planStage(
+  model: DockerfileModel,
+  stage: Stage,
+  options: FixOptions,
+  targets: ReadonlySet<Stage>,
+  peak: PeakLines = new PeakLines(model, options),
+): StagePlan {
   const base = stageBase(model, stage);
   const existingCreate = stage.instructions.findIndex((i) => peak.createsUser(i));
   const userFromParent = createsUserInChain(stage.parent, peak, targets);
@@ -218,13 +223,38 @@ export function planStage(model: DockerfileModel, stage: Stage, options: FixOpti
   };
 }
 
-/** Whether the user exists at the end of `stage` (created there or further up, or inserted by this run). */
+const chainCreates = new WeakMap<PeakLines, Map<Stage, boolean>>();
+
+/**
+ * Whether the user exists at the end of `stage` (created there or further up, or inserted by this run). Memoised
+ * per run and computed from the top of the chain down, so 20,000 chained stages cost linear time and no stack.
+ */
 function createsUserInChain(stage: Stage | null, peak: PeakLines, targets: ReadonlySet<Stage>): boolean {
-  for (let s = stage; s; s = s.parent) {
-    if (targets.has(s)) return true;
-    if (s.instructions.some((i) => peak.createsUser(i))) return true;
+  if (!stage) return false;
+  let memo = chainCreates.get(peak);
+  if (!memo) chainCreates.set(peak, (memo = new Map()));
+  const pending: Stage[] = [];
+  for (let s: Stage | null = stage; s && !memo.has(s); s = s.parent) pending.push(s);
+  for (const s of pending.reverse()) {
+    const above = s.parent ? (memo.get(s.parent) as boolean) : false;
+    memo.set(s, above || targets.has(s) || s.instructions.some((i) => peak.createsUser(i)));
   }
-  return false;
+  return memo.get(stage) as boolean;
+}
+
+const chainGuards = new WeakMap<PeakLines, Map<Stage, boolean>>();
+
+/** Some RUN of the stage, or of a stage it is built from, refuses an empty UID (memoised like createsUserInChain). */
+export function guardedInChain(stage: Stage, peak: PeakLines): boolean {
+  let memo = chainGuards.get(peak);
+  if (!memo) chainGuards.set(peak, (memo = new Map()));
+  const pending: Stage[] = [];
+  for (let s: Stage | null = stage; s && !memo.has(s); s = s.parent) pending.push(s);
+  for (const s of pending.reverse()) {
+    const above = s.parent ? (memo.get(s.parent) as boolean) : false;
+    memo.set(s, above || s.instructions.some((i) => peak.guardsUid(i)));
+  }
+  return memo.get(stage) as boolean;
 }
 
 function endsAsPeakUser(stage: Stage, peak: PeakLines): boolean {
