@@ -8,7 +8,7 @@ import type { FixOptions } from '../src/index.js';
 
 /**
  * One case per folder of fixtures/: input.Dockerfile, expected.Dockerfile, optional options.json and
- * findings.json (the rule ids and lines that must be reported). UPDATE_GOLDEN=1 rewrites the expectations;
+ * findings.json (the rule ids, message ids and lines that must be reported, as eslint's RuleTester asserts them). UPDATE_GOLDEN=1 rewrites the expectations;
  * review their diff before committing.
  */
 const root = fileURLToPath(new URL('../fixtures', import.meta.url));
@@ -39,7 +39,7 @@ describe('golden fixtures', () => {
     const input = read(name, 'input.Dockerfile') as string;
     const options = JSON.parse(read(name, 'options.json') ?? '{}') as Partial<FixOptions>;
     const result = fixDockerfile(input, options);
-    const findings = result.findings.map((f) => ({ rule: f.rule, line: f.line, severity: f.severity }));
+    const findings = result.findings.map((f) => ({ rule: f.rule, messageId: f.messageId, line: f.line, severity: f.severity }));
 
     if (update) {
       writeFileSync(join(root, name, 'expected.Dockerfile'), result.output);

@@ -37,5 +37,5 @@ const REFUSED: Record<Exclude<PathClass, 'app'>, { rule: string; reason: string;
 
 export function refusedFinding(at: Instruction, what: string, kind: PathClass, user: string): Finding {
   const refused = REFUSED[kind as Exclude<PathClass, 'app'>];
-  return finding(refused.rule, at, `${what}: the path ${refused.reason}; it was not given to ${user}`, refused.hint);
+  return finding(refused.rule, at, `${what}: the path ${refused.reason}; it was not given to ${user}`, refused.hint, kind);
 }

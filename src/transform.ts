@@ -26,10 +26,10 @@ export interface Transform {
 }
 
 /** A finding of a catalogued rule (src/rules.ts), which fixes its severity. */
-export function finding(rule: string, at: Instruction, message: string, hint?: string): Finding {
+export function finding(rule: string, at: Instruction, message: string, hint?: string, messageId: string = rule): Finding {
   const doc = findRule(rule);
   if (!doc) throw new Error(`rule ${rule} is not in the catalog (src/rules.ts)`);
-  const base = { rule, severity: doc.severity, line: lineOf(at), message };
+  const base = { rule, messageId, severity: doc.severity, line: lineOf(at), message };
   return hint ? { ...base, hint } : base;
 }
 

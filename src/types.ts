@@ -32,6 +32,8 @@ export const DEFAULT_OPTIONS: FixOptions = Object.freeze({
 export interface Finding {
   /** Stable id of the rule that produced it, e.g. `workdir-kept`. */
   rule: string;
+  /** Which of the rule's messages, as eslint's messageId (the rule id where a rule has one message). */
+  messageId: string;
   severity: Severity;
   /** 1-based line in the original file. */
   line: number;

@@ -235,6 +235,7 @@ export const rootHomePaths: Transform = {
               i,
               `ENV ${name}=${value} points into /root (0700 root): the program, running as $${plan.peak.options.uidArg}, cannot reach it`,
               `move it out of /root (e.g. under ${plan.peak.options.home} or /opt)`,
+              'env',
             ),
           );
         }
@@ -247,6 +248,7 @@ export const rootHomePaths: Transform = {
           lastWorkdir,
           `WORKDIR ${userValue(lastWorkdir)} is under /root: the container cannot even start there as $${plan.peak.options.uidArg}`,
           'use an application directory such as /app',
+          'final-workdir',
         ),
       );
     }

@@ -109,6 +109,7 @@ export const copyChown: Transform = {
               i,
               `${keyword} into ${target.path}, under root's home (0700 root): the program, running as ${options.uidArg}, cannot reach it`,
               "copy it under the application's directory or the user's home",
+              'copy-into-root-home',
             ),
           );
           return;
@@ -120,6 +121,7 @@ export const copyChown: Transform = {
               i,
               `${keyword} into ${target.path}, another user's home, keeps its owner: that home is not given to ${options.user}`,
               'copy the application to a directory of its own (e.g. /app) if the program must write there',
+              'copy-into-other-home',
             ),
           );
           return;
@@ -131,6 +133,7 @@ export const copyChown: Transform = {
               i,
               `${keyword} into ${target.rootFilesystem ? 'the root file system' : target.path} keeps its owner: the user gets the application's files, not the operating system's`,
               `if the program must rewrite these files, copy them to an application directory with --chown=${value}`,
+              target.rootFilesystem ? 'root-filesystem' : 'os-location',
             ),
           );
           return;

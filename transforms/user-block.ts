@@ -90,6 +90,7 @@ export const userBlock: Transform = {
               ? `${options.user} is created without -u: it gets whatever UID is free, not ${options.uidArg}`
               : `${options.user} is created with UID ${uid.raw}, not the build argument ${options.uidArg}`,
             `create it with -u "$${options.uidArg}"`,
+            uid === null ? 'no-uid' : 'fixed-value',
           ),
         );
       }

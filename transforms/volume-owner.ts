@@ -29,7 +29,13 @@ export const volumeOwner: Transform = {
         const path = normalisePath(raw);
         if (!isPlainAbsolute(path)) {
           findings.push(
-            finding('volume-not-owned', volume, `VOLUME ${raw} is not a literal absolute path, so it was not given to ${options.user}`),
+            finding(
+              'volume-not-owned',
+              volume,
+              `VOLUME ${raw} is not a literal absolute path, so it was not given to ${options.user}`,
+              undefined,
+              'not-literal',
+            ),
           );
         } else if (classifyPath(path, options.home) !== 'app') {
           findings.push(refusedFinding(volume, `VOLUME ${path}`, classifyPath(path, options.home), options.user));
@@ -40,7 +46,13 @@ export const volumeOwner: Transform = {
       if (wanted.length === 0) return;
       if (plan.base.image.family === 'distroless') {
         findings.push(
-          finding('volume-not-owned', volume, `the base has no shell to chown ${wanted.join(' ')}; the volume stays owned by root`),
+          finding(
+            'volume-not-owned',
+            volume,
+            `the base has no shell to chown ${wanted.join(' ')}; the volume stays owned by root`,
+            undefined,
+            'no-shell',
+          ),
         );
         return;
       }
@@ -51,6 +63,7 @@ export const volumeOwner: Transform = {
             volume,
             `VOLUME ${wanted.join(' ')} comes before ${options.user} is created, so it cannot be given to the user`,
             'create the user before the VOLUME',
+            'before-user',
           ),
         );
         return;
