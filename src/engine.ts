@@ -1,5 +1,6 @@
+import { describeSource } from './base-image.js';
 import { applyEdits, type LineIndex, type TextEdit } from './edits.js';
-import { parseDockerfile, stageBase, type Stage } from './model/dockerfile.js';
+import { parseDockerfile, stageBase, type Stage, type StageBase } from './model/dockerfile.js';
 import { planStage } from './model/peak.js';
 import { validateOptions } from './options.js';
 import { Renderer } from './render.js';
@@ -14,10 +15,10 @@ const DISABLE = /^\uFEFF?(?:[ \t]*(?:#.*)?(?:\r\n|\r|\n))*?[ \t]*#[ \t]*peak-fix
  * Migrates one Dockerfile's text. Pure: no disk, no clock. Throws PeakFixError for input that cannot be
  * migrated (no FROM, a base image that cannot be known, an unterminated heredoc or line continuation).
  */
-export function fixDockerfile(text: string, partialOptions: Partial<FixOptions> = {}, _inputs: EngineInputs = {}): FixResult {
+export function fixDockerfile(text: string, partialOptions: Partial<FixOptions> = {}, inputs: EngineInputs = {}): FixResult {
   const options = validateOptions(partialOptions);
   if (DISABLE.test(text)) return unchanged(text, [], 'disabled by a # peak-fix-disable comment');
-  const model = parseDockerfile(text);
+  const model = parseDockerfile(text, inputs.facts);
   const final = model.stages[model.stages.length - 1];
   const findings: Finding[] = [];
 
@@ -32,7 +33,9 @@ export function fixDockerfile(text: string, partialOptions: Partial<FixOptions> 
   const edits: TextEdit[] = [];
   for (const stage of model.stages) {
     if (!targets.has(stage)) continue;
-    const plan = planStage(model, stage, options, targets);
+    const plan = planStage(model, stage, options, targets, inputs);
+    const baseFacts = baseFactsFinding(plan.base, stage);
+    if (baseFacts) findings.push(baseFacts);
     for (const transform of transforms) {
       const result = transform.apply({ model, options, plan, render });
       edits.push(...result.edits);
@@ -42,6 +45,21 @@ export function fixDockerfile(text: string, partialOptions: Partial<FixOptions> 
   const output = applyEdits(text, edits);
   const kept = findings.filter((f) => !ignoredByComment(model.lines, f)).sort((a, b) => a.line - b.line);
   return { output, changed: output !== text, edits, findings: kept };
+}
+
+/**
+ * Facts that did not come from the built-in catalog (the organisation's catalog, the facts file, an inspection,
+ * an image built by the same repository) are named at the FROM line, so a reviewer can trust or correct them.
+ */
+function baseFactsFinding(base: StageBase, stage: Stage): Finding | undefined {
+  if (base.image.source.kind === 'built-in') return undefined;
+  const what = [
+    `family ${base.image.family}`,
+    `default user ${base.image.defaultUser ?? 'root'}`,
+    ...(base.image.takenUids?.length ? [`UIDs taken ${base.image.takenUids.join(', ')}`] : []),
+    ...(base.image.migrated ? ['already migrated'] : []),
+  ];
+  return finding('base-facts', stage.from, `facts about ${base.reference} from ${describeSource(base.image.source)}: ${what.join(', ')}`);
 }
 
 const IGNORE = /^\s*#\s*peak-fix-ignore\b(.*)$/;

@@ -53,7 +53,8 @@ export const userBlock: Transform = {
     // A parent rewritten by this run now ends as the Peak user: hand this stage back the user it used to start with,
     // unless the stage sets its own user first (the UID's ARG and ENV lines do not count).
     const first = stage.instructions.find((i) => !peak.isUidArg(i) && !peak.isUidEnv(i));
-    if (plan.parentRewritten && first && first.getKeyword() !== 'USER') {
+    // Likewise a base image that was migrated itself (issue 13): the stage's own steps ran as root before.
+    if ((plan.parentRewritten || plan.baseMigrated) && first && first.getKeyword() !== 'USER') {
       items.push(instruction('USER', isRootUser(plan.startUser) ? '0' : (plan.startUser as string)));
     }
 
@@ -82,7 +83,7 @@ export const userBlock: Transform = {
       if (!stage.instructions.some((i) => peak.isUidArg(i) || peak.isUidEnv(i))) items.push(instruction('ARG', options.uidArg));
     } else {
       if (!leadingArg) items.push(instruction('ARG', options.uidArg));
-      if (!leadingEnv && !envAnywhere) items.push(instruction('ENV', `${options.uidArg}=$${options.uidArg}`));
+      if (!leadingEnv && !envAnywhere && plan.declareUidEnv) items.push(instruction('ENV', `${options.uidArg}=$${options.uidArg}`));
       if (family === 'distroless') {
         findings.push(
           finding(
@@ -95,7 +96,7 @@ export const userBlock: Transform = {
         const needsRoot = !isRootUser(plan.startUser);
         if (needsRoot) items.push(instruction('USER', '0'));
         const uidTaken = (plan.base.image.takenUids?.length ?? 0) > 0;
-        items.push(...blockInstructions(options, family, uidTaken));
+        items.push(...blockInstructions(options, family, uidTaken, plan.baseMigrated));
         if (needsRoot) items.push(instruction('USER', plan.startUser as string));
         if (!plan.base.image.known) {
           findings.push(

@@ -1,5 +1,5 @@
 import type { Instruction } from 'dockerfile-ast';
-import type { FixOptions } from '../types.js';
+import type { EngineInputs, FixOptions } from '../types.js';
 import {
   instructionText,
   lastUserIndex,
@@ -140,9 +140,22 @@ export interface StagePlan {
   userReadyIndex: number;
   /** The user in force when the stage starts, before any rewrite (null: root). */
   startUser: string | null;
+  /**
+   * The stage starts from an image that was itself migrated (it ends as the UID and already has the user): the
+   * stage goes back to root right after its FROM, and the user's UID is set to this build's argument.
+   */
+  baseMigrated: boolean;
+  /** Whether the block may declare `ENV <uidArg>`: not in an image others are built FROM (EngineInputs.buildsBaseImage). */
+  declareUidEnv: boolean;
 }
 
-export function planStage(model: DockerfileModel, stage: Stage, options: FixOptions, targets: ReadonlySet<Stage>): StagePlan {
+export function planStage(
+  model: DockerfileModel,
+  stage: Stage,
+  options: FixOptions,
+  targets: ReadonlySet<Stage>,
+  inputs: EngineInputs = {},
+): StagePlan {
   const peak = new PeakLines(model, options);
   const base = stageBase(model, stage);
   const existingCreate = stage.instructions.findIndex((i) => peak.createsUser(i));
@@ -163,6 +176,8 @@ export function planStage(model: DockerfileModel, stage: Stage, options: FixOpti
     parentRewritten,
     userReadyIndex,
     startUser: userBefore(model, stage, 0),
+    baseMigrated: stage.parent === null && base.image.migrated,
+    declareUidEnv: !(inputs.buildsBaseImage === true && stage.isFinal),
   };
 }
 
