@@ -162,7 +162,7 @@ describe('images built from each other (compose, bake)', () => {
   });
 
   test('bake (HCL with variables and inherits) and bake JSON name the images too', async () => {
-    for (const bake of [
+    for (const bake of <Record<string, string>[]>[
       {
         'docker-bake.hcl':
           'variable "TAG" { default = "1" }\ntarget "common" { context = "base" }\ntarget "base" {\n  inherits = ["common"]\n  tags = ["corp/base:${TAG}"]\n}\n',

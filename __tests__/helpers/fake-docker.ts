@@ -27,7 +27,7 @@ function tarOf(name: string, content: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const p = pack();
     const chunks: Buffer[] = [];
-    p.on('data', (c: Buffer) => chunks.push(c));
+    p.on('data', (c: unknown) => chunks.push(c as Buffer));
     p.on('end', () => resolve(Buffer.concat(chunks)));
     p.on('error', reject);
     p.entry({ name }, content);
