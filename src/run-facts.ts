@@ -51,16 +51,16 @@ export async function gatherFacts(targets: readonly Target[], options: RunFactsO
     builtBy.set(key(image.image), { ...image, dockerfile: await realpath(image.dockerfile).catch(() => image.dockerfile) });
   }
 
-  const models = new Map<string, DockerfileModel | null>();
-  const model = async (file: string): Promise<DockerfileModel | null> => {
-    if (!models.has(file)) {
-      try {
-        models.set(file, parseDockerfile((await readDockerfile(file)).text));
-      } catch {
-        models.set(file, null); // the run reports it for its own file; here it only has no facts to give
-      }
+  const readModel = async (file: string): Promise<DockerfileModel | null> => {
+    try {
+      return parseDockerfile((await readDockerfile(file)).text);
+    } catch {
+      return null; // the run reports it for its own file; here it only has no facts to give
     }
-    return models.get(file) ?? null;
+  };
+  const models = new Map<string, DockerfileModel | null>();
+  const model = async (file: string): Promise<void> => {
+    if (!models.has(file)) models.set(file, await readModel(file));
   };
   const rootReferences = (m: DockerfileModel, finalOnly = false): string[] =>
     m.stages
@@ -84,7 +84,16 @@ export async function gatherFacts(targets: readonly Target[], options: RunFactsO
 
   // Parents' models are read up front so the lookup itself stays synchronous, as the engine calls it.
   for (const built of builtBy.values()) await model(built.dockerfile);
-  for (const target of targets) if (!target.error && !target.skipped) await model(target.realPath);
+  // The files of the run are read twice only when it matters: a repository that builds images others are built
+  // FROM, or --inspect-images. Only their base references are kept, not their syntax trees (big batches).
+  const targetReferences = new Map<string, string[]>();
+  if (builtBy.size > 0 || options.inspect) {
+    for (const target of targets) {
+      if (target.error || target.skipped) continue;
+      const m = models.get(target.realPath) ?? (await readModel(target.realPath));
+      if (m) targetReferences.set(target.realPath, rootReferences(m));
+    }
+  }
 
   const builtHere = (reference: string, seen: ReadonlySet<string>): ImageFacts | undefined => {
     const built = builtBy.get(key(reference));
@@ -108,9 +117,7 @@ export async function gatherFacts(targets: readonly Target[], options: RunFactsO
   const buildsBase = new Set<string>();
   const references = new Set<string>();
   for (const target of targets) {
-    const m = models.get(target.realPath);
-    if (!m) continue;
-    for (const reference of rootReferences(m)) {
+    for (const reference of targetReferences.get(target.realPath) ?? []) {
       references.add(reference);
       const built = builtBy.get(key(reference));
       if (built && built.dockerfile !== target.realPath) buildsBase.add(built.dockerfile);
