@@ -178,6 +178,18 @@ describe('images built from each other (compose, bake)', () => {
     }
   });
 
+  test('an image that stops at an earlier build stage is not taken for a migrated one', async () => {
+    const dir = fresh();
+    writeTree(dir, {
+      'base/Dockerfile': `FROM debian:bookworm-slim AS tools\nRUN echo tools\n\nFROM debian:bookworm-slim\nCMD ["bash"]\n`,
+      'app/Dockerfile': child,
+      'compose.yaml': 'services:\n  base:\n    build:\n      context: base\n      target: tools\n    image: corp/base:1\n',
+    });
+    expect((await runCli(['--write'], { cwd: dir })).code).toBe(0);
+    expect(readFileSync(path.join(dir, 'app/Dockerfile'), 'utf8')).not.toContain('USER 0');
+    expect(readFileSync(path.join(dir, 'base/Dockerfile'), 'utf8')).toContain('ENV PEAK_USER_ID');
+  });
+
   test('a second run changes nothing', async () => {
     const dir = fresh();
     writeTree(dir, {

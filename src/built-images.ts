@@ -16,6 +16,8 @@ export interface BuiltImage {
   dockerfile: string;
   /** Where it was learned: `compose.yaml services.api`, `docker-bake.hcl target.base`. */
   origin: string;
+  /** The build stage it stops at (compose `build.target`, bake `target`), when one is named. */
+  stage?: string;
 }
 
 const COMPOSE = ['**/compose.y?(a)ml', '**/compose.*.y?(a)ml', '**/docker-compose.y?(a)ml', '**/docker-compose.*.y?(a)ml'];
@@ -67,13 +69,21 @@ export function composeImages(file: string, shown: string, text: string): BuiltI
   const images: BuiltImage[] = [];
   for (const [service, spec] of Object.entries(doc?.services ?? {})) {
     if (!spec || spec.build === undefined || typeof spec.image !== 'string') continue;
-    const build = typeof spec.build === 'string' ? { context: spec.build } : (spec.build as { context?: unknown; dockerfile?: unknown });
+    const build =
+      typeof spec.build === 'string'
+        ? { context: spec.build }
+        : (spec.build as { context?: unknown; dockerfile?: unknown; target?: unknown });
     const context = interpolate(typeof build.context === 'string' ? build.context : '.');
     const dockerfile = interpolate(typeof build.dockerfile === 'string' ? build.dockerfile : 'Dockerfile');
     const image = interpolate(spec.image);
     // A remote context (git URL) builds no Dockerfile of this tree.
     if (context === undefined || dockerfile === undefined || image === undefined || /^[a-z]+:\/\/|^git@/.test(context)) continue;
-    images.push({ image, dockerfile: path.resolve(path.dirname(file), context, dockerfile), origin: `${shown} services.${service}` });
+    images.push({
+      image,
+      dockerfile: path.resolve(path.dirname(file), context, dockerfile),
+      origin: `${shown} services.${service}`,
+      ...(typeof build.target === 'string' ? { stage: build.target } : {}),
+    });
   }
   return images;
 }
@@ -83,6 +93,7 @@ interface BakeTarget {
   dockerfile?: string;
   tags?: string[];
   inherits?: string[];
+  target?: string;
 }
 
 /** Bake HCL is converted to JSON by HashiCorp's own parser (compiled to WebAssembly); the JSON form is read as it is. */
@@ -116,7 +127,12 @@ export async function bakeImages(file: string, shown: string, text: string): Pro
     for (const tag of target.tags ?? []) {
       const image = interpolate(tag, variables);
       if (image === undefined) continue;
-      images.push({ image, dockerfile: path.resolve(path.dirname(file), context, dockerfile), origin: `${shown} target.${name}` });
+      images.push({
+        image,
+        dockerfile: path.resolve(path.dirname(file), context, dockerfile),
+        origin: `${shown} target.${name}`,
+        ...(target.target ? { stage: target.target } : {}),
+      });
     }
   }
   return images;

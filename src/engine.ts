@@ -1,9 +1,9 @@
 import { describeSource } from './base-image.js';
 import { applyEdits, type LineIndex, type TextEdit } from './edits.js';
-import { parseDockerfile, stageBase, type Stage, type StageBase } from './model/dockerfile.js';
+import { endOffset, parseDockerfile, stageBase, type DockerfileModel, type Stage, type StageBase } from './model/dockerfile.js';
 import { planStage } from './model/peak.js';
 import { validateOptions } from './options.js';
-import { Renderer } from './render.js';
+import { instruction, Renderer } from './render.js';
 import { finding } from './transform.js';
 import { transforms } from '../transforms/index.js';
 import type { EngineInputs, Finding, FixOptions, FixResult } from './types.js';
@@ -42,6 +42,7 @@ export function fixDockerfile(text: string, partialOptions: Partial<FixOptions> 
       findings.push(...result.findings);
     }
   }
+  edits.push(...rootForOtherStages(model, targets, render));
   const output = applyEdits(text, edits);
   const kept = findings.filter((f) => !ignoredByComment(model.lines, f)).sort((a, b) => a.line - b.line);
   return { output, changed: output !== text, edits, findings: kept };
@@ -60,6 +61,17 @@ function baseFactsFinding(base: StageBase, stage: Stage): Finding | undefined {
     ...(base.image.migrated ? ['already migrated'] : []),
   ];
   return finding('base-facts', stage.from, `facts about ${base.reference} from ${describeSource(base.image.source)}: ${what.join(', ')}`);
+}
+
+/**
+ * A stage this run does not migrate (a builder stage) that starts from a base that was migrated itself would now
+ * run its steps as the UID: it goes back to root right after its FROM, as it ran before the base was migrated.
+ */
+function rootForOtherStages(model: DockerfileModel, targets: ReadonlySet<Stage>, render: Renderer): TextEdit[] {
+  return model.stages
+    .filter((stage) => !targets.has(stage) && stage.parent === null && stage.instructions.length > 0)
+    .filter((stage) => stage.instructions[0].getKeyword() !== 'USER' && stageBase(model, stage).image.migrated)
+    .map((stage) => ({ offset: endOffset(model, stage.from), remove: 0, insert: render.afterLine([instruction('USER', '0')]) }));
 }
 
 const IGNORE = /^\s*#\s*peak-fix-ignore\b(.*)$/;

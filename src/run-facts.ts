@@ -99,6 +99,9 @@ export async function gatherFacts(targets: readonly Target[], options: RunFactsO
     const built = builtBy.get(key(reference));
     if (!built || seen.has(built.dockerfile)) return undefined;
     const parent = models.get(built.dockerfile);
+    // An image that stops at an earlier build stage is not the stage peak-fix migrates (the final one).
+    const final = parent?.stages[parent.stages.length - 1];
+    if (built.stage !== undefined && final?.name !== built.stage.toLowerCase()) return undefined;
     const parentBase = parent ? finalRoot(parent) : undefined;
     if (!parentBase) return undefined;
     const next = new Set(seen).add(built.dockerfile);
@@ -120,7 +123,7 @@ export async function gatherFacts(targets: readonly Target[], options: RunFactsO
     for (const reference of targetReferences.get(target.realPath) ?? []) {
       references.add(reference);
       const built = builtBy.get(key(reference));
-      if (built && built.dockerfile !== target.realPath) buildsBase.add(built.dockerfile);
+      if (built && built.dockerfile !== target.realPath && builtHere(reference, new Set())?.migrated) buildsBase.add(built.dockerfile);
     }
   }
 
