@@ -143,7 +143,8 @@ async function execute(flags: Flags, io: CliIO, out: (text: string) => void, err
   };
   if (flags.stdin) {
     // One text, no repository around it: the catalog and the facts file still apply.
-    const { lookup, notices } = await gatherFacts([], { ...factsOptions, roots: [] });
+    // (--inspect-images needs files: the text on stdin is not inspected for.)
+    const { lookup, notices } = await gatherFacts([], { ...factsOptions, roots: [], inspect: undefined });
     for (const notice of notices) err(`peak-fix: ${notice}\n`);
     return runStdin(flags, fix, io, context, { facts: lookup });
   }
