@@ -285,7 +285,7 @@ describe('options and config', () => {
   });
 
   test.each([
-    ['{"usr": "x"}', /\.peak-fix\.json: unknown key "usr" \(allowed: user, home, uidArg, preset, allStages, workdir\)/],
+    ['{"usr": "x"}', /\.peak-fix\.json: unknown key "usr" \(allowed: user, home, uidArg, preset, allStages, workdir, images\)/],
     ['{"allStages": "yes"}', /"allStages" must be a boolean/],
     ['{"user": "Bad User"}', /\.peak-fix\.json: invalid user name "Bad User"/],
     ['[1]', /must be a JSON object/],

@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fixDockerfile } from '../src/index.js';
 import { RULES } from '../src/rules.js';
-import type { FixOptions } from '../src/index.js';
+import type { EngineInputs, FixOptions } from '../src/index.js';
+import type { ImageFacts } from '../src/facts.js';
 
 /**
- * One case per folder of fixtures/: input.Dockerfile, expected.Dockerfile, optional options.json and
+ * One case per folder of fixtures/: input.Dockerfile, expected.Dockerfile, optional options.json, inputs.json
+ * (`{ "facts": { "<FROM reference>": ImageFacts }, "buildsBaseImage": true }`: what the CLI hands the engine) and
  * findings.json (the rule ids, message ids and lines that must be reported, as eslint's RuleTester asserts them). UPDATE_GOLDEN=1 rewrites the expectations;
  * review their diff before committing.
  */
@@ -38,7 +40,12 @@ describe('golden fixtures', () => {
   describe.each(cases)('%s', (name) => {
     const input = read(name, 'input.Dockerfile') as string;
     const options = JSON.parse(read(name, 'options.json') ?? '{}') as Partial<FixOptions>;
-    const result = fixDockerfile(input, options);
+    const given = JSON.parse(read(name, 'inputs.json') ?? '{}') as { facts?: Record<string, ImageFacts>; buildsBaseImage?: boolean };
+    const inputs: EngineInputs = {
+      facts: given.facts ? (reference) => given.facts?.[reference] : undefined,
+      buildsBaseImage: given.buildsBaseImage,
+    };
+    const result = fixDockerfile(input, options, inputs);
     const findings = result.findings.map((f) => ({ rule: f.rule, messageId: f.messageId, line: f.line, severity: f.severity }));
 
     if (update) {
@@ -56,7 +63,7 @@ describe('golden fixtures', () => {
     });
 
     test('a second run changes nothing', () => {
-      expect(fixDockerfile(result.output, options).output).toBe(result.output);
+      expect(fixDockerfile(result.output, options, inputs).output).toBe(result.output);
     });
 
     test('every original byte survives: removing the inserted text gives the input back', () => {

@@ -1,10 +1,15 @@
 import { readFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pc from 'picocolors';
 import yargs from 'yargs';
-import { ConfigError, loadConfig } from './config.js';
-import { PeakFixError, validateOptions, type FixOptions } from './index.js';
+import { ConfigError, loadConfig, type LoadedConfig } from './config.js';
+import { dockerCli, type DockerEngine } from './docker-engine.js';
+import { FactsFileError } from './facts-file.js';
+import { factsFilePath, runInspectCommand } from './inspect-command.js';
+import { gatherFacts } from './run-facts.js';
+import { PeakFixError, validateOptions, type EngineInputs, type FixOptions } from './index.js';
 import { MAX_BYTES } from './io.js';
 import { formatFinding, isFormat, reporters, type Mode, type ReporterContext } from './report/index.js';
 import { findRule, RULES } from './rules.js';
@@ -38,6 +43,8 @@ export interface CliIO {
   env: Record<string, string | undefined>;
   /** Source of SIGINT (the process by default); null to listen to none. */
   signals: Pick<NodeJS.Process, 'on' | 'off'> | null;
+  /** The Docker engine for `inspect` and `--inspect-images` (the docker CLI with `env` by default). */
+  docker: DockerEngine;
 }
 
 /** A usage error: printed as one line, exit 2. */
@@ -64,6 +71,7 @@ interface Flags {
   failOn?: Severity;
   listRules: boolean;
   explain?: string;
+  inspectImages: boolean;
 }
 
 /** Runs the CLI; resolves to the exit code. Never throws, never calls process.exit. */
@@ -78,6 +86,7 @@ export async function main(argv: readonly string[], partialIO: Partial<CliIO> = 
   let debug = argv.includes('--debug');
   try {
     if (argv[0] === 'verify') return await runVerify(argv.slice(1), out, err);
+    if (argv[0] === 'inspect') return await runInspectCommand(argv.slice(1), { cwd: io.cwd, docker: io.docker, out, err });
     const parsed = await parseFlags(argv);
     if (typeof parsed === 'string') {
       out(parsed.endsWith('\n') ? parsed : parsed + '\n');
@@ -91,8 +100,14 @@ export async function main(argv: readonly string[], partialIO: Partial<CliIO> = 
     if (parsed.explain !== undefined) return explain(parsed.explain, out);
     return await execute(parsed, io, out, err);
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ConfigError || error instanceof PeakFixError) {
-      err(`peak-fix: ${error.message}\n`);
+    if (error instanceof UsageError || error instanceof ConfigError || error instanceof PeakFixError || error instanceof FactsFileError) {
+      // A config with several bad catalog entries says each on its own line.
+      err(
+        error.message
+          .split('\n')
+          .map((line) => `peak-fix: ${line}\n`)
+          .join(''),
+      );
       if (debug && error.stack) err(`${error.stack}\n`);
       return EXIT.ERROR;
     }
@@ -105,7 +120,7 @@ export async function main(argv: readonly string[], partialIO: Partial<CliIO> = 
 
 async function execute(flags: Flags, io: CliIO, out: (text: string) => void, err: (text: string) => void): Promise<number> {
   const mode: Mode = flags.write ? 'write' : flags.check ? 'check' : flags.listDifferent ? 'list-different' : 'dry-run';
-  const fix = await resolveOptions(flags, io.cwd);
+  const { fix, config } = await resolveOptions(flags, io.cwd);
   const color = flags.color ?? (Boolean(io.stdout.isTTY) && !io.env.NO_COLOR);
   const context: ReporterContext = {
     mode,
@@ -119,7 +134,20 @@ async function execute(flags: Flags, io: CliIO, out: (text: string) => void, err
   if (!isFormat(flags.format))
     throw new UsageError(`invalid --format ${JSON.stringify(flags.format)}: use ${orList(Object.keys(reporters))}`);
 
-  if (flags.stdin) return runStdin(flags, fix, io, context);
+  const factsOptions = {
+    cwd: io.cwd,
+    roots: await searchRoots(flags.paths, io.cwd),
+    catalog: config.images ?? [],
+    factsFile: factsFilePath(io.cwd, config.file),
+    inspect: flags.inspectImages ? { docker: io.docker, user: fix.user, uidArg: fix.uidArg } : undefined,
+  };
+  if (flags.stdin) {
+    // One text, no repository around it: the catalog and the facts file still apply.
+    // (--inspect-images needs files: the text on stdin is not inspected for.)
+    const { lookup, notices } = await gatherFacts([], { ...factsOptions, roots: [], inspect: undefined });
+    for (const notice of notices) err(`peak-fix: ${notice}\n`);
+    return runStdin(flags, fix, io, context, { facts: lookup });
+  }
 
   const reporter = reporters[flags.format](context);
   let failingFindings = 0;
@@ -140,6 +168,7 @@ async function execute(flags: Flags, io: CliIO, out: (text: string) => void, err
       fix,
       write: mode === 'write',
       signal: controller.signal,
+      prepare: (targets) => gatherFacts(targets, factsOptions),
       onNotice: (message) => reporter.notice(message),
       onResult: (file) => {
         if (flags.failOn) failingFindings += file.findings.filter((f) => atLeast(f.severity, flags.failOn as Severity)).length;
@@ -164,10 +193,10 @@ async function execute(flags: Flags, io: CliIO, out: (text: string) => void, err
  * compliant), findings and errors on stderr; nothing on stdout when it cannot be processed. With
  * `--format json`, the JSON report instead of the text.
  */
-async function runStdin(flags: Flags, fix: FixOptions, io: CliIO, context: ReporterContext): Promise<number> {
+async function runStdin(flags: Flags, fix: FixOptions, io: CliIO, context: ReporterContext, inputs: EngineInputs): Promise<number> {
   const name = flags.stdinFilepath ?? '<stdin>';
   const bytes = await readStdin(io.stdin);
-  const result = runText(bytes, name, fix);
+  const result = runText(bytes, name, fix, undefined, inputs);
   if (context.debug && result.stack) context.stderr(`${result.stack}\n`);
   if (flags.format !== 'text') {
     const reporter = reporters[flags.format as keyof typeof reporters](context);
@@ -197,8 +226,8 @@ async function readStdin(stdin: AsyncIterable<string | Uint8Array>): Promise<Buf
 }
 
 /** Config (file or package.json key), then flags over it; both validated. */
-async function resolveOptions(flags: Flags, cwd: string): Promise<FixOptions> {
-  const config = flags.config === false ? { options: {} } : await loadConfig(cwd, flags.config);
+async function resolveOptions(flags: Flags, cwd: string): Promise<{ fix: FixOptions; config: LoadedConfig }> {
+  const config: LoadedConfig = flags.config === false ? { options: {} } : await loadConfig(cwd, flags.config);
   if (config.file !== undefined) {
     try {
       validateOptions(config.options);
@@ -219,7 +248,19 @@ async function resolveOptions(flags: Flags, cwd: string): Promise<FixOptions> {
   for (const [key, value] of Object.entries(fromFlags)) {
     if (value !== undefined) (merged as Record<string, unknown>)[key] = value;
   }
-  return validateOptions(merged);
+  return { fix: validateOptions(merged), config };
+}
+
+/** Where compose and bake files are looked for: the directories given (a file's own directory), else the cwd. */
+async function searchRoots(paths: readonly string[], cwd: string): Promise<string[]> {
+  if (paths.length === 0) return [cwd];
+  const roots = new Set<string>();
+  for (const p of paths) {
+    const abs = path.resolve(cwd, p);
+    const stats = await stat(abs).catch(() => undefined);
+    roots.add(stats?.isDirectory() ? abs : stats ? path.dirname(abs) : cwd);
+  }
+  return [...roots];
 }
 
 /** Parses argv; a string result is text to print (--help, --version). */
@@ -262,6 +303,7 @@ async function parseFlags(argv: readonly string[]): Promise<Flags | string> {
     failOn: severityFlag(strings('fail-on')),
     listRules: args['list-rules'] === true,
     explain: strings('explain'),
+    inspectImages: args['inspect-images'] === true,
   };
   const modes = [flags.write && '--write', flags.check && '--check', flags.listDifferent && '--list-different'].filter(Boolean);
   if (modes.length > 1) throw new UsageError(`${modes.join(' and ')} cannot be used together`);
@@ -308,6 +350,12 @@ function buildParser() {
         describe: "safe (keep behaviour) or peak-doc (the guide's lines verbatim) [default: safe]",
       },
       'all-stages': { type: 'boolean', group: 'Migration:', describe: 'Migrate every stage, not only the final one' },
+      'inspect-images': {
+        type: 'boolean',
+        group: 'Migration:',
+        describe:
+          'Inspect, with the local Docker engine, every base image no catalog or facts file knows, and add it to peak-fix-images.json',
+      },
       workdir: {
         type: 'string',
         requiresArg: true,
@@ -352,13 +400,16 @@ function buildParser() {
     .example('$0 --list-rules', 'The rules and their severities')
     .example('$0 --explain privilege-drop', 'What a rule means, with a before/after example')
     .example('$0 verify my-image:1.0 --uid 1001', 'Check a built image runs as UID 1001 with a writable home')
+    .example('$0 inspect registry.corp/platform/python:3.11', 'Read an internal base image into peak-fix-images.json')
+    .example('$0 --inspect-images --write .', 'Inspect unknown base images on the fly, then rewrite')
     .example('$0 --user app --home /home/app --uid-arg APP_UID Dockerfile', 'Another user name, home and UID argument')
     .example('$0 --preset peak-doc --all-stages --workdir never Dockerfile', "The guide's lines, in every stage, no WORKDIR")
     .example('$0 --config ci/peak-fix.json --no-color', 'Options from a given file, no colours')
     .example('$0 --color | less -R', 'Colours even through a pipe')
     .example('$0 --no-config --verbose --debug Dockerfile', 'Ignore config files; say everything, with stack traces')
     .epilog(
-      'Config: {"user", "home", "uidArg", "preset", "allStages", "workdir"} in .peak-fix.json or package.json "peak-fix"; flags win.\n' +
+      'Config: {"user", "home", "uidArg", "preset", "allStages", "workdir", "images"} in .peak-fix.json or package.json "peak-fix"; flags win.\n' +
+        'Base images: images built here (compose, bake) > peak-fix-images.json (peak-fix inspect) > config "images" > built-in table.\n' +
         'Silence one finding with a `# peak-fix-ignore RULE` comment above the instruction; `# peak-fix-disable` in the first lines leaves a file alone.\n' +
         'Verify a built image: peak-fix verify IMAGE --uid N [--home DIR] [--dir DIR...] (see peak-fix verify --help).\n' +
         'Exit codes: 0 ok (also after --write), 1 --check/--list-different found changes or --fail-on matched, 2 usage error or a file could not be processed, 130 interrupted.',
@@ -411,6 +462,7 @@ function defaultIO(partial: Partial<CliIO>): CliIO {
     cwd: partial.cwd ?? process.cwd(),
     env: partial.env ?? process.env,
     signals: partial.signals === undefined ? process : partial.signals,
+    docker: partial.docker ?? dockerCli({ env: partial.env ?? process.env }),
   };
 }
 

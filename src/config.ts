@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { parseCatalog, type CatalogEntry } from './catalog.js';
 import type { FixOptions } from './index.js';
 
 /** A config that cannot be used: one line, naming the file. */
@@ -23,11 +24,27 @@ const KEYS = {
   workdir: 'string',
 } as const satisfies Record<keyof FixOptions, 'string' | 'boolean'>;
 
+/** The organisation's catalog of base images (issue 13). */
+const IMAGES_KEY = 'images';
+
 export interface LoadedConfig {
   /** Options as written in the file, checked for keys and types but not yet validated. */
   options: Partial<FixOptions>;
   /** The file they came from (undefined: no config). */
   file?: string;
+  /** The organisation's catalog (`images`: repository glob -> facts), validated. */
+  images?: CatalogEntry[];
+}
+
+/** The options and the `images` catalog of one config object. */
+function loaded(value: unknown, where: string, file: string): LoadedConfig {
+  const options = checkConfig(value, where);
+  const images = (value as Record<string, unknown>).images;
+  if (images === undefined) return { options, file };
+  const { entries, problems } = parseCatalog(images, path.basename(file));
+  // One line per bad entry, each naming the file.
+  if (problems.length > 0) throw new ConfigError(problems.map((p) => `${where}: ${p}`).join('\n'));
+  return { options, file, images: entries };
 }
 
 /**
@@ -44,20 +61,20 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Loaded
     const json = parseJson(file, text);
     if (path.basename(file) === 'package.json') {
       if (!isObject(json) || !(PACKAGE_KEY in json)) throw new ConfigError(`${file}: no "${PACKAGE_KEY}" key`);
-      return { options: checkConfig(json[PACKAGE_KEY], `${file}: "${PACKAGE_KEY}"`), file };
+      return loaded(json[PACKAGE_KEY], `${file}: "${PACKAGE_KEY}"`, file);
     }
-    return { options: checkConfig(json, file), file };
+    return loaded(json, file, file);
   }
   for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
     const own = path.join(dir, CONFIG_FILE);
     const text = await readOptional(own);
-    if (text !== undefined) return { options: checkConfig(parseJson(own, text), own), file: own };
+    if (text !== undefined) return loaded(parseJson(own, text), own, own);
     const pkg = path.join(dir, 'package.json');
     const pkgText = await readOptional(pkg);
     if (pkgText !== undefined) {
       const json = parseJson(pkg, pkgText);
       if (isObject(json) && PACKAGE_KEY in json) {
-        return { options: checkConfig(json[PACKAGE_KEY], `${pkg}: "${PACKAGE_KEY}"`), file: pkg };
+        return loaded(json[PACKAGE_KEY], `${pkg}: "${PACKAGE_KEY}"`, pkg);
       }
     }
     if (path.dirname(dir) === dir) return { options: {} };
@@ -69,8 +86,9 @@ export function checkConfig(value: unknown, where: string): Partial<FixOptions> 
   if (!isObject(value)) throw new ConfigError(`${where}: the config must be a JSON object`);
   const options: Record<string, unknown> = {};
   for (const [key, entry] of Object.entries(value)) {
+    if (key === IMAGES_KEY) continue; // the organisation's catalog: validated by parseCatalog
     if (!Object.hasOwn(KEYS, key)) {
-      throw new ConfigError(`${where}: unknown key ${JSON.stringify(key)} (allowed: ${Object.keys(KEYS).join(', ')})`);
+      throw new ConfigError(`${where}: unknown key ${JSON.stringify(key)} (allowed: ${[...Object.keys(KEYS), IMAGES_KEY].join(', ')})`);
     }
     const type = KEYS[key as keyof typeof KEYS];
     if (typeof entry !== type) throw new ConfigError(`${where}: ${JSON.stringify(key)} must be a ${type}`);

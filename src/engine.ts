@@ -1,8 +1,9 @@
+import { describeSource } from './base-image.js';
 import { applyEdits, type LineIndex, type TextEdit } from './edits.js';
-import { parseDockerfile, stageBase, type DockerfileModel, type Stage } from './model/dockerfile.js';
+import { endOffset, parseDockerfile, stageBase, type DockerfileModel, type Stage, type StageBase } from './model/dockerfile.js';
 import { PeakLines, planStage } from './model/peak.js';
 import { validateOptions } from './options.js';
-import { Renderer } from './render.js';
+import { instruction, Renderer } from './render.js';
 import { finding } from './transform.js';
 import { transforms } from '../transforms/index.js';
 import type { EngineInputs, Finding, FixOptions, FixResult } from './types.js';
@@ -14,10 +15,10 @@ const DISABLE = /^\uFEFF?(?:[ \t]*(?:#.*)?(?:\r\n|\r|\n))*?[ \t]*#[ \t]*peak-fix
  * Migrates one Dockerfile's text. Pure: no disk, no clock. Throws PeakFixError for input that cannot be
  * migrated (no FROM, a base image that cannot be known, an unterminated heredoc or line continuation).
  */
-export function fixDockerfile(text: string, partialOptions: Partial<FixOptions> = {}, _inputs: EngineInputs = {}): FixResult {
+export function fixDockerfile(text: string, partialOptions: Partial<FixOptions> = {}, inputs: EngineInputs = {}): FixResult {
   const options = validateOptions(partialOptions);
   if (DISABLE.test(text)) return unchanged(text, [], 'disabled by a # peak-fix-disable comment');
-  const model = parseDockerfile(text);
+  const model = parseDockerfile(text, inputs.facts);
   const final = model.stages[model.stages.length - 1];
   const findings: Finding[] = [];
 
@@ -38,13 +39,16 @@ export function fixDockerfile(text: string, partialOptions: Partial<FixOptions> 
   const peak = new PeakLines(model, options);
   for (const stage of model.stages) {
     if (!targets.has(stage)) continue;
-    const plan = planStage(model, stage, options, targets, peak);
+    const plan = planStage(model, stage, options, targets, inputs, peak);
+    const baseFacts = baseFactsFinding(plan.base, stage);
+    if (baseFacts) findings.push(baseFacts);
     for (const transform of transforms) {
       const result = transform.apply({ model, options, plan, render });
       edits.push(...result.edits);
       findings.push(...result.findings);
     }
   }
+  edits.push(...rootForOtherStages(model, targets, render));
   const output = applyEdits(text, edits);
   const kept = findings.filter((f) => !ignoredByComment(model.lines, f)).sort((a, b) => a.line - b.line);
   return { output, changed: output !== text, edits, findings: kept };
@@ -60,6 +64,32 @@ function isArtifactStage(model: DockerfileModel, stage: Stage): boolean {
   }
   if ((root.from.getImage() ?? '').toLowerCase() !== 'scratch') return false;
   return !chain.some((s) => s.instructions.some((i) => i.getKeyword() === 'CMD' || i.getKeyword() === 'ENTRYPOINT'));
+}
+
+/**
+ * Facts that did not come from the built-in catalog (the organisation's catalog, the facts file, an inspection,
+ * an image built by the same repository) are named at the FROM line, so a reviewer can trust or correct them.
+ */
+function baseFactsFinding(base: StageBase, stage: Stage): Finding | undefined {
+  if (base.image.source.kind === 'built-in') return undefined;
+  const what = [
+    `family ${base.image.family}`,
+    `default user ${base.image.defaultUser ?? 'root'}`,
+    ...(base.image.takenUids?.length ? [`UIDs taken ${base.image.takenUids.join(', ')}`] : []),
+    ...(base.image.migrated ? ['already migrated'] : []),
+  ];
+  return finding('base-facts', stage.from, `facts about ${base.reference} from ${describeSource(base.image.source)}: ${what.join(', ')}`);
+}
+
+/**
+ * A stage this run does not migrate (a builder stage) that starts from a base that was migrated itself would now
+ * run its steps as the UID: it goes back to root right after its FROM, as it ran before the base was migrated.
+ */
+function rootForOtherStages(model: DockerfileModel, targets: ReadonlySet<Stage>, render: Renderer): TextEdit[] {
+  return model.stages
+    .filter((stage) => !targets.has(stage) && stage.parent === null && stage.instructions.length > 0)
+    .filter((stage) => stage.instructions[0].getKeyword() !== 'USER' && stageBase(model, stage).image.migrated)
+    .map((stage) => ({ offset: endOffset(model, stage.from), remove: 0, insert: render.afterLine([instruction('USER', '0')]) }));
 }
 
 const IGNORE = /^\s*#\s*peak-fix-ignore\b(.*)$/;

@@ -20,8 +20,11 @@ export type UserCreation =
 
 /** Where a fact was read. */
 export interface FactSource {
-  kind: 'built-in' | 'config' | 'inspected' | 'guess';
-  /** A URL of the image's published Dockerfile or documentation, a config file path, or an image digest. */
+  kind: 'built-in' | 'config' | 'inspected' | 'guess' | 'repository';
+  /**
+   * A URL of the image's published Dockerfile or documentation, a config file path, or an image digest;
+   * for `repository` (an image built by the same repository, learned from compose or bake), the Dockerfile.
+   */
   ref: string;
 }
 

@@ -61,12 +61,35 @@ export function ownCommand(o: FixOptions, whole: string[], dirsOnly: string[] = 
   return parts.join(' && ');
 }
 
-export function blockInstructions(o: FixOptions, family: Family, uidTaken: boolean): NewInstruction[] {
+/**
+ * On a base that was migrated itself, the user already exists with the UID the base was built with, and
+ * `id <user> ||` skips its creation: the user gets this build's UID (and its group the same number), so a child
+ * built with another PEAK_USER_ID runs as that UID, as a user that exists and owns its home. `usermod`/`groupmod`
+ * where shadow's tools are (with -o, as useradd shares UIDs), the passwd and group lines themselves on busybox.
+ */
+export function setUid(o: FixOptions, family: Family): string {
+  const uid = `"$${o.uidArg}"`;
+  const shadow = `groupmod -o -g ${uid} ${o.user} && usermod -o -u ${uid} -g ${uid} ${o.user}`;
+  const files =
+    `sed -i "s/^${o.user}:\\([^:]*\\):[0-9]*:[0-9]*:/${o.user}:\\1:$${o.uidArg}:$${o.uidArg}:/" /etc/passwd` +
+    ` && sed -i "s/^${o.user}:\\([^:]*\\):[0-9]*:/${o.user}:\\1:$${o.uidArg}:/" /etc/group`;
+  const change =
+    family === 'debian' || family === 'rhel'
+      ? shadow
+      : family === 'alpine'
+        ? files
+        : `if command -v usermod >/dev/null 2>&1; then ${shadow}; else ${files}; fi`;
+  return `if [ "$(id -u ${o.user})" != ${uid} ]; then ${change}; fi`;
+}
+
+export function blockInstructions(o: FixOptions, family: Family, uidTaken: boolean, baseHasUser = false): NewInstruction[] {
   if (o.preset === 'peak-doc' && family !== 'alpine') {
     // The guide's own lines, behind a guard: an empty UID must fail the build, never give a root container.
-    return [instruction('RUN', uidGuard(o)), instruction('RUN', guideCreateUser(o)), instruction('RUN', guideChownHome(o))];
+    const reassign = baseHasUser ? [instruction('RUN', setUid(o, family))] : [];
+    return [instruction('RUN', uidGuard(o)), instruction('RUN', guideCreateUser(o)), ...reassign, instruction('RUN', guideChownHome(o))];
   }
-  return [instruction('RUN', uidGuard(o), `&& ${createUser(o, family, uidTaken)}`, `&& ${guideChownHome(o)}`)];
+  const reassign = baseHasUser ? [`&& ${setUid(o, family)}`] : [];
+  return [instruction('RUN', uidGuard(o), `&& ${createUser(o, family, uidTaken)}`, ...reassign, `&& ${guideChownHome(o)}`)];
 }
 
 /** The ownership fix at the end of the stage (and before a VOLUME, with `create`). */

@@ -229,6 +229,15 @@ export const RULES: readonly RuleDoc[] = [
     'FROM scratch AS binaries\nCOPY --from=build /out/ /',
     'FROM scratch AS binaries\nCOPY --from=build /out/ /',
   ),
+  // --- issue 13 (image facts: inspect, catalog, images built from each other) ---
+  rule(
+    'base-facts',
+    'info',
+    'Where the facts about the base image came from, when not from the built-in table: config, facts file, inspection or the same repository.',
+    'The rewrite depends on what the base image is (shell, user tool, default user, UIDs taken, already migrated). When those facts come from the organisation\'s catalog (config "images"), from peak-fix-images.json written by `peak-fix inspect`, from --inspect-images, or from an image this repository builds itself (compose, bake), the finding names the source (e.g. `inspected sha256:...`) so a reviewer can trust or correct it.',
+    'FROM registry.corp/platform/python:3.11',
+    'FROM registry.corp/platform/python:3.11\n# base-facts: facts about registry.corp/platform/python:3.11 from inspected sha256:...: family debian, default user 1001',
+  ),
 ];
 
 export function findRule(id: string): RuleDoc | undefined {

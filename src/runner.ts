@@ -1,4 +1,4 @@
-import { fixDockerfile, PeakFixError, type Finding, type FixOptions, type FixResult } from './index.js';
+import { fixDockerfile, PeakFixError, type EngineInputs, type Finding, type FixOptions, type FixResult } from './index.js';
 import { discover, type Target } from './discover.js';
 import { decodeDockerfile, FileError, readDockerfile, writeDockerfile } from './io.js';
 
@@ -49,6 +49,11 @@ export interface RunOptions {
   onNotice?: (message: string) => void;
   /** The engine; tests can wrap it. */
   engine?: typeof fixDockerfile;
+  /**
+   * Called once with the files found, before any is processed: gathers what the engine gets besides the text
+   * (facts about base images: src/run-facts.ts); its notices are passed to `onNotice`.
+   */
+  prepare?: (targets: readonly Target[]) => Promise<{ inputsFor(target: Target): EngineInputs; notices: string[] }>;
 }
 
 export interface RunResult {
@@ -68,6 +73,8 @@ export const DEFAULT_CONCURRENCY = 8;
 export async function run(options: RunOptions): Promise<RunResult> {
   const inputs = options.paths.length > 0 ? options.paths : ['.'];
   const { targets, notices } = await discover(inputs, options.cwd);
+  const prepared = await options.prepare?.(targets);
+  if (prepared) notices.push(...prepared.notices);
   for (const notice of notices) options.onNotice?.(notice);
 
   const files: FileResult[] = [];
@@ -83,21 +90,28 @@ export async function run(options: RunOptions): Promise<RunResult> {
     targets,
     options.concurrency ?? DEFAULT_CONCURRENCY,
     options.signal,
-    (target) => processTarget(target, options).catch((error: unknown) => failure(target.path, error, [])),
+    (target) =>
+      processTarget(target, options, prepared?.inputsFor(target) ?? {}).catch((error: unknown) => failure(target.path, error, [])),
     emit,
   );
   return { files, summary, notices, interrupted: started < targets.length, notStarted: targets.length - started };
 }
 
 /** Runs the engine over one text (stdin); nothing is read or written. */
-export function runText(text: string | Uint8Array, path: string, fix: Partial<FixOptions>, engine = fixDockerfile): FileResult {
+export function runText(
+  text: string | Uint8Array,
+  path: string,
+  fix: Partial<FixOptions>,
+  engine = fixDockerfile,
+  inputs: EngineInputs = {},
+): FileResult {
   let decoded: string;
   try {
     decoded = typeof text === 'string' ? text : decodeDockerfile(text);
   } catch (error) {
     return failure(path, error, []);
   }
-  return applyEngine(path, decoded, fix, engine);
+  return applyEngine(path, decoded, fix, engine, inputs);
 }
 
 export function summarize(results: readonly FileResult[]): Summary {
@@ -113,7 +127,7 @@ function count(summary: Summary, status: FileStatus): void {
   else summary.errors++;
 }
 
-async function processTarget(target: Target, options: RunOptions): Promise<FileResult> {
+async function processTarget(target: Target, options: RunOptions, inputs: EngineInputs): Promise<FileResult> {
   const { path } = target;
   if (target.error !== undefined) return { path, status: 'error', findings: [], error: target.error };
   if (target.skipped !== undefined) return { path, status: 'skipped', findings: [], skipped: target.skipped };
@@ -123,7 +137,7 @@ async function processTarget(target: Target, options: RunOptions): Promise<FileR
   } catch (error) {
     return failure(path, error, []);
   }
-  const result = applyEngine(path, read.text, options.fix, options.engine ?? fixDockerfile);
+  const result = applyEngine(path, read.text, options.fix, options.engine ?? fixDockerfile, inputs);
   if (result.status !== 'changed' || !options.write) return result;
   try {
     await writeDockerfile(target.realPath, result.output as string, read.snapshot);
@@ -133,10 +147,10 @@ async function processTarget(target: Target, options: RunOptions): Promise<FileR
   }
 }
 
-function applyEngine(path: string, text: string, fix: Partial<FixOptions>, engine: typeof fixDockerfile): FileResult {
+function applyEngine(path: string, text: string, fix: Partial<FixOptions>, engine: typeof fixDockerfile, inputs: EngineInputs): FileResult {
   let result: FixResult;
   try {
-    result = engine(text, fix);
+    result = engine(text, fix, inputs);
   } catch (error) {
     return { ...failure(path, error, []), original: text };
   }

@@ -70,4 +70,9 @@ export class PeakFixError extends Error {
 export interface EngineInputs {
   facts?: FactsLookup;
   contextFiles?: ReadonlyMap<string, string>;
+  /**
+   * Other images of the run are built FROM the image this Dockerfile builds (compose, bake): declare only
+   * `ARG <uidArg>`, never `ENV <uidArg>=...`, since an ENV baked into a base beats every child's build argument.
+   */
+  buildsBaseImage?: boolean;
 }

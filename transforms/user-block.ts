@@ -54,7 +54,8 @@ export const userBlock: Transform = {
     // A parent rewritten by this run now ends as the Peak user: hand this stage back the user it used to start with,
     // unless the stage sets its own user first (the UID's ARG and ENV lines do not count).
     const first = stage.instructions.find((i) => !peak.isUidArg(i) && !peak.isUidEnv(i));
-    if (plan.parentRewritten && first && first.getKeyword() !== 'USER') {
+    // Likewise a base image that was migrated itself (issue 13): the stage's own steps ran as root before.
+    if ((plan.parentRewritten || plan.baseMigrated) && first && first.getKeyword() !== 'USER') {
       items.push(instruction('USER', isRootUser(plan.startUser) ? '0' : (plan.startUser as string)));
     }
 
@@ -100,7 +101,7 @@ export const userBlock: Transform = {
       if (!guarded(ctx) && family !== 'distroless') items.push(instruction('RUN', uidGuard(options)));
     } else {
       if (!leadingArg) items.push(instruction('ARG', options.uidArg));
-      if (!leadingEnv && !envAnywhere) items.push(instruction('ENV', `${options.uidArg}=$${options.uidArg}`));
+      if (!leadingEnv && !envAnywhere && plan.declareUidEnv) items.push(instruction('ENV', `${options.uidArg}=$${options.uidArg}`));
       if (family === 'distroless') {
         findings.push(
           finding(
@@ -111,7 +112,7 @@ export const userBlock: Transform = {
         );
       } else {
         const uidTaken = (plan.base.image.takenUids?.length ?? 0) > 0;
-        items.push(...asRoot(plan.startUser, blockInstructions(options, family, uidTaken), restoredUser(ctx)));
+        items.push(...asRoot(plan.startUser, blockInstructions(options, family, uidTaken, plan.baseMigrated), restoredUser(ctx)));
         if (!plan.base.image.known) {
           findings.push(
             finding(

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { main } from '../../src/cli.js';
+import type { DockerEngine } from '../../src/docker-engine.js';
 
 /** A fresh directory (real path, so comparisons with realpath hold); removed by `cleanup`. */
 export function tempDir(prefix = 'peak-fix-'): string {
@@ -31,7 +32,7 @@ export interface CliRun {
 /** Runs the CLI in-process with fake streams. */
 export async function runCli(
   argv: string[],
-  options: { cwd: string; stdin?: string | Buffer; env?: Record<string, string> },
+  options: { cwd: string; stdin?: string | Buffer; env?: Record<string, string>; docker?: DockerEngine },
 ): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
@@ -42,6 +43,7 @@ export async function runCli(
     stderr: { write: (chunk: string) => (stderr += chunk), isTTY: false },
     stdin: Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]),
     signals: null,
+    ...(options.docker ? { docker: options.docker } : {}),
   });
   return { code, stdout, stderr };
 }

@@ -1,6 +1,7 @@
 import { DockerfileParser, type Dockerfile, type From, type Instruction } from 'dockerfile-ast';
 import { LineIndex } from '../edits.js';
-import { lookupImage, type ResolvedImage } from '../images.js';
+import { resolveBaseImage, type BaseImage } from '../base-image.js';
+import type { FactsLookup } from '../facts.js';
 import { PeakFixError } from '../types.js';
 
 export interface Stage {
@@ -24,9 +25,11 @@ export interface DockerfileModel {
   lowercase: boolean;
   /** Line-continuation character: `\` unless a `# escape=` directive says otherwise. */
   escape: string;
+  /** Facts about base images handed in by the CLI (EngineInputs.facts); the built-in catalog is the fallback. */
+  facts?: FactsLookup;
 }
 
-export function parseDockerfile(text: string): DockerfileModel {
+export function parseDockerfile(text: string, facts?: FactsLookup): DockerfileModel {
   const ast = DockerfileParser.parse(text);
   const froms = ast.getFROMs();
   if (froms.length === 0) throw new PeakFixError('no FROM instruction: this is not a Dockerfile that builds an image');
@@ -57,6 +60,7 @@ export function parseDockerfile(text: string): DockerfileModel {
     stages,
     lowercase: lower * 2 > keywords.length,
     escape: ast.getEscapeCharacter(),
+    facts,
   };
 }
 
@@ -155,7 +159,7 @@ export function resolveImageReference(model: DockerfileModel, from: From): strin
 
 export interface StageBase {
   /** The image at the root of the stage's FROM chain. */
-  image: ResolvedImage;
+  image: BaseImage;
   /** Its reference with ARG defaults substituted. */
   reference: string;
 }
@@ -172,7 +176,7 @@ export function stageBase(model: DockerfileModel, stage: Stage): StageBase {
   let base = bases.get(root);
   if (!base) {
     const reference = resolveImageReference(model, root.from);
-    base = { image: lookupImage(reference), reference };
+    base = { image: resolveBaseImage(reference, model.facts), reference };
     bases.set(root, base);
   }
   for (const s of pending) bases.set(s, base);

@@ -1,5 +1,5 @@
 import type { Instruction } from 'dockerfile-ast';
-import type { FixOptions } from '../types.js';
+import type { EngineInputs, FixOptions } from '../types.js';
 import { runFacts, runScripts, type RunFacts } from './run.js';
 import type { Word } from './shell.js';
 import {
@@ -192,6 +192,13 @@ export interface StagePlan {
   userReadyIndex: number;
   /** The user in force when the stage starts, before any rewrite (null: root). */
   startUser: string | null;
+  /**
+   * The stage starts from an image that was itself migrated (it ends as the UID and already has the user): the
+   * stage goes back to root right after its FROM, and the user's UID is set to this build's argument.
+   */
+  baseMigrated: boolean;
+  /** Whether the block may declare `ENV <uidArg>`: not in an image others are built FROM (EngineInputs.buildsBaseImage). */
+  declareUidEnv: boolean;
 }
 
 export function planStage(
@@ -199,6 +206,7 @@ export function planStage(
   stage: Stage,
   options: FixOptions,
   targets: ReadonlySet<Stage>,
+  inputs: EngineInputs = {},
   peak: PeakLines = new PeakLines(model, options),
 ): StagePlan {
   const base = stageBase(model, stage);
@@ -220,6 +228,8 @@ export function planStage(
     parentRewritten,
     userReadyIndex,
     startUser: userBefore(model, stage, 0),
+    baseMigrated: stage.parent === null && base.image.migrated,
+    declareUidEnv: !(inputs.buildsBaseImage === true && stage.isFinal),
   };
 }
 

@@ -1,0 +1,119 @@
+import { readFile } from 'node:fs/promises';
+import writeFileAtomic from 'write-file-atomic';
+import type { FactsLookup } from './facts.js';
+import type { InspectedImage } from './inspect.js';
+
+/**
+ * The facts file, `peak-fix-images.json` beside the config file (or in the working directory): what
+ * `peak-fix inspect` and `--inspect-images` read from a Docker engine, keyed by repository, tag and digest, with
+ * the engine's version and the date. A team commits it, so every machine (and CI, with no engine) rewrites the
+ * same way. For the exact image it was read from, it wins over the organisation's catalog and the built-in table.
+ */
+export const FACTS_FILE = 'peak-fix-images.json';
+
+export class FactsFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FactsFileError';
+  }
+}
+
+interface FactsFileJson {
+  $comment?: string;
+  images: InspectedImage[];
+}
+
+const COMMENT =
+  'Written by `peak-fix inspect` / `peak-fix --inspect-images`: facts read from a Docker engine. Commit it; re-run inspect to refresh.';
+
+const HUB_PREFIXES = ['docker.io/library/', 'docker.io/', 'index.docker.io/library/', 'index.docker.io/', 'library/'];
+
+/** `registry/path/name:tag@sha256:…` -> repository (Docker Hub prefixes dropped), tag (`latest` when none) and digest. */
+export function splitReference(reference: string): { repository: string; tag: string; digest?: string } {
+  let rest = reference.trim();
+  let digest: string | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+  }
+  let tag = '';
+  const colon = rest.lastIndexOf(':');
+  if (colon > rest.lastIndexOf('/')) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+  }
+  rest = rest.toLowerCase();
+  const prefix = HUB_PREFIXES.find((p) => rest.startsWith(p));
+  if (prefix) rest = rest.slice(prefix.length);
+  return { repository: rest, tag: tag || (digest ? '' : 'latest'), ...(digest ? { digest } : {}) };
+}
+
+/** The file's entries; none when it does not exist. */
+export async function readFactsFile(file: string): Promise<InspectedImage[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new FactsFileError(`${file}: cannot read: ${(error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (error) {
+    throw new FactsFileError(`${file}: invalid JSON: ${(error as Error).message.split('\n')[0]}`);
+  }
+  const images = (json as Partial<FactsFileJson> | null)?.images;
+  if (!Array.isArray(images)) throw new FactsFileError(`${file}: expected { "images": [...] }`);
+  images.forEach((entry: unknown, index) => {
+    const e = entry as Partial<InspectedImage> | null;
+    const f = e?.facts;
+    const ok =
+      typeof e?.repository === 'string' &&
+      typeof e.tag === 'string' &&
+      typeof e.digest === 'string' &&
+      typeof f === 'object' &&
+      f !== null &&
+      (f.os === 'linux' || f.os === 'windows') &&
+      typeof f.shell === 'boolean' &&
+      typeof f.userCreation === 'string' &&
+      Array.isArray(f.takenUids);
+    if (!ok)
+      throw new FactsFileError(
+        `${file}: images[${index}]: expected repository, tag, digest and facts { os, shell, userCreation, takenUids }`,
+      );
+  });
+  return images as InspectedImage[];
+}
+
+/** Adds (or replaces, by repository and tag) entries and writes the file atomically, sorted so diffs stay small. */
+export async function writeFactsFile(
+  file: string,
+  existing: readonly InspectedImage[],
+  added: readonly InspectedImage[],
+): Promise<InspectedImage[]> {
+  const key = (e: InspectedImage) => `${e.repository}:${e.tag}`;
+  const byKey = new Map(existing.map((e) => [key(e), e]));
+  for (const entry of added) byKey.set(key(entry), entry);
+  const images = [...byKey.values()].sort((a, b) => key(a).localeCompare(key(b)));
+  const json: FactsFileJson = { $comment: COMMENT, images };
+  // Lists of numbers and names on one line each, so a reviewer sees one line change per fact.
+  const text = JSON.stringify(json, null, 2).replace(
+    /\[\n\s+([^[\]{}]*?)\n\s*\]/g,
+    (_m, inner: string) => `[${inner.split(/,\n\s*/).join(', ')}]`,
+  );
+  await writeFileAtomic(file, text + '\n');
+  return images;
+}
+
+/** Facts for the exact image: by digest when the reference has one, else by repository and tag. */
+export function factsFileLookup(entries: readonly InspectedImage[]): FactsLookup {
+  return (reference) => {
+    const { repository, tag, digest } = splitReference(reference);
+    const entry = digest
+      ? entries.find((e) => e.digest === digest || e.id === digest)
+      : entries.find((e) => e.repository === repository && e.tag === tag);
+    return entry ? { ...entry.facts, source: { kind: 'inspected', ref: entry.digest } } : undefined;
+  };
+}
