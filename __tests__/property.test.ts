@@ -1,19 +1,33 @@
 import { describe, expect, test } from '@jest/globals';
 import { DockerfileParser } from 'dockerfile-ast';
 import fc from 'fast-check';
-import { fixDockerfile, PeakFixError } from '../src/index.js';
+import { fixDockerfile, PeakFixError, validateOptions } from '../src/index.js';
+import { classifyPath, isPlainAbsolute, normaliseAbsolute, volumePaths, writableDirs } from '../src/model/dirs.js';
+import {
+  chownFlag,
+  isRootUser,
+  lineOf,
+  parseDockerfile,
+  stageBase,
+  startOffset,
+  userBefore,
+  type DockerfileModel,
+  type Stage,
+} from '../src/model/dockerfile.js';
+import { PeakLines } from '../src/model/peak.js';
 import type { FixOptions, FixResult } from '../src/index.js';
 import { caseArb, namesOf, type Case } from './arbitraries.js';
 
 /**
  * Property-based tests of fixDockerfile over generated Dockerfiles (see arbitraries.ts). Every property runs
- * NUM_RUNS cases from the same seed, so the engine runs once per case (results are memoised) and each property is
- * checked on the same NUM_RUNS inputs. PROPERTY_SEED=<int> replays another sequence; on failure fast-check prints
- * the seed, the path and the shrunk counterexample.
+ * NUM_RUNS cases generated once from the same seed, so the engine runs once per case (results are memoised) and each
+ * property is checked on the same NUM_RUNS inputs. PROPERTY_SEED=<int> replays another sequence; on failure the test
+ * prints the seed and the counterexample.
  */
 const NUM_RUNS = 2000;
 const SEED = seedFromEnv(process.env.PROPERTY_SEED, 0x5eed_fa11);
-const params: fc.Parameters<[Case]> = { numRuns: NUM_RUNS, seed: SEED };
+/** The generated Dockerfiles: made once, checked by every property (fast-check's generator, with a fixed seed). */
+const GENERATED: Case[] = fc.sample(caseArb, { numRuns: NUM_RUNS, seed: SEED });
 
 function seedFromEnv(value: string | undefined, fallback: number): number {
   if (value === undefined || value.trim() === '') return fallback;
@@ -376,6 +390,145 @@ function checkWorkdirKept(c: Case): void {
   expect(after.stageEnds).toEqual(before.stageEnds);
 }
 
+/** Instructions of a parsed model by start offset, with their stage and index: how original lines are found again. */
+function byOffset(model: DockerfileModel): Map<number, { stage: Stage; index: number }> {
+  const map = new Map<number, { stage: Stage; index: number }>();
+  for (const stage of model.stages) stage.instructions.forEach((i, index) => map.set(startOffset(model, i), { stage, index }));
+  return map;
+}
+
+function shiftOf(edits: FixResult['edits'], offset: number): number {
+  return edits.filter((e) => e.offset <= offset).reduce((sum, e) => sum + e.insert.length, 0);
+}
+
+/** The user a USER value means, with root's spellings made one. */
+function normalUser(value: string | null): string {
+  return isRootUser(value) ? 'root' : (value as string);
+}
+
+function migratedResult(c: Case): { result: FixResult; before: DockerfileModel; after: DockerfileModel } | undefined {
+  const result = resultOf(c);
+  if (!result || result.skipped || !result.changed || c.text.includes('# peak-fix-disable')) return undefined;
+  return { result, before: parseDockerfile(c.text), after: parseDockerfile(result.output) };
+}
+
+/** 9. Every original RUN runs as the same user as before: inserted USER lines are always undone before the next original step. */
+function checkRunsAsBefore(c: Case): void {
+  const m = migratedResult(c);
+  if (!m) return;
+  const after = byOffset(m.after);
+  for (const stage of m.before.stages) {
+    stage.instructions.forEach((i, index) => {
+      if (i.getKeyword() !== 'RUN') return;
+      const start = startOffset(m.before, i);
+      const found = after.get(start + shiftOf(m.result.edits, start));
+      if (!found) return; // swallowed: check 2b's business
+      const was = normalUser(userBefore(m.before, stage, index));
+      const now = normalUser(userBefore(m.after, found.stage, found.index));
+      expect({ line: lineOf(i), user: now }).toEqual({ line: lineOf(i), user: was });
+    });
+  }
+}
+
+/** 10. The user is created exactly once in the final stage's chain (never twice), and before its first use. */
+function checkCreatedOnce(c: Case): void {
+  const m = migratedResult(c);
+  if (!m) return;
+  const final = m.after.stages[m.after.stages.length - 1];
+  if (stageBase(m.after, final).image.family === 'distroless') return;
+  const options = validateOptions(c.options);
+  const peak = new PeakLines(m.after, options);
+  const chain: Stage[] = [];
+  for (let s: Stage | null = final; s; s = s.parent) chain.unshift(s);
+  const original = new PeakLines(m.before, options);
+  const originalChain: Stage[] = [];
+  for (let s: Stage | null = m.before.stages[m.before.stages.length - 1]; s; s = s.parent) originalChain.push(s);
+  const createdBefore = originalChain.flatMap((s) => s.instructions).filter((i) => original.createsUser(i)).length;
+  let created = 0;
+  let firstUseBeforeCreation: number | null = null;
+  for (const stage of chain) {
+    for (const i of stage.instructions) {
+      if (peak.createsUser(i)) created++;
+      const usesName =
+        (['COPY', 'ADD'].includes(i.getKeyword()) && chownFlag(i)?.getValue()?.split(':')[0] === options.user) ||
+        peak.ownedPaths(i).size > 0;
+      // Stages peak-fix does not migrate keep what they had, a premature --chown of their own included.
+      const migrated = stage === final || options.allStages;
+      if (migrated && usesName && created === 0 && firstUseBeforeCreation === null) firstUseBeforeCreation = lineOf(i);
+    }
+  }
+  if (createdBefore === 0) expect({ created, firstUseBeforeCreation }).toEqual({ created: 1, firstUseBeforeCreation: null });
+  // Known gap, reported in the README: with --all-stages, a child stage that creates the user by hand gets it from
+  // its rewritten parent too.
+  else if (!options.allStages) expect(created).toBe(createdBefore);
+}
+
+/**
+ * 11. Ownership, by a small interpreter over the rewritten final stage: every WORKDIR, VOLUME and `mkdir` directory the
+ * original stage makes outside the system directories ends owned by the user (where peak-fix can reach it: with a
+ * shell, made before the final USER and while root is in force).
+ */
+function checkDirectoriesOwned(c: Case): void {
+  const m = migratedResult(c);
+  if (!m) return;
+  const options = validateOptions(c.options);
+  const before = m.before.stages[m.before.stages.length - 1];
+  const after = m.after.stages[m.after.stages.length - 1];
+  if (stageBase(m.before, before).image.family === 'distroless') return;
+  const peakBefore = new PeakLines(m.before, options);
+  const lastUser = before.instructions.findLastIndex((i) => i.getKeyword() === 'USER');
+  // A hand migration that creates the user only later in the stage: what comes before is reported, not owned.
+  const createdAt = before.instructions.findLastIndex((i) => peakBefore.createsUser(i));
+  const reachable = (at: number) => (lastUser < 0 || at < lastUser) && at > createdAt && isRootUser(userBefore(m.before, before, at));
+  const wanted = writableDirs(m.before, before, peakBefore, options.home).dirs.filter((d) => reachable(d.madeAt));
+  const volumes = before.instructions.flatMap((v, at) =>
+    v.getKeyword() === 'VOLUME' && reachable(at)
+      ? volumePaths(m.before, v)
+          .filter((p) => isPlainAbsolute(p) && classifyPath(p, options.home) === 'app')
+          .map((p) => normaliseAbsolute(p))
+      : [],
+  );
+  // The interpreter: owner of each directory it has seen; a VOLUME freezes what is under it.
+  const owner = new Map<string, string>();
+  const frozen: string[] = [];
+  const under = (p: string, dir: string) => p === dir || p.startsWith(dir === '/' ? '/' : dir + '/');
+  const peak = new PeakLines(m.after, options);
+  after.instructions.forEach((i, index) => {
+    const user = isRootUser(userBefore(m.after, after, index)) ? 'root' : 'user';
+    const keyword = i.getKeyword();
+    if (keyword === 'WORKDIR') {
+      const dir = writableDirs(m.after, { ...after, instructions: after.instructions.slice(0, index + 1) }, peak, options.home).dirs.find(
+        (d) => d.madeAt === index,
+      );
+      if (dir && !owner.has(dir.path)) owner.set(dir.path, 'root');
+    } else if (keyword === 'VOLUME') {
+      for (const p of volumePaths(m.after, i)) {
+        const path = normaliseAbsolute(p);
+        if (!owner.has(path)) owner.set(path, 'root');
+        frozen.push(path);
+      }
+    } else if (keyword === 'RUN') {
+      for (const made of peak.run(i).mkdirs) {
+        if (!made.conditional && made.path.startsWith('/') && !owner.has(normaliseAbsolute(made.path)))
+          owner.set(normaliseAbsolute(made.path), user);
+      }
+      for (const chown of peak.run(i).chowns) {
+        const to = peak.isPeakOwner(chown.owner.raw) ? 'user' : 'other';
+        for (const target of chown.paths.map(normaliseAbsolute)) {
+          for (const path of owner.keys()) {
+            if (!under(path, target) || frozen.some((f) => under(path, f) && f !== path)) continue;
+            if (frozen.includes(path)) continue;
+            owner.set(path, to);
+          }
+        }
+      }
+    }
+  });
+  for (const path of [...wanted.map((d) => d.path), ...volumes]) {
+    expect({ path, owner: owner.get(path) ?? 'missing' }).toEqual({ path, owner: 'user' });
+  }
+}
+
 // ------------------------------------------------------------------------------------------------ properties
 
 describe(`fixDockerfile properties (seed ${SEED}, ${NUM_RUNS} runs each)`, () => {
@@ -393,8 +546,18 @@ describe(`fixDockerfile properties (seed ${SEED}, ${NUM_RUNS} runs each)`, () =>
     ['6. a changed file ends its final stage as the Peak user (unless skipped or disabled)', checkEndsAsPeak],
     ['7. a skipped file is left byte for byte as it was', checkSkipped],
     ['8. workdir auto/never: instructions that depend on the working directory keep theirs', checkWorkdirKept],
-  ])('%s', (_name, check) => {
-    fc.assert(fc.property(caseArb, check), params);
+    ['9. every original RUN runs as the same user as before', checkRunsAsBefore],
+    ['10. the user is created exactly once, before its first use', checkCreatedOnce],
+    ['11. every WORKDIR, VOLUME and mkdir directory of the migrated stage ends owned by the user', checkDirectoriesOwned],
+  ] as const)('%s', (_name, check) => {
+    // The cases are generated once (GENERATED) and every property is checked on the same ones.
+    for (const c of GENERATED) {
+      try {
+        check(c);
+      } catch (error) {
+        throw new Error(`${(error as Error).message}\n\ncounterexample (seed ${SEED}): ${JSON.stringify(c)}`);
+      }
+    }
   });
 });
 
