@@ -212,3 +212,23 @@ function errorLine(fn: () => unknown): number | undefined {
   }
   return undefined;
 }
+
+describe('no quadratic paths, no deep recursion (issue 8)', () => {
+  // Bounds are generous (a quadratic path took 110 s on 20,000 VOLUME lines; the chain overflowed the stack).
+  test('20,000 VOLUME lines', () => {
+    const text = 'FROM debian\n' + Array.from({ length: 20000 }, (_, i) => `VOLUME /v${i}`).join('\n') + '\n';
+    const result = fixDockerfile(text);
+    expect(result.output.match(/^RUN mkdir -p \/v\d+ /gm)?.length).toBe(20000);
+  }, 60_000);
+
+  test('20,000 chained stages with --all-stages', () => {
+    const stages = Array.from({ length: 20000 }, (_, i) => `FROM s${i} AS s${i + 1}\nRUN true`).join('\n');
+    const result = fixDockerfile(`FROM debian AS s0\n${stages}\n`, { allStages: true });
+    expect(result.output.endsWith('USER $PEAK_USER_ID\n')).toBe(true);
+  }, 60_000);
+
+  test('40,000 words in one RUN', () => {
+    const text = 'FROM debian\nRUN git config ' + Array.from({ length: 40000 }, (_, i) => `w${i}`).join(' ') + '\n';
+    expect(fixDockerfile(text).changed).toBe(true);
+  }, 60_000);
+});
