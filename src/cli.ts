@@ -64,6 +64,8 @@ interface Flags {
   failOn?: Severity;
   listRules: boolean;
   explain?: string;
+  /** `--arg NAME=VALUE`: values for FROM variables. */
+  buildArgs: Record<string, string>;
 }
 
 /** Runs the CLI; resolves to the exit code. Never throws, never calls process.exit. */
@@ -123,6 +125,7 @@ async function execute(flags: Flags, io: CliIO, out: (text: string) => void, err
 
   const reporter = reporters[flags.format](context);
   let failingFindings = 0;
+  let notMigrated = 0;
   const controller = new AbortController();
   let interrupts = 0;
   const onInterrupt = (): void => {
@@ -137,10 +140,13 @@ async function execute(flags: Flags, io: CliIO, out: (text: string) => void, err
       cwd: io.cwd,
       paths: flags.paths,
       fix,
+      inputs: { buildArgs: flags.buildArgs },
       write: mode === 'write',
       signal: controller.signal,
       onNotice: (message) => reporter.notice(message),
       onResult: (file) => {
+        // A file whose base cannot be known is skipped, yet not migrated: --check must not pass it.
+        if (file.status === 'skipped' && file.findings.some((f) => f.rule === 'unresolved-base')) notMigrated++;
         if (flags.failOn) failingFindings += file.findings.filter((f) => atLeast(f.severity, flags.failOn as Severity)).length;
         reporter.file(file);
       },
@@ -148,7 +154,7 @@ async function execute(flags: Flags, io: CliIO, out: (text: string) => void, err
     reporter.done({ summary: result.summary, interrupted: result.interrupted, notStarted: result.notStarted });
     if (controller.signal.aborted) return EXIT.INTERRUPTED;
     if (result.summary.errors > 0) return EXIT.ERROR;
-    if ((mode === 'check' || mode === 'list-different') && result.summary.changed > 0) return EXIT.CHANGES;
+    if ((mode === 'check' || mode === 'list-different') && result.summary.changed + notMigrated > 0) return EXIT.CHANGES;
     if (failingFindings > 0) return EXIT.CHANGES;
     return EXIT.OK;
   } finally {
@@ -164,7 +170,7 @@ async function execute(flags: Flags, io: CliIO, out: (text: string) => void, err
 async function runStdin(flags: Flags, fix: FixOptions, io: CliIO, context: ReporterContext): Promise<number> {
   const name = flags.stdinFilepath ?? '<stdin>';
   const bytes = await readStdin(io.stdin);
-  const result = runText(bytes, name, fix);
+  const result = runText(bytes, name, fix, undefined, { buildArgs: flags.buildArgs });
   if (context.debug && result.stack) context.stderr(`${result.stack}\n`);
   if (flags.format !== 'text') {
     const reporter = reporters[flags.format as keyof typeof reporters](context);
@@ -259,6 +265,7 @@ async function parseFlags(argv: readonly string[]): Promise<Flags | string> {
     failOn: severityFlag(strings('fail-on')),
     listRules: args['list-rules'] === true,
     explain: strings('explain'),
+    buildArgs: buildArgsFlag(args.arg),
   };
   const modes = [flags.write && '--write', flags.check && '--check', flags.listDifferent && '--list-different'].filter(Boolean);
   if (modes.length > 1) throw new UsageError(`${modes.join(' and ')} cannot be used together`);
@@ -303,6 +310,12 @@ function buildParser() {
         requiresArg: true,
         group: 'Migration:',
         describe: "safe (keep behaviour) or peak-doc (the guide's lines verbatim) [default: safe]",
+      },
+      arg: {
+        type: 'string',
+        requiresArg: true,
+        group: 'Migration:',
+        describe: 'NAME=VALUE: a value for a variable used in FROM (repeatable), like docker build --build-arg',
       },
       'all-stages': { type: 'boolean', group: 'Migration:', describe: 'Migrate every stage, not only the final one' },
       workdir: {
@@ -417,6 +430,19 @@ function atLeast(severity: Severity, threshold: Severity): boolean {
   return SEVERITY_RANK[severity] >= SEVERITY_RANK[threshold];
 }
 
+
+/** `--arg NAME=VALUE`, repeatable: the variables a FROM may use. */
+function buildArgsFlag(value: unknown): Record<string, string> {
+  const values: Record<string, string> = {};
+  const list = value === undefined ? [] : Array.isArray(value) ? value : [value];
+  for (const item of list) {
+    const text = String(item);
+    const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(text);
+    if (!match) throw new UsageError(`invalid --arg ${JSON.stringify(text)}: use NAME=VALUE`);
+    values[match[1]] = match[2];
+  }
+  return values;
+}
 function severityFlag(value: string | undefined): Severity | undefined {
   if (value === undefined) return undefined;
   if (value !== 'warning' && value !== 'error') throw new UsageError(`invalid --fail-on ${JSON.stringify(value)}: use warning or error`);

@@ -1,5 +1,6 @@
 import { applyEdits, type LineIndex, type TextEdit } from './edits.js';
-import { parseDockerfile, stageBase, type Stage } from './model/dockerfile.js';
+import { resolveBases, stageBase } from './model/base.js';
+import { parseDockerfile, type Stage } from './model/dockerfile.js';
 import { planStage } from './model/peak.js';
 import { validateOptions } from './options.js';
 import { Renderer } from './render.js';
@@ -14,20 +15,33 @@ const DISABLE = /^\uFEFF?(?:[ \t]*(?:#.*)?(?:\r\n|\r|\n))*?[ \t]*#[ \t]*peak-fix
  * Migrates one Dockerfile's text. Pure: no disk, no clock. Throws PeakFixError for input that cannot be
  * migrated (no FROM, a base image that cannot be known, an unterminated heredoc or line continuation).
  */
-export function fixDockerfile(text: string, partialOptions: Partial<FixOptions> = {}, _inputs: EngineInputs = {}): FixResult {
+export function fixDockerfile(text: string, partialOptions: Partial<FixOptions> = {}, inputs: EngineInputs = {}): FixResult {
   const options = validateOptions(partialOptions);
   if (DISABLE.test(text)) return unchanged(text, [], 'disabled by a # peak-fix-disable comment');
-  const model = parseDockerfile(text);
+  // Facts given by the caller (organisation catalog, inspected images) come first; the built-in catalog is the fallback.
+  const model = parseDockerfile(text, inputs);
+  resolveBases(model);
   const final = model.stages[model.stages.length - 1];
   const findings: Finding[] = [];
 
   const finalBase = stageBase(model, final);
-  if (finalBase.image.family === 'windows') {
+  if (finalBase.unresolved) {
+    const names = finalBase.unresolved;
+    const reason = `FROM ${final.from.getImage() ?? ''}: ${names.join(', ')} ${names.length > 1 ? 'have' : 'has'} no value, so the base image (and how to create a user on it) cannot be known`;
+    const hint = `give a value with ${names.map((n) => `--arg ${n}=<value>`).join(' ')}, or a default in an ARG before the first FROM`;
+    return unchanged(text, [finding('unresolved-base', final.from, `skipped: ${reason}`, hint)], reason);
+  }
+  if (finalBase.facts.os === 'windows') {
     const reason = `Windows base image ${finalBase.reference}: Linux user management does not apply`;
     return unchanged(text, [finding('windows-base', final.from, `skipped: ${reason}`)], reason);
   }
 
-  const targets = new Set<Stage>(options.allStages ? model.stages.filter((s) => stageBase(model, s).image.family !== 'windows') : [final]);
+  // With --all-stages, stages on a Windows or unresolvable base are left as they are.
+  const migratable = (s: Stage): boolean => {
+    const base = stageBase(model, s);
+    return !base.unresolved && base.facts.os === 'linux';
+  };
+  const targets = new Set<Stage>(options.allStages ? model.stages.filter(migratable) : [final]);
   const render = new Renderer(model);
   const edits: TextEdit[] = [];
   for (const stage of model.stages) {

@@ -1,9 +1,10 @@
-import type { Family } from './images.js';
+import type { ImageFacts } from './facts.js';
+import { can } from './images.js';
 import { instruction, type NewInstruction } from './render.js';
 import type { FixOptions } from './types.js';
 
 /**
- * The shell lines of Peak's recipe, per base family and preset. Names come from validated options
+ * The shell lines of Peak's recipe, per what the base can do (src/facts.ts) and preset. Names come from validated options
  * (see validateNames), so they can be pasted into shell text as they are.
  */
 
@@ -22,22 +23,40 @@ export function guideChownHome(o: FixOptions): string {
 }
 
 /**
- * How the safe preset creates the user on each family. Where the base already owns UIDs (node: 1000) or is
- * unknown, `-o` lets the UID be shared; the group gets the same number so `USER <uid>` finds it.
+ * Writes the user straight into /etc/passwd and /etc/group and makes its home: the way on a base with a shell but
+ * no user tool that accepts the UID (ubi-minimal has no shadow-utils; busybox adduser refuses a taken UID). The
+ * group gets the UID's number and the user's name, and is only added when no group of that name exists.
+ * Never installs a package.
  */
-export function createUser(o: FixOptions, family: Family, uidTaken: boolean): string {
+export function passwdFileCreate(o: FixOptions): string {
+  const uid = `$${o.uidArg}`;
+  return (
+    `(echo "${o.user}:x:${uid}:${uid}::${o.home}:/bin/sh" >> /etc/passwd` +
+    ` && (grep -q "^${o.user}:" /etc/group || echo "${o.user}:x:${uid}:" >> /etc/group)` +
+    ` && mkdir -p ${o.home})`
+  );
+}
+
+/**
+ * How the safe preset creates the user, by how the base can create one. Where the base already owns UIDs (node:
+ * 1000) or is unknown, `-o` lets the UID be shared; the group gets the same number so `USER <uid>` finds it.
+ */
+export function createUser(o: FixOptions, facts: ImageFacts): string {
   const uid = `"$${o.uidArg}"`;
+  const uidTaken = facts.takenUids.length > 0;
   const useradd = `useradd -l -m -d ${o.home} -u ${uid} ${o.user}`;
   const sharedUseradd = `groupadd -o -g ${uid} ${o.user} && useradd -l -o -m -d ${o.home} -u ${uid} -g ${o.user} ${o.user}`;
   const adduser = `adduser -D -h ${o.home} -u ${uid} ${o.user}`;
-  switch (family) {
-    case 'alpine':
-      return `(id ${o.user} || ${adduser})`;
-    case 'debian':
-    case 'rhel':
+  switch (facts.userCreation) {
+    case 'busybox':
+      // busybox adduser has no -o: a taken UID (node:alpine's 1000) falls back to the passwd file.
+      return `(id ${o.user} || ${adduser} || ${passwdFileCreate(o)})`;
+    case 'passwd-file':
+      return `(id ${o.user} || ${passwdFileCreate(o)})`;
+    case 'useradd':
       return `(id ${o.user} || ${uidTaken ? `(${sharedUseradd})` : useradd})`;
     default:
-      return `(id ${o.user} || if command -v useradd >/dev/null 2>&1; then ${sharedUseradd}; else ${adduser}; fi)`;
+      return `(id ${o.user} || if command -v useradd >/dev/null 2>&1; then ${sharedUseradd}; else ${adduser} || ${passwdFileCreate(o)}; fi)`;
   }
 }
 
@@ -46,11 +65,12 @@ export function ownCommand(o: FixOptions, dirs: string[]): string {
   return `find ${dirs.join(' ')} \\( ! -user ${o.user} -o ! -group ${o.user} \\) -exec chown ${o.user}:${o.user} {} +`;
 }
 
-export function blockInstructions(o: FixOptions, family: Family, uidTaken: boolean): NewInstruction[] {
-  if (o.preset === 'peak-doc' && family !== 'alpine') {
+export function blockInstructions(o: FixOptions, facts: ImageFacts): NewInstruction[] {
+  // The guide's literal useradd line, where useradd may exist; busybox and ubi-minimal get the safe line.
+  if (o.preset === 'peak-doc' && (facts.userCreation === 'useradd' || facts.userCreation === 'unknown')) {
     return [instruction('RUN', guideCreateUser(o)), instruction('RUN', guideChownHome(o))];
   }
-  return [instruction('RUN', uidGuard(o), `&& ${createUser(o, family, uidTaken)}`, `&& ${guideChownHome(o)}`)];
+  return [instruction('RUN', uidGuard(o), `&& ${createUser(o, facts)}`, `&& ${guideChownHome(o)}`)];
 }
 
 /** The ownership fix at the end of the stage (and before a VOLUME, with `create`). */
@@ -60,7 +80,7 @@ export function ownInstruction(o: FixOptions, dirs: string[], create = false): N
   return instruction('RUN', `${mkdir}${ownCommand(o, dirs)}`);
 }
 
-export function chownFlagValue(o: FixOptions, family: Family): string {
-  // Without /etc/passwd (distroless, scratch) only numeric ids resolve.
-  return family === 'distroless' ? `$${o.uidArg}:$${o.uidArg}` : o.user;
+export function chownFlagValue(o: FixOptions, facts: ImageFacts): string {
+  // Without a shell no user is created (distroless, scratch, chiseled): only numeric ids resolve.
+  return can.useNames(facts) ? o.user : `$${o.uidArg}:$${o.uidArg}`;
 }

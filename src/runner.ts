@@ -1,4 +1,4 @@
-import { fixDockerfile, PeakFixError, type Finding, type FixOptions, type FixResult } from './index.js';
+import { fixDockerfile, PeakFixError, type EngineInputs, type Finding, type FixOptions, type FixResult } from './index.js';
 import { discover, type Target } from './discover.js';
 import { decodeDockerfile, FileError, readDockerfile, writeDockerfile } from './io.js';
 
@@ -37,6 +37,8 @@ export interface RunOptions {
   paths: readonly string[];
   /** Already validated engine options. */
   fix: Partial<FixOptions>;
+  /** What the engine gets besides the text and options (FROM variable values, facts about base images). */
+  inputs?: EngineInputs;
   /** Rewrite changed files in place. */
   write: boolean;
   /** Files in flight at once (default 8). */
@@ -90,14 +92,20 @@ export async function run(options: RunOptions): Promise<RunResult> {
 }
 
 /** Runs the engine over one text (stdin); nothing is read or written. */
-export function runText(text: string | Uint8Array, path: string, fix: Partial<FixOptions>, engine = fixDockerfile): FileResult {
+export function runText(
+  text: string | Uint8Array,
+  path: string,
+  fix: Partial<FixOptions>,
+  engine = fixDockerfile,
+  inputs: EngineInputs = {},
+): FileResult {
   let decoded: string;
   try {
     decoded = typeof text === 'string' ? text : decodeDockerfile(text);
   } catch (error) {
     return failure(path, error, []);
   }
-  return applyEngine(path, decoded, fix, engine);
+  return applyEngine(path, decoded, fix, engine, inputs);
 }
 
 export function summarize(results: readonly FileResult[]): Summary {
@@ -123,7 +131,7 @@ async function processTarget(target: Target, options: RunOptions): Promise<FileR
   } catch (error) {
     return failure(path, error, []);
   }
-  const result = applyEngine(path, read.text, options.fix, options.engine ?? fixDockerfile);
+  const result = applyEngine(path, read.text, options.fix, options.engine ?? fixDockerfile, options.inputs ?? {});
   if (result.status !== 'changed' || !options.write) return result;
   try {
     await writeDockerfile(target.realPath, result.output as string, read.snapshot);
@@ -133,10 +141,10 @@ async function processTarget(target: Target, options: RunOptions): Promise<FileR
   }
 }
 
-function applyEngine(path: string, text: string, fix: Partial<FixOptions>, engine: typeof fixDockerfile): FileResult {
+function applyEngine(path: string, text: string, fix: Partial<FixOptions>, engine: typeof fixDockerfile, inputs: EngineInputs): FileResult {
   let result: FixResult;
   try {
-    result = engine(text, fix);
+    result = engine(text, fix, inputs);
   } catch (error) {
     return { ...failure(path, error, []), original: text };
   }

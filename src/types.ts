@@ -68,4 +68,6 @@ export class PeakFixError extends Error {
 export interface EngineInputs {
   facts?: FactsLookup;
   contextFiles?: ReadonlyMap<string, string>;
+  /** Values for the variables of FROM lines (`--arg NAME=VALUE`); they win over the file's ARG defaults. */
+  buildArgs?: Readonly<Record<string, string>>;
 }

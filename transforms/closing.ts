@@ -3,6 +3,7 @@ import type { TextEdit } from '../src/edits.js';
 import { volumePaths, writableDirs } from '../src/model/dirs.js';
 import { chownFlag, endOffset, isRootUser, lastUserIndex, lineStartOffset, userBefore, userValue } from '../src/model/dockerfile.js';
 import { normalisePath } from '../src/model/peak.js';
+import { can } from '../src/images.js';
 import { ownInstruction } from '../src/recipe.js';
 import { instruction, type NewInstruction } from '../src/render.js';
 import { finding, type Transform } from '../src/transform.js';
@@ -20,7 +21,7 @@ export const closing: Transform = {
     const edits: TextEdit[] = [];
     const findings: Finding[] = [];
     const { stage, peak } = plan;
-    const family = plan.base.image.family;
+    const runs = can.run(plan.base.facts);
     const instructions = stage.instructions;
     const last = instructions[instructions.length - 1] ?? stage.from;
 
@@ -82,10 +83,10 @@ export const closing: Transform = {
 
     const items: NewInstruction[] = [];
     const inForce = userBefore(model, stage, insertAt);
-    if (toOwn.length > 0 && family !== 'distroless' && plan.userReadyIndex <= insertAt) {
+    if (toOwn.length > 0 && runs && plan.userReadyIndex <= insertAt) {
       if (!isRootUser(inForce)) items.push(instruction('USER', '0'));
       items.push(ownInstruction(options, toOwn));
-    } else if (missingDirs.length > 0 && family === 'distroless') {
+    } else if (missingDirs.length > 0 && !runs) {
       findings.push(
         finding(
           'dir-not-owned',
@@ -98,13 +99,13 @@ export const closing: Transform = {
     if (endsAsPeak && !beforeUser && items.length > 0) {
       items.push(instruction('USER', userValue(instructions[finalUser])));
     } else if (!endsAsPeak) {
-      const sharesUid = (plan.base.image.takenUids?.length ?? 0) > 0 || !plan.base.image.known;
+      const sharesUid = can.needHomeEnv(plan.base.facts);
       const hasHome = instructions.some((i) => i.getKeyword() === 'ENV' && i.getArguments().some((a) => a.getValue().startsWith('HOME=')));
       // With a shared UID, Docker takes HOME from the first passwd entry of that UID (node's /home/node).
-      if (options.preset === 'safe' && sharesUid && !hasHome && family !== 'distroless')
+      if (options.preset === 'safe' && sharesUid && !hasHome && runs)
         items.push(instruction('ENV', `HOME=${options.home}`));
       // Without a shell there is no RUN to refuse an empty UID; the builder's own ${VAR:?} check does it.
-      const uid = family === 'distroless' ? `\${${options.uidArg}:?build argument ${options.uidArg} is required}` : `$${options.uidArg}`;
+      const uid = !runs ? `\${${options.uidArg}:?build argument ${options.uidArg} is required}` : `$${options.uidArg}`;
       items.push(instruction('USER', uid));
     }
     if (items.length === 0) return { edits, findings };

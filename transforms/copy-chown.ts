@@ -22,7 +22,7 @@ export const copyChown: Transform = {
   apply({ model, options, plan }) {
     const edits: TextEdit[] = [];
     const findings: Finding[] = [];
-    const value = chownFlagValue(options, plan.base.image.family);
+    const value = chownFlagValue(options, plan.base.facts);
     plan.stage.instructions.forEach((i, index) => {
       const keyword = i.getKeyword();
       if (keyword !== 'COPY' && keyword !== 'ADD') return;

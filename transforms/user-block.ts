@@ -1,5 +1,6 @@
 import type { Instruction } from 'dockerfile-ast';
 import { endOffset, isRootUser, lineStartOffset } from '../src/model/dockerfile.js';
+import { can } from '../src/images.js';
 import { blockInstructions } from '../src/recipe.js';
 import { instruction, type NewInstruction } from '../src/render.js';
 import { finding, type Transform, type TransformContext } from '../src/transform.js';
@@ -45,7 +46,6 @@ export const userBlock: Transform = {
   apply(ctx: TransformContext) {
     const { model, options, plan, render } = ctx;
     const { stage, peak } = plan;
-    const family = plan.base.image.family;
     const edits: TextEdit[] = [];
     const findings: Finding[] = [];
     const items: NewInstruction[] = [];
@@ -83,7 +83,7 @@ export const userBlock: Transform = {
     } else {
       if (!leadingArg) items.push(instruction('ARG', options.uidArg));
       if (!leadingEnv && !envAnywhere) items.push(instruction('ENV', `${options.uidArg}=$${options.uidArg}`));
-      if (family === 'distroless') {
+      if (!can.run(plan.base.facts)) {
         findings.push(
           finding(
             'distroless-base',
@@ -94,25 +94,15 @@ export const userBlock: Transform = {
       } else {
         const needsRoot = !isRootUser(plan.startUser);
         if (needsRoot) items.push(instruction('USER', '0'));
-        const uidTaken = (plan.base.image.takenUids?.length ?? 0) > 0;
-        items.push(...blockInstructions(options, family, uidTaken));
+        items.push(...blockInstructions(options, plan.base.facts));
         if (needsRoot) items.push(instruction('USER', plan.startUser as string));
         if (!plan.base.image.known) {
           findings.push(
             finding(
               'unknown-base',
               stage.from,
-              `base image ${plan.base.reference} is not in the catalog: the user is created with a line that works with useradd or busybox adduser`,
+              `base image ${plan.base.reference} is not in the catalog: the user is created with a line that works with useradd, busybox adduser or neither (the passwd file)`,
               'if its default user is not root, add USER 0 before the inserted RUN and restore the user after it',
-            ),
-          );
-        }
-        if (uidTaken && family === 'alpine') {
-          findings.push(
-            finding(
-              'uid-taken',
-              stage.from,
-              `${plan.base.reference} already has UID ${plan.base.image.takenUids?.join(', ')}; busybox adduser cannot share it, so that ${options.uidArg} would fail the build`,
             ),
           );
         }

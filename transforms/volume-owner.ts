@@ -2,6 +2,7 @@ import type { TextEdit } from '../src/edits.js';
 import { isPlainAbsolute, isSystemDir, volumePaths } from '../src/model/dirs.js';
 import { isRootUser, lineStartOffset, userBefore } from '../src/model/dockerfile.js';
 import { normalisePath } from '../src/model/peak.js';
+import { can } from '../src/images.js';
 import { ownInstruction } from '../src/recipe.js';
 import { instruction, type NewInstruction } from '../src/render.js';
 import { finding, type Transform } from '../src/transform.js';
@@ -37,7 +38,7 @@ export const volumeOwner: Transform = {
         }
       }
       if (wanted.length === 0) return;
-      if (plan.base.image.family === 'distroless') {
+      if (!can.run(plan.base.facts)) {
         findings.push(
           finding('volume-not-owned', volume, `the base has no shell to chown ${wanted.join(' ')}; the volume stays owned by root`),
         );

@@ -49,7 +49,8 @@ export class PeakLines {
   createsUser(instruction: Instruction): boolean {
     if (instruction.getKeyword() !== 'RUN') return false;
     const text = this.text(instruction);
-    return /\b(useradd|adduser)\b/.test(text) && this.userWord.test(text);
+    // `>> /etc/passwd`: the line written where no user tool accepts the UID (ubi-minimal, busybox with a taken UID).
+    return /\b(useradd|adduser)\b|>>\s*\/etc\/passwd\b/.test(text) && this.userWord.test(text);
   }
 
   /** A RUN that gives the user its home (`chown ... <home>`, or the `find ... -exec chown` form). */
@@ -152,7 +153,7 @@ export function planStage(model: DockerfileModel, stage: Stage, options: FixOpti
   let userReadyIndex: number;
   if (userFromParent) userReadyIndex = 0;
   else if (existingCreate >= 0) userReadyIndex = existingCreate + 1;
-  else if (base.image.family === 'windows') userReadyIndex = Infinity;
+  else if (base.facts.os === 'windows') userReadyIndex = Infinity;
   else userReadyIndex = 0;
   return {
     stage,
