@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fixDockerfile } from '../src/index.js';
 import { RULES } from '../src/rules.js';
-import type { FixOptions } from '../src/index.js';
+import type { EngineInputs, FixOptions } from '../src/index.js';
 
 /**
  * One case per folder of fixtures/: input.Dockerfile, expected.Dockerfile, optional options.json and
@@ -13,10 +13,18 @@ import type { FixOptions } from '../src/index.js';
  */
 const root = fileURLToPath(new URL('../fixtures', import.meta.url));
 const update = process.env.UPDATE_GOLDEN === '1';
-const cases = readdirSync(root, { withFileTypes: true })
-  .filter((d) => d.isDirectory())
-  .map((d) => d.name)
-  .sort();
+/** A case is any folder holding an input.Dockerfile, at any depth (`fixtures/base-image/memcached/`). */
+function findCases(dir: string): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const name = dir ? `${dir}/${entry.name}` : entry.name;
+    if (existsSync(join(root, name, 'input.Dockerfile'))) found.push(name);
+    else found.push(...findCases(name));
+  }
+  return found;
+}
+const cases = findCases('').sort();
 
 function read(dir: string, name: string): string | undefined {
   const path = join(root, dir, name);
@@ -38,7 +46,9 @@ describe('golden fixtures', () => {
   describe.each(cases)('%s', (name) => {
     const input = read(name, 'input.Dockerfile') as string;
     const options = JSON.parse(read(name, 'options.json') ?? '{}') as Partial<FixOptions>;
-    const result = fixDockerfile(input, options);
+    // inputs.json: what the CLI would pass besides the options (`--arg` values as buildArgs).
+    const inputs = JSON.parse(read(name, 'inputs.json') ?? '{}') as EngineInputs;
+    const result = fixDockerfile(input, options, inputs);
     const findings = result.findings.map((f) => ({ rule: f.rule, line: f.line, severity: f.severity }));
 
     if (update) {
@@ -56,7 +66,7 @@ describe('golden fixtures', () => {
     });
 
     test('a second run changes nothing', () => {
-      expect(fixDockerfile(result.output, options).output).toBe(result.output);
+      expect(fixDockerfile(result.output, options, inputs).output).toBe(result.output);
     });
 
     test('every original byte survives: removing the inserted text gives the input back', () => {

@@ -111,6 +111,11 @@ const GLOBAL_TAGS: TagRule[] = [
   { tag: /windowsservercore|nanoserver|ltsc\d{4}/, kind: 'windows', source: SRC.powershellWindows },
 ];
 
+/** Repository names that say the OS whatever the registry (`portainer/agent-windows`). */
+const REPOSITORY_RULES: { test: RegExp; kind: KindName; source: string }[] = [
+  { test: /(^|\/)[^/]*-windows$/, kind: 'windows', source: SRC.windowsContainers },
+];
+
 const CATALOG: CatalogRow[] = [
   // ---- no shell
   { match: ['scratch'], kind: 'distroless', source: SRC.scratch },
@@ -366,6 +371,8 @@ export function builtInFacts(ref: string, tagKnown = true): ImageFacts | undefin
     return makeFacts(rule?.kind ?? row.kind, rule && rule.kind === 'windows' ? {} : particulars, rule?.source ?? row.source, true);
   }
   if (rule) return makeFacts(rule.kind, rule, rule.source, true);
+  const named = REPOSITORY_RULES.find((r) => r.test.test(repository));
+  if (named) return makeFacts(named.kind, {}, named.source, true);
   return undefined;
 }
 

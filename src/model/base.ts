@@ -24,6 +24,8 @@ export interface StageBase {
 
 const VARIABLE = /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g;
 
+const VARIABLE_TEST = /\$(\{[A-Za-z_]|[A-Za-z_])/;
+
 /** Literal text, or a variable that has no value. */
 interface Piece {
   text: string;
@@ -40,7 +42,7 @@ function knownValues(model: DockerfileModel): Map<string, string | null> {
   return values;
 }
 
-function substitute(raw: string, values: Map<string, string | null>): Piece[] {
+function substitute(raw: string, values: Map<string, string | null>, depth = 0): Piece[] {
   const pieces: Piece[] = [];
   let last = 0;
   for (const match of raw.matchAll(VARIABLE)) {
@@ -54,6 +56,7 @@ function substitute(raw: string, values: Map<string, string | null>): Piece[] {
     if (operator?.endsWith('-')) pieces.push({ text: isSet ? (value as string) : (word ?? '') });
     else if (operator?.endsWith('+')) pieces.push({ text: isSet ? (word ?? '') : '' });
     else if (value === undefined || value === null || value === '') pieces.push({ text: whole, unknown: name });
+    else if (depth < 8 && VARIABLE_TEST.test(value)) pieces.push(...substitute(value, values, depth + 1));
     else pieces.push({ text: value });
   }
   if (last < raw.length) pieces.push({ text: raw.slice(last) });
@@ -92,7 +95,8 @@ export function stageBase(model: DockerfileModel, stage: Stage): StageBase {
 }
 
 function resolveRoot(model: DockerfileModel, stage: Stage): StageBase {
-  const raw = (stage.from.getImage() ?? '').toLowerCase();
+  // Variable names are case-sensitive: only the literal text is compared in lower case.
+  const raw = stage.from.getImage() ?? '';
   const pieces = substitute(raw, knownValues(model));
   const unknownNames = pieces.filter((p) => p.unknown !== undefined).map((p) => p.unknown as string);
   const reference = pieces.map((p) => p.text).join('');
@@ -100,7 +104,9 @@ function resolveRoot(model: DockerfileModel, stage: Stage): StageBase {
 
   // FROM base-$TARGETARCH: the earlier stages the pattern can name. A pattern with no literal text names anything.
   if (pieces.some((p) => p.unknown === undefined && p.text !== '')) {
-    const pattern = new RegExp(`^${pieces.map((p) => (p.unknown === undefined ? escapeRegExp(p.text) : '[a-z0-9._-]+')).join('')}$`);
+    const pattern = new RegExp(
+      `^${pieces.map((p) => (p.unknown === undefined ? escapeRegExp(p.text.toLowerCase()) : '[a-z0-9._-]+')).join('')}$`,
+    );
     const candidates = model.stages.slice(0, stage.index).filter((s) => s.name !== null && pattern.test(s.name));
     if (candidates.length > 0) {
       const bases = candidates.map((c) => stageBase(model, c));
