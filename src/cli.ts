@@ -430,7 +430,6 @@ function atLeast(severity: Severity, threshold: Severity): boolean {
   return SEVERITY_RANK[severity] >= SEVERITY_RANK[threshold];
 }
 
-
 /** `--arg NAME=VALUE`, repeatable: the variables a FROM may use. */
 function buildArgsFlag(value: unknown): Record<string, string> {
   const values: Record<string, string> = {};

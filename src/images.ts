@@ -94,6 +94,7 @@ const SRC = {
   powershellUbuntu: `${GH}/PowerShell/PowerShell-Docker/blob/master/release/7-4/ubuntu22.04/docker/Dockerfile`,
   powershellWindows: `${GH}/PowerShell/PowerShell-Docker/tree/master/release/7-2/nanoserver1809`,
   distroless: `${GH}/GoogleContainerTools/distroless/blob/main/base/README.md`,
+  distrolessNonroot: `${GH}/majorcontext/gatekeeper/pull/66`,
   chainguardStatic: 'https://edu.chainguard.dev/chainguard/chainguard-images/reference/static/',
   ubuntuUser: 'https://hub.docker.com/r/hambn/core',
   rocker: `${GH}/rocker-org/rocker-versioned2/blob/master/scripts/default_user.sh`,
@@ -122,7 +123,8 @@ const CATALOG: CatalogRow[] = [
   {
     match: ['gcr.io/distroless/'],
     kind: 'distroless',
-    tags: [{ tag: /nonroot/, kind: 'distroless', defaultUser: { name: 'nonroot', uid: 65532 }, source: SRC.distroless }],
+    // The :nonroot variants declare UID 65532 (gatekeeper's switch to it, majorcontext/gatekeeper#66).
+    tags: [{ tag: /nonroot/, kind: 'distroless', defaultUser: { uid: 65532 }, source: SRC.distrolessNonroot }],
     source: SRC.distroless,
   },
   {
@@ -132,7 +134,11 @@ const CATALOG: CatalogRow[] = [
     takenUids: [65532],
     source: SRC.chainguardStatic,
   },
-  { match: ['mcr.microsoft.com/azurelinux/distroless/', 'mcr.microsoft.com/cbl-mariner/distroless/'], kind: 'distroless', source: SRC.azureLinuxDistroless },
+  {
+    match: ['mcr.microsoft.com/azurelinux/distroless/', 'mcr.microsoft.com/cbl-mariner/distroless/'],
+    kind: 'distroless',
+    source: SRC.azureLinuxDistroless,
+  },
 
   // ---- Windows
   {
@@ -258,7 +264,15 @@ const CATALOG: CatalogRow[] = [
     match: ['ubuntu'],
     kind: 'debian',
     // Since 24.04 the image has a stock `ubuntu` user with UID 1000.
-    tags: [{ tag: /^(latest|rolling|devel|noble|oracular|plucky|questing|2[4-9]\.\d\d)/, kind: 'debian', takenUids: [1000], takenNames: ['ubuntu'], source: SRC.ubuntuUser }],
+    tags: [
+      {
+        tag: /^(latest|rolling|devel|noble|oracular|plucky|questing|2[4-9]\.\d\d)/,
+        kind: 'debian',
+        takenUids: [1000],
+        takenNames: ['ubuntu'],
+        source: SRC.ubuntuUser,
+      },
+    ],
     source: SRC.grafana,
   },
   { match: ['python'], kind: 'debian', source: SRC.python },
@@ -361,19 +375,7 @@ function makeFacts(kind: KindName, particulars: Particulars, source: string, kno
  * does not know the image. `tagKnown: false` (the tag was a variable) decides by the repository alone.
  */
 export function builtInFacts(ref: string, tagKnown = true): ImageFacts | undefined {
-  const { repository, tag } = parseImageRef(ref);
-  const row = CATALOG.find((r) => inRow(r, repository));
-  const tagRules = tagKnown ? [...(row?.tags ?? []), ...GLOBAL_TAGS] : [];
-  const rule = tagRules.find((r) => r.tag.test(tag));
-  if (row) {
-    // A tag that switches the kind keeps the image's own users (node:alpine has node 1000 too), unless it says more.
-    const particulars: Particulars = rule && (rule.defaultUser || rule.takenUids) ? { ...row, ...pick(rule) } : row;
-    return makeFacts(rule?.kind ?? row.kind, rule && rule.kind === 'windows' ? {} : particulars, rule?.source ?? row.source, true);
-  }
-  if (rule) return makeFacts(rule.kind, rule, rule.source, true);
-  const named = REPOSITORY_RULES.find((r) => r.test.test(repository));
-  if (named) return makeFacts(named.kind, {}, named.source, true);
-  return undefined;
+  return builtInKind(ref, tagKnown)?.facts;
 }
 
 function pick(p: Particulars): Particulars {
@@ -397,20 +399,41 @@ export function defaultUserValue(facts: ImageFacts): string | undefined {
   return user.name ?? (user.uid !== undefined ? String(user.uid) : undefined);
 }
 
+/** The kind the built-in catalog gives a reference, when it knows it. */
+function builtInKind(ref: string, tagKnown = true): { kind: KindName; facts: ImageFacts } | undefined {
+  const { repository, tag } = parseImageRef(ref);
+  const row = CATALOG.find((r) => inRow(r, repository));
+  const tagRules = tagKnown ? [...(row?.tags ?? []), ...GLOBAL_TAGS] : [];
+  const rule = tagRules.find((r) => r.tag.test(tag));
+  if (row) {
+    // A tag that switches the kind keeps the image's own users (node:alpine has node 1000 too), unless it says more.
+    const particulars: Particulars = rule && (rule.defaultUser || rule.takenUids) ? { ...row, ...pick(rule) } : row;
+    const kind = rule?.kind ?? row.kind;
+    return { kind, facts: makeFacts(kind, kind === 'windows' ? {} : particulars, rule?.source ?? row.source, true) };
+  }
+  if (rule) return { kind: rule.kind, facts: makeFacts(rule.kind, rule, rule.source, true) };
+  const named = REPOSITORY_RULES.find((r) => r.test.test(repository));
+  if (named) return { kind: named.kind, facts: makeFacts(named.kind, {}, named.source, true) };
+  return undefined;
+}
+
 /** The 1.0 view of a set of facts, for callers that still read `family`. */
 export function resolvedImage(ref: string, facts: ImageFacts): ResolvedImage {
+  const builtIn = facts.source.kind === 'built-in' ? builtInKind(ref) : undefined;
   const family: Family =
-    facts.os === 'windows'
-      ? 'windows'
-      : !facts.shell
-        ? 'distroless'
-        : facts.userCreation === 'busybox'
-          ? 'alpine'
-          : facts.userCreation === 'passwd-file'
-            ? 'rhel'
-            : facts.userCreation === 'useradd'
-              ? 'debian'
-              : 'unknown';
+    builtIn && builtIn.facts.source.ref === facts.source.ref
+      ? KINDS[builtIn.kind].family
+      : facts.os === 'windows'
+        ? 'windows'
+        : !facts.shell
+          ? 'distroless'
+          : facts.userCreation === 'busybox'
+            ? 'alpine'
+            : facts.userCreation === 'passwd-file'
+              ? 'rhel'
+              : facts.userCreation === 'useradd'
+                ? 'debian'
+                : 'unknown';
   const image: ResolvedImage = { family, known: facts.known, repository: parseImageRef(ref).repository, facts };
   const user = defaultUserValue(facts);
   if (user !== undefined) image.defaultUser = user;
@@ -441,6 +464,5 @@ export const can = {
    * Docker takes HOME from the first passwd entry of the UID: where the UID may be shared (the base owns UIDs, or
    * nothing is known) or the user is written straight into /etc/passwd, HOME must be set.
    */
-  needHomeEnv: (facts: ImageFacts): boolean =>
-    facts.takenUids.length > 0 || !facts.known || facts.userCreation === 'passwd-file',
+  needHomeEnv: (facts: ImageFacts): boolean => facts.takenUids.length > 0 || !facts.known || facts.userCreation === 'passwd-file',
 };
