@@ -98,8 +98,8 @@ const SRC = {
   chainguardStatic: 'https://edu.chainguard.dev/chainguard/chainguard-images/reference/static/',
   ubuntuUser: 'https://hub.docker.com/r/hambn/core',
   rocker: `${GH}/rocker-org/rocker-versioned2/blob/master/scripts/default_user.sh`,
-  scratch: 'https://docs.docker.com/build/building/base-images/#create-a-minimal-base-image-using-scratch',
-  windowsContainers: 'https://learn.microsoft.com/en-us/virtualization/windowscontainers/manage-containers/container-base-images',
+  scratch: 'https://docs.docker.com/build/building/base-images/',
+  windowsContainers: `${GH}/MicrosoftDocs/Virtualization-Documentation/blob/main/virtualization/windowscontainers/deploy-containers/insider-overview.md`,
 } as const;
 
 /** Tag rules that hold whatever the repository: the suffix names the base the image was built on. */
@@ -146,6 +146,8 @@ const CATALOG: CatalogRow[] = [
       'mcr.microsoft.com/windows/',
       'mcr.microsoft.com/windows',
       'mcr.microsoft.com/windowsservercore-insider',
+      'mcr.microsoft.com/nanoserver-insider',
+      'mcr.microsoft.com/windows-insider',
       'mcr.microsoft.com/dotnet/framework/',
       'microsoft/windowsservercore',
       'microsoft/nanoserver',

@@ -102,8 +102,7 @@ export const closing: Transform = {
       const sharesUid = can.needHomeEnv(plan.base.facts);
       const hasHome = instructions.some((i) => i.getKeyword() === 'ENV' && i.getArguments().some((a) => a.getValue().startsWith('HOME=')));
       // With a shared UID, Docker takes HOME from the first passwd entry of that UID (node's /home/node).
-      if (options.preset === 'safe' && sharesUid && !hasHome && runs)
-        items.push(instruction('ENV', `HOME=${options.home}`));
+      if (options.preset === 'safe' && sharesUid && !hasHome && runs) items.push(instruction('ENV', `HOME=${options.home}`));
       // Without a shell there is no RUN to refuse an empty UID; the builder's own ${VAR:?} check does it.
       const uid = !runs ? `\${${options.uidArg}:?build argument ${options.uidArg} is required}` : `$${options.uidArg}`;
       items.push(instruction('USER', uid));
