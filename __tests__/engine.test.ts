@@ -102,6 +102,11 @@ describe('image catalog', () => {
     for (const row of catalogRows()) expect(row.source).toMatch(/^https:\/\/\S+$/);
   });
 
+  test('the README shows every catalog row with its source', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    for (const row of catalogRows()) expect(readme).toContain(`](${row.source})`);
+  });
+
   test('an image nobody knows is not in the built-in catalog', () => {
     expect(builtInFacts('registry.example.com/team/base:1')).toBeUndefined();
   });
