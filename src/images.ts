@@ -15,6 +15,8 @@ interface Kind {
   os: 'linux' | 'windows';
   shell: boolean;
   userCreation: UserCreation;
+  /** `find` is there (see ImageFacts.find). */
+  find: boolean;
   family: Family;
 }
 
@@ -22,19 +24,22 @@ export type Family = 'debian' | 'rhel' | 'alpine' | 'distroless' | 'windows' | '
 
 export const KINDS = {
   /** Debian, Ubuntu: shadow's useradd. */
-  debian: { os: 'linux', shell: true, userCreation: 'useradd', family: 'debian' },
-  /** RHEL/UBI standard images: shadow-utils' useradd. */
-  rhel: { os: 'linux', shell: true, userCreation: 'useradd', family: 'rhel' },
-  /** ubi-minimal and the like: a shell and microdnf, no shadow-utils. */
-  'rhel-minimal': { os: 'linux', shell: true, userCreation: 'passwd-file', family: 'rhel' },
-  /** Alpine, busybox: busybox adduser (no -o, refuses a taken UID). */
-  alpine: { os: 'linux', shell: true, userCreation: 'busybox', family: 'alpine' },
+  debian: { os: 'linux', shell: true, userCreation: 'useradd', find: true, family: 'debian' },
+  /**
+   * RHEL/UBI standard images: shadow-utils' useradd. findutils is not a given in the Red Hat family: sclorg's
+   * s2i-core installs it on ubi9, and Fedora images have shipped without it (mviereck/x11docker#135).
+   */
+  rhel: { os: 'linux', shell: true, userCreation: 'useradd', find: false, family: 'rhel' },
+  /** ubi-minimal and the like: a shell and microdnf, no shadow-utils, no findutils. */
+  'rhel-minimal': { os: 'linux', shell: true, userCreation: 'passwd-file', find: false, family: 'rhel' },
+  /** Alpine, busybox: busybox adduser (no -o, refuses a taken UID) and busybox find. */
+  alpine: { os: 'linux', shell: true, userCreation: 'busybox', find: true, family: 'alpine' },
   /** distroless, scratch, chiseled: no /bin/sh at all. */
-  distroless: { os: 'linux', shell: false, userCreation: 'none', family: 'distroless' },
+  distroless: { os: 'linux', shell: false, userCreation: 'none', find: false, family: 'distroless' },
   /** Windows: Linux user management does not apply. */
-  windows: { os: 'windows', shell: false, userCreation: 'none', family: 'windows' },
+  windows: { os: 'windows', shell: false, userCreation: 'none', find: false, family: 'windows' },
   /** Linux with a shell and nothing else known. */
-  unknown: { os: 'linux', shell: true, userCreation: 'unknown', family: 'unknown' },
+  unknown: { os: 'linux', shell: true, userCreation: 'unknown', find: false, family: 'unknown' },
 } as const satisfies Record<string, Kind>;
 
 export type KindName = keyof typeof KINDS;
@@ -362,6 +367,7 @@ function makeFacts(kind: KindName, particulars: Particulars, source: string, kno
     os: k.os,
     shell: k.shell,
     userCreation: k.userCreation,
+    find: k.find,
     takenUids: particulars.takenUids ?? [],
     known: known && kind !== 'unknown',
     source: { kind: known ? 'built-in' : 'guess', ref: source },

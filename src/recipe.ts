@@ -60,9 +60,16 @@ export function createUser(o: FixOptions, facts: ImageFacts): string {
   }
 }
 
-/** Owns directories without rewriting files that are already the user's: `chown -R` would copy them all into a new layer. */
-export function ownCommand(o: FixOptions, dirs: string[]): string {
-  return `find ${dirs.join(' ')} \\( ! -user ${o.user} -o ! -group ${o.user} \\) -exec chown ${o.user}:${o.user} {} +`;
+/**
+ * Owns directories without rewriting files that are already the user's: `chown -R` would copy them all into a new
+ * layer. Where `find` may be missing (facts.find not true: the Red Hat family, unknown bases) `chown -R` is the
+ * fallback, so the build never fails for want of findutils; no package is installed.
+ */
+export function ownCommand(o: FixOptions, dirs: string[], facts?: ImageFacts): string {
+  const list = dirs.join(' ');
+  const find = `find ${list} \\( ! -user ${o.user} -o ! -group ${o.user} \\) -exec chown ${o.user}:${o.user} {} +`;
+  if (!facts || facts.find === true) return find;
+  return `if command -v find >/dev/null 2>&1; then ${find}; else chown -R ${o.user}:${o.user} ${list}; fi`;
 }
 
 export function blockInstructions(o: FixOptions, facts: ImageFacts): NewInstruction[] {
@@ -74,10 +81,10 @@ export function blockInstructions(o: FixOptions, facts: ImageFacts): NewInstruct
 }
 
 /** The ownership fix at the end of the stage (and before a VOLUME, with `create`). */
-export function ownInstruction(o: FixOptions, dirs: string[], create = false): NewInstruction {
+export function ownInstruction(o: FixOptions, dirs: string[], create = false, facts?: ImageFacts): NewInstruction {
   const mkdir = create ? `mkdir -p ${dirs.join(' ')} && ` : '';
   if (o.preset === 'peak-doc') return instruction('RUN', `${mkdir}chown -R ${o.user}:${o.user} ${dirs.join(' ')}`);
-  return instruction('RUN', `${mkdir}${ownCommand(o, dirs)}`);
+  return instruction('RUN', `${mkdir}${ownCommand(o, dirs, facts)}`);
 }
 
 export function chownFlagValue(o: FixOptions, facts: ImageFacts): string {

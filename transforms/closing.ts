@@ -85,7 +85,7 @@ export const closing: Transform = {
     const inForce = userBefore(model, stage, insertAt);
     if (toOwn.length > 0 && runs && plan.userReadyIndex <= insertAt) {
       if (!isRootUser(inForce)) items.push(instruction('USER', '0'));
-      items.push(ownInstruction(options, toOwn));
+      items.push(ownInstruction(options, toOwn, false, plan.base.facts));
     } else if (missingDirs.length > 0 && !runs) {
       findings.push(
         finding(

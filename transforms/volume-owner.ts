@@ -58,7 +58,7 @@ export const volumeOwner: Transform = {
       const inForce = userBefore(model, stage, index);
       const items: NewInstruction[] = [];
       if (!isRootUser(inForce)) items.push(instruction('USER', '0'));
-      items.push(ownInstruction(options, wanted, true));
+      items.push(ownInstruction(options, wanted, true, plan.base.facts));
       if (!isRootUser(inForce)) items.push(instruction('USER', inForce as string));
       edits.push({ offset: lineStartOffset(model, volume), remove: 0, insert: render.beforeLine(items) });
     });

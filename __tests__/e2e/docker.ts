@@ -32,7 +32,7 @@ export const BASES = {
   minideb: 'bitnami/minideb:bookworm',
   /** debian + memcache 11211, USER memcache; CMD memcached prints who runs it */
   memcached: 'memcached:1.6',
-  /** debian WITHOUT any user tool and no microdnf (stands in for ubi-minimal: no shadow-utils) */
+  /** debian WITHOUT any user tool, find or microdnf (stands in for ubi-minimal: no shadow-utils, no findutils) */
   ubi_minimal: 'registry.access.redhat.com/ubi9/ubi-minimal:9.4',
   /** FROM scratch + SCRATCH_BINARY + passwd root/app 1654, USER 1654: no /bin/sh */
   chiseled: 'mcr.microsoft.com/dotnet/runtime-deps:8.0-jammy-chiseled',

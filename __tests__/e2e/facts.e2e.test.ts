@@ -34,8 +34,12 @@ describe('the stand-ins carry the facts of the images they are named after', () 
     expect(run(BASES.memcached, ['id', '-u'])).toMatchObject({ code: 0, stdout: '11211\n' });
   });
 
-  test('ubi-minimal stand-in: a shell, but no useradd, adduser, groupadd or microdnf', () => {
-    const r = run(BASES.ubi_minimal, ['sh', '-c', 'for t in useradd adduser groupadd busybox microdnf; do command -v $t; done; id -u']);
+  test('ubi-minimal stand-in: a shell, but no useradd, adduser, groupadd, find or microdnf', () => {
+    const r = run(BASES.ubi_minimal, [
+      'sh',
+      '-c',
+      'for t in useradd adduser groupadd busybox find microdnf; do command -v $t; done; id -u',
+    ]);
     expect(r).toMatchObject({ code: 0, stdout: '0\n' });
   });
 

@@ -52,6 +52,8 @@ wrong_facts() {
   case "$2" in
     # bitnami/python is root (bitnami/containers bitnami/python/*/Dockerfile has no USER)
     bitnami) [[ -n $(docker image inspect -f '{{.Config.User}}' "$1" 2>/dev/null) ]] ;;
+    # ubi-minimal has no findutils (like the user tools, see make_ubi_minimal)
+    ubi_minimal) docker run --rm --network=none --pull=never --entrypoint /bin/sh "$1" -c 'command -v find' >/dev/null 2>&1 ;;
     *) return 1 ;;
   esac
 }
@@ -220,14 +222,15 @@ CMD [\"memcached\"]"
 }
 
 # ubi-minimal (Red Hat UBI 9 minimal): a shell and microdnf, no shadow-utils
-# (wildfly/wildfly-container#187). A DEBIAN stand-in with every user tool
-# removed (useradd, adduser, groupadd...) and no microdnf: what the rewrite
-# relies on is exactly that no user tool exists.
+# (wildfly/wildfly-container#187) and no findutils (images built on it run
+# `microdnf install -y findutils` to get find/xargs). A DEBIAN stand-in with
+# every user tool and find removed, and no microdnf: what the rewrite relies
+# on is exactly that neither exists.
 make_ubi_minimal() {
   build_from "$T_UBI_MINIMAL" ubi_minimal "FROM $T_DEBIAN
 LABEL io.peak-fix.stand-in.note=\"Debian without user tools, standing in for ubi-minimal\"
-RUN rm -f /usr/sbin/useradd /usr/sbin/groupadd /usr/sbin/usermod /usr/sbin/groupmod /usr/sbin/userdel /usr/sbin/groupdel /usr/sbin/newusers /usr/sbin/adduser /usr/sbin/addgroup /usr/sbin/deluser /usr/sbin/delgroup /usr/bin/busybox \\
- && ! command -v useradd && ! command -v adduser && ! command -v microdnf
+RUN rm -f /usr/sbin/useradd /usr/sbin/groupadd /usr/sbin/usermod /usr/sbin/groupmod /usr/sbin/userdel /usr/sbin/groupdel /usr/sbin/newusers /usr/sbin/adduser /usr/sbin/addgroup /usr/sbin/deluser /usr/sbin/delgroup /usr/bin/busybox /usr/bin/find /usr/bin/xargs \\
+ && ! command -v useradd && ! command -v adduser && ! command -v find && ! command -v microdnf
 CMD [\"/bin/bash\"]"
 }
 
