@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { BASES, configUser, dockerAvailable, run } from './docker.js';
+import { BASES, configUser, docker, dockerAvailable, run } from './docker.js';
 import { CLI, cleanupMigrations, migrate, type Case } from './migrate.js';
 
 const script = (body: string) => `#!/bin/sh\n${body}\n`;
@@ -138,5 +138,44 @@ const CASES: Case[] = [
 describe('rewritten images build and run as PEAK_USER_ID on each new fact class', () => {
   test.each(CASES.map((c) => [c.name, c] as const))('%s', (_name, c) => {
     expect(migrate(c).problems).toEqual([]);
+  });
+});
+
+/**
+ * The portable line for bases peak-fix does not know builds with whichever tool the image has: each base here is a
+ * stand-in re-tagged under a name no catalog knows, so the rewrite cannot use what it knows about it.
+ */
+describe('an unknown base with a shell: the portable line finds its way', () => {
+  const unknown: Record<string, string> = {};
+  beforeAll(() => {
+    for (const [name, base] of [
+      ['useradd', BASES.debian],
+      ['busybox-uid-taken', BASES.node_alpine],
+      ['no-user-tool', BASES.ubi_minimal],
+    ] as const) {
+      const tag = `peak-fix-e2e/unknown-${name}:${process.pid}`;
+      const tagged = docker(['tag', base, tag]);
+      if (tagged.code !== 0) throw new Error(`docker tag ${base} ${tag}: ${tagged.stderr}`);
+      unknown[name] = tag;
+    }
+  });
+  afterAll(() => {
+    for (const tag of Object.values(unknown)) docker(['image', 'rm', tag]);
+  });
+
+  test.each([
+    ['useradd', '1006'],
+    ['busybox-uid-taken', '1000'],
+    ['no-user-tool', '1007'],
+  ])('%s (PEAK_USER_ID=%s)', (name, uid) => {
+    const { problems, rewritten } = migrate({
+      name: `unknown-${name}`,
+      dockerfile: `FROM ${unknown[name]}\nCOPY app.sh /opt/app.sh\nCMD ["sh", "/opt/app.sh"]\n`,
+      files: { 'app.sh': script(`echo unknown-${name}-app`) },
+      uid,
+      app: { expect: `unknown-${name}-app` },
+    });
+    expect(rewritten).toContain('if command -v useradd');
+    expect(problems).toEqual([]);
   });
 });
