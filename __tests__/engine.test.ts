@@ -107,6 +107,14 @@ describe('image catalog', () => {
     for (const row of catalogRows()) expect(readme).toContain(`](${row.source})`);
   });
 
+  test('a row names its repository exactly, on any registry', () => {
+    expect(lookupImage('mirror.example.com/node:20').takenUids).toEqual([1000]);
+    expect(lookupImage('localhost:5000/library/postgres:16').takenUids).toEqual([999]);
+    // circleci/node and bitnami's own node are other images, with other users.
+    expect(builtInFacts('circleci/node:20')).toBeUndefined();
+    expect(lookupImage('bitnami/node:20').takenUids).toBeUndefined();
+  });
+
   test('an image nobody knows is not in the built-in catalog', () => {
     expect(builtInFacts('registry.example.com/team/base:1')).toBeUndefined();
   });

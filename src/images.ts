@@ -351,9 +351,22 @@ export function parseImageRef(ref: string): { repository: string; tag: string } 
   return { repository: rest, tag };
 }
 
+/** The repository without a registry host (`mirror.example.com/node` is `node`) or `library/`. */
+function withoutRegistry(repository: string): string {
+  const [first, ...rest] = repository.split('/');
+  let local = rest.length > 0 && (first.includes('.') || first.includes(':') || first === 'localhost') ? rest.join('/') : repository;
+  if (local.startsWith('library/')) local = local.slice('library/'.length);
+  return local;
+}
+
+/**
+ * A pattern names a repository exactly, on any registry: `node` is not `circleci/node` (another image, another
+ * user). Patterns ending in `/` name every repository under that path.
+ */
 function matches(repository: string, pattern: string): boolean {
-  if (pattern.endsWith('/')) return repository.startsWith(pattern);
-  return repository === pattern || repository.endsWith('/' + pattern);
+  const local = withoutRegistry(repository);
+  if (pattern.endsWith('/')) return repository.startsWith(pattern) || local.startsWith(pattern);
+  return repository === pattern || local === pattern;
 }
 
 function inRow(row: CatalogRow, repository: string): boolean {
