@@ -27,7 +27,8 @@ export const KINDS = {
   debian: { os: 'linux', shell: true, userCreation: 'useradd', find: true, family: 'debian' },
   /**
    * RHEL/UBI standard images: shadow-utils' useradd. findutils is not a given in the Red Hat family: sclorg's
-   * s2i-core installs it on ubi9, and Fedora images have shipped without it (mviereck/x11docker#135).
+   * s2i-core installs it on ubi9, mysql installs it on oraclelinux:8-slim ("Oracle Linux 8+ is very slim"), and
+   * Fedora images have shipped without it (mviereck/x11docker#135).
    */
   rhel: { os: 'linux', shell: true, userCreation: 'useradd', find: false, family: 'rhel' },
   /** ubi-minimal and the like: a shell and microdnf, no shadow-utils, no findutils. */
@@ -77,6 +78,11 @@ const SRC = {
   memcached: `${GH}/docker-library/memcached/blob/master/1.6/bookworm/Dockerfile`,
   postgres: `${GH}/docker-library/postgres/blob/master/16/bookworm/Dockerfile`,
   python: `${GH}/docker-library/python/blob/master/3.12/slim-bookworm/Dockerfile`,
+  golang: `${GH}/docker-library/golang/blob/master/1.22/bookworm/Dockerfile`,
+  ruby: `${GH}/docker-library/ruby/blob/master/3.3/slim-bookworm/Dockerfile`,
+  php: `${GH}/docker-library/php/blob/master/8.3/bookworm/apache/Dockerfile`,
+  httpd: `${GH}/docker-library/httpd/blob/master/2.4/Dockerfile`,
+  mysql: `${GH}/docker-library/mysql/blob/master/8.0/Dockerfile.oracle`,
   nodeAlpine: `${GH}/nodejs/docker-node/blob/main/20/alpine3.20/Dockerfile`,
   nginx: `${GH}/nginxinc/docker-nginx/blob/master/mainline/debian/Dockerfile`,
   nginxUnprivileged: `${GH}/nginxinc/docker-nginx-unprivileged/blob/main/mainline/debian/Dockerfile`,
@@ -262,6 +268,15 @@ const CATALOG: CatalogRow[] = [
   { match: ['node'], kind: 'debian', takenUids: [1000], takenNames: ['node'], source: SRC.nodeAlpine },
   { match: ['postgres'], kind: 'debian', takenUids: [999], takenNames: ['postgres'], source: SRC.postgres },
   { match: ['nginx'], kind: 'debian', takenUids: [101], takenNames: ['nginx'], source: SRC.nginx },
+  // mysql:8 is Oracle Linux slim (microdnf; useradd works, findutils had to be installed); `-debian` tags are Debian.
+  {
+    match: ['mysql'],
+    kind: 'rhel',
+    tags: [{ tag: /debian|bookworm|bullseye/, kind: 'debian', source: SRC.mysql }],
+    takenUids: [999],
+    takenNames: ['mysql'],
+    source: SRC.mysql,
+  },
   { match: ['rocker/'], kind: 'debian', takenUids: [1000], takenNames: ['rstudio'], source: SRC.rocker },
 
   // ---- plain root bases. debian and ubuntu: official Dockerfiles built on them run groupadd/useradd as root
@@ -283,6 +298,13 @@ const CATALOG: CatalogRow[] = [
     source: SRC.grafana,
   },
   { match: ['python'], kind: 'debian', source: SRC.python },
+  { match: ['golang'], kind: 'debian', source: SRC.golang },
+  { match: ['ruby'], kind: 'debian', source: SRC.ruby },
+  // www-data (33) is Debian's own system user, not the image's.
+  { match: ['php'], kind: 'debian', source: SRC.php },
+  { match: ['httpd'], kind: 'debian', source: SRC.httpd },
+  // gitpod's base runs useradd on buildpack-deps:focal as root; golang is built FROM buildpack-deps:bookworm-scm.
+  { match: ['buildpack-deps'], kind: 'debian', source: SRC.gitpod },
   { match: ['alpine'], kind: 'alpine', source: SRC.nodeAlpine },
   // Full UBI: s2i-core runs useradd on it as root.
   {
