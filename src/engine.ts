@@ -12,8 +12,9 @@ import type { EngineInputs, Finding, FixOptions, FixResult } from './types.js';
 const DISABLE = /^\uFEFF?(?:[ \t]*(?:#.*)?(?:\r\n|\r|\n))*?[ \t]*#[ \t]*peak-fix-disable\b/;
 
 /**
- * Migrates one Dockerfile's text. Pure: no disk, no clock. Throws PeakFixError for input that cannot be
- * migrated (no FROM, a base image that cannot be known, an unterminated heredoc or line continuation).
+ * Migrates one Dockerfile's text. Pure: no disk, no clock; what is known of base images and the values of FROM
+ * variables come in `inputs`. Throws PeakFixError for input that cannot be migrated (no FROM, an unterminated
+ * heredoc or line continuation); a base image that cannot be known is a skip with the `unresolved-base` finding.
  */
 export function fixDockerfile(text: string, partialOptions: Partial<FixOptions> = {}, inputs: EngineInputs = {}): FixResult {
   const options = validateOptions(partialOptions);
