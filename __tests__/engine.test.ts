@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import { applyEdits, LineIndex } from '../src/edits.js';
-import { lookupImage, parseImageRef } from '../src/images.js';
+import { builtInFacts, catalogRows, lookupImage, parseImageRef } from '../src/images.js';
 import { fixDockerfile, PeakFixError, validateOptions } from '../src/index.js';
 
 describe('edits', () => {
@@ -52,13 +52,71 @@ describe('image catalog', () => {
     expect(lookupImage(ref).family).toBe(family);
   });
 
-  test('known users: node owns uid 1000, bitnami runs as 1001, distroless nonroot as 65532', () => {
+  test('known users: node owns uid 1000, bitnami applications run as 1001, distroless nonroot as 65532', () => {
     expect(lookupImage('node:18').takenUids).toContain(1000);
     expect(lookupImage('node:18-alpine').takenUids).toContain(1000);
     expect(lookupImage('rocker/r-ver:4.3').takenUids).toContain(1000);
-    expect(lookupImage('bitnami/python:3.11').defaultUser).toBe('1001');
+    expect(lookupImage('bitnami/nginx:1.27').defaultUser).toBe('1001');
     expect(lookupImage('gcr.io/distroless/base:nonroot').defaultUser).toBe('65532');
     expect(lookupImage('debian').defaultUser).toBeUndefined();
+  });
+
+  // Each row of the issue's table, as facts (the golden fixtures under fixtures/base-image/ show the rewrites).
+  test.each([
+    ['bitnami/minideb:bookworm', { os: 'linux', shell: true, userCreation: 'useradd' }, undefined],
+    ['bitnami/python:3.12', { userCreation: 'useradd' }, undefined],
+    ['bitnami/node:20', { userCreation: 'useradd' }, undefined],
+    ['bitnami/postgresql:16', { userCreation: 'useradd' }, { uid: 1001 }],
+    ['memcached:1.6', { userCreation: 'useradd', takenUids: [11211] }, { name: 'memcache', uid: 11211 }],
+    ['grafana/grafana:11.2.0', { userCreation: 'busybox', takenUids: [472] }, { uid: 472 }],
+    ['mcr.microsoft.com/mssql/server:2022-latest', { userCreation: 'useradd' }, { name: 'mssql', uid: 10001 }],
+    ['registry.access.redhat.com/ubi9/python-311', { userCreation: 'useradd', takenUids: [1001] }, { uid: 1001 }],
+    ['quay.io/sclorg/python-311-c9s', { userCreation: 'useradd' }, { uid: 1001 }],
+    ['quay.io/jupyter/base-notebook', { userCreation: 'useradd', takenUids: [1000] }, { uid: 1000 }],
+    ['gitpod/workspace-full', { userCreation: 'useradd' }, { name: 'gitpod', uid: 33333 }],
+    ['registry.access.redhat.com/ubi9/ubi-minimal', { shell: true, userCreation: 'passwd-file' }, undefined],
+    ['registry.access.redhat.com/ubi8-minimal:8.10', { shell: true, userCreation: 'passwd-file' }, undefined],
+    ['registry.access.redhat.com/ubi9/ubi', { userCreation: 'useradd' }, undefined],
+    ['mcr.microsoft.com/dotnet/runtime-deps:8.0-jammy-chiseled', { shell: false, userCreation: 'none' }, { name: 'app', uid: 1654 }],
+    ['mcr.microsoft.com/dotnet/aspnet:9.0-noble-chiseled-extra', { shell: false, userCreation: 'none' }, { name: 'app', uid: 1654 }],
+    ['mcr.microsoft.com/azurelinux/distroless/base:3.0', { shell: false, userCreation: 'none' }, undefined],
+    ['node:20-alpine', { userCreation: 'busybox', takenUids: [1000] }, undefined],
+    ['mcr.microsoft.com/powershell:lts-ubuntu-22.04', { os: 'linux', userCreation: 'useradd' }, undefined],
+    ['mcr.microsoft.com/powershell:7.2-debian-11', { os: 'linux', userCreation: 'useradd' }, undefined],
+    ['mcr.microsoft.com/powershell:latest', { os: 'linux', userCreation: 'useradd' }, undefined],
+    ['mcr.microsoft.com/powershell:lts-nanoserver-ltsc2022', { os: 'windows' }, undefined],
+    ['mcr.microsoft.com/windowsservercore-insider:10.0.20344.1', { os: 'windows' }, undefined],
+    ['microsoft/iis', { os: 'windows' }, undefined],
+    ['microsoft/windowsservercore:ltsc2016', { os: 'windows' }, undefined],
+    ['portainer/agent-windows:2.19.4', { os: 'windows' }, undefined],
+    ['mcr.microsoft.com/dotnet/framework/aspnet:4.8', { os: 'windows' }, undefined],
+  ])('%s: %j, default user %j', (ref, expected, defaultUser) => {
+    const facts = builtInFacts(ref);
+    expect(facts).toMatchObject({ ...expected, known: true });
+    expect(facts?.defaultUser).toEqual(defaultUser);
+    // Every built-in fact names where it was read.
+    expect(facts?.source.ref).toMatch(/^https:\/\//);
+  });
+
+  test('every catalog row cites a published Dockerfile or documentation page', () => {
+    for (const row of catalogRows()) expect(row.source).toMatch(/^https:\/\/\S+$/);
+  });
+
+  test('the README shows every catalog row with its source', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    for (const row of catalogRows()) expect(readme).toContain(`](${row.source})`);
+  });
+
+  test('a row names its repository exactly, on any registry', () => {
+    expect(lookupImage('mirror.example.com/node:20').takenUids).toEqual([1000]);
+    expect(lookupImage('localhost:5000/library/postgres:16').takenUids).toEqual([999]);
+    // circleci/node and bitnami's own node are other images, with other users.
+    expect(builtInFacts('circleci/node:20')).toBeUndefined();
+    expect(lookupImage('bitnami/node:20').takenUids).toBeUndefined();
+  });
+
+  test('an image nobody knows is not in the built-in catalog', () => {
+    expect(builtInFacts('registry.example.com/team/base:1')).toBeUndefined();
   });
 
   test('references split into repository and tag, digests dropped', () => {
@@ -97,16 +155,55 @@ describe('bad input', () => {
     expect(() => fixDockerfile('')).toThrow(PeakFixError);
   });
 
-  test('a FROM whose variable has no default is an error with its line', () => {
-    let error: unknown;
-    try {
-      fixDockerfile('ARG BASE\nFROM $BASE\n');
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(PeakFixError);
-    expect((error as PeakFixError).message).toMatch(/variable BASE/);
-    expect((error as PeakFixError).line).toBe(2);
+  test('a FROM whose variable has no value is skipped, not an error: the file is fine, its base unknown', () => {
+    const text = 'ARG BASE\nFROM $BASE\nCOPY a /a\n';
+    const result = fixDockerfile(text);
+    expect(result.output).toBe(text);
+    expect(result.skipped).toMatch(/BASE has no value/);
+    expect(result.findings).toEqual([
+      expect.objectContaining({ rule: 'unresolved-base', severity: 'warning', line: 2, hint: expect.stringContaining('--arg BASE=') }),
+    ]);
+  });
+
+  test('--arg values (buildArgs) resolve a FROM and win over ARG defaults', () => {
+    const skipped = fixDockerfile('ARG BASE\nFROM $BASE\n');
+    expect(skipped.changed).toBe(false);
+    const given = fixDockerfile('ARG BASE\nFROM $BASE\n', {}, { buildArgs: { BASE: 'alpine:3.19' } });
+    expect(given.output).toContain('adduser -D');
+    const overridden = fixDockerfile('ARG BASE=debian\nFROM $BASE\n', {}, { buildArgs: { BASE: 'scratch' } });
+    expect(overridden.output).not.toContain('RUN');
+  });
+
+  test('facts given by the caller come before the built-in catalog', () => {
+    const text = 'FROM debian:bookworm-slim\nCOPY a /a\n';
+    const inputs = {
+      facts: (ref: string) =>
+        ref.startsWith('debian')
+          ? {
+              os: 'linux' as const,
+              shell: true,
+              userCreation: 'passwd-file' as const,
+              takenUids: [],
+              defaultUser: { name: 'app', uid: 4000 },
+              known: true,
+              source: { kind: 'config' as const, ref: '.peak-fix.json' },
+            }
+          : undefined,
+    };
+    const output = fixDockerfile(text, {}, inputs).output;
+    expect(output).toContain('>> /etc/passwd');
+    expect(output).toMatch(/USER 0\nRUN[^]*USER app\n/);
+    // Without them the catalog's own facts apply.
+    expect(fixDockerfile(text).output).toContain('useradd -l -m');
+  });
+
+  test('FROM base-$TARGETARCH follows the stages it can name when they agree, and gives up when they do not', () => {
+    const agree = 'FROM alpine:3.19 AS base-amd64\nFROM alpine:3.19 AS base-arm64\nFROM base-$TARGETARCH\n';
+    expect(fixDockerfile(agree).output).toContain('adduser -D');
+    const disagree = 'FROM alpine:3.19 AS base-amd64\nFROM debian AS base-arm64\nFROM base-$TARGETARCH\n';
+    expect(fixDockerfile(disagree).findings.map((f) => f.rule)).toEqual(['unresolved-base']);
+    // A pattern with no literal text would name any stage: it names none.
+    expect(fixDockerfile('FROM alpine AS a\nFROM $X\n').findings.map((f) => f.rule)).toEqual(['unresolved-base']);
   });
 
   test('an unterminated heredoc is an error: appended lines would become part of it', () => {
@@ -165,14 +262,19 @@ describe('engine behaviour', () => {
   test('a non-root user in force gets USER 0 around the inserted RUNs and is restored after', () => {
     const output = fixDockerfile('FROM node:20\nUSER node\nRUN npm ci\n').output;
     expect(output).toMatch(/USER node\nRUN npm ci\nUSER 0\nRUN find /);
-    const bitnami = fixDockerfile('FROM bitnami/python:3.11\nRUN pip install x\n').output;
-    expect(bitnami).toMatch(/USER 0\nRUN : .*\n.*\n.*\nUSER 1001\nRUN pip install x\n/);
+    const bitnami = fixDockerfile('FROM bitnami/nginx:1.27\nRUN echo x\n').output;
+    expect(bitnami).toMatch(/USER 0\nRUN : .*\n.*\n.*\nUSER 1001\nRUN echo x\n/);
+    // bitnami's language runtimes are root images: nothing to switch.
+    expect(fixDockerfile('FROM bitnami/python:3.11\nRUN pip install x\n').output).not.toContain('USER 0');
   });
 });
 
 describe('presets recognise each other', () => {
   const root = new URL('../fixtures/', import.meta.url);
-  const inputs = readdirSync(root).map((name) => readFileSync(new URL(`${name}/input.Dockerfile`, root), 'utf8'));
+  // Cases may nest (fixtures/base-image/memcached/): every input.Dockerfile at any depth.
+  const inputs = (readdirSync(root, { recursive: true }) as string[])
+    .filter((path) => path.endsWith('input.Dockerfile'))
+    .map((path) => readFileSync(new URL(path, root), 'utf8'));
 
   test.each([
     ['peak-doc', 'safe'],

@@ -15,10 +15,18 @@ import type { ImageFacts } from '../src/facts.js';
  */
 const root = fileURLToPath(new URL('../fixtures', import.meta.url));
 const update = process.env.UPDATE_GOLDEN === '1';
-const cases = readdirSync(root, { withFileTypes: true })
-  .filter((d) => d.isDirectory())
-  .map((d) => d.name)
-  .sort();
+/** A case is any folder holding an input.Dockerfile, at any depth (`fixtures/base-image/memcached/`). */
+function findCases(dir: string): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const name = dir ? `${dir}/${entry.name}` : entry.name;
+    if (existsSync(join(root, name, 'input.Dockerfile'))) found.push(name);
+    else found.push(...findCases(name));
+  }
+  return found;
+}
+const cases = findCases('').sort();
 
 function read(dir: string, name: string): string | undefined {
   const path = join(root, dir, name);
@@ -40,10 +48,16 @@ describe('golden fixtures', () => {
   describe.each(cases)('%s', (name) => {
     const input = read(name, 'input.Dockerfile') as string;
     const options = JSON.parse(read(name, 'options.json') ?? '{}') as Partial<FixOptions>;
-    const given = JSON.parse(read(name, 'inputs.json') ?? '{}') as { facts?: Record<string, ImageFacts>; buildsBaseImage?: boolean };
+    // inputs.json: what the CLI would pass besides the options: facts by FROM reference, buildsBaseImage, --arg values.
+    const given = JSON.parse(read(name, 'inputs.json') ?? '{}') as {
+      facts?: Record<string, ImageFacts>;
+      buildsBaseImage?: boolean;
+      buildArgs?: Record<string, string>;
+    };
     const inputs: EngineInputs = {
       facts: given.facts ? (reference) => given.facts?.[reference] : undefined,
       buildsBaseImage: given.buildsBaseImage,
+      buildArgs: given.buildArgs,
     };
     const result = fixDockerfile(input, options, inputs);
     const findings = result.findings.map((f) => ({ rule: f.rule, messageId: f.messageId, line: f.line, severity: f.severity }));

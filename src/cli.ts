@@ -72,6 +72,8 @@ interface Flags {
   listRules: boolean;
   explain?: string;
   inspectImages: boolean;
+  /** `--arg NAME=VALUE`: values for FROM variables. */
+  buildArgs: Record<string, string>;
 }
 
 /** Runs the CLI; resolves to the exit code. Never throws, never calls process.exit. */
@@ -166,14 +168,15 @@ async function execute(flags: Flags, io: CliIO, out: (text: string) => void, err
       cwd: io.cwd,
       paths: flags.paths,
       fix,
+      inputs: { buildArgs: flags.buildArgs },
       write: mode === 'write',
       signal: controller.signal,
       prepare: (targets) => gatherFacts(targets, factsOptions),
       onNotice: (message) => reporter.notice(message),
       onResult: (file) => {
         if (flags.failOn) failingFindings += file.findings.filter((f) => atLeast(f.severity, flags.failOn as Severity)).length;
-        // An error finding (a fixed UID, a base that cannot be known) means the file is not compliant as it is.
-        if (file.findings.some((f) => f.severity === 'error')) nonCompliant++;
+        // Not compliant as it is: an error finding (a fixed UID), or a file skipped because its base cannot be known.
+        if (notCompliant(file)) nonCompliant++;
         reporter.file(file);
       },
     });
@@ -188,6 +191,12 @@ async function execute(flags: Flags, io: CliIO, out: (text: string) => void, err
   }
 }
 
+/** A file --check must not pass even though nothing would change in it. */
+export function notCompliant(file: { status: string; findings: readonly { rule: string; severity: string }[] }): boolean {
+  if (file.status === 'skipped' && file.findings.some((f) => f.rule === 'unresolved-base')) return true;
+  return file.findings.some((f) => f.severity === 'error');
+}
+
 /**
  * One Dockerfile from stdin: the migrated text on stdout (the input unchanged when skipped or already
  * compliant), findings and errors on stderr; nothing on stdout when it cannot be processed. With
@@ -196,7 +205,7 @@ async function execute(flags: Flags, io: CliIO, out: (text: string) => void, err
 async function runStdin(flags: Flags, fix: FixOptions, io: CliIO, context: ReporterContext, inputs: EngineInputs): Promise<number> {
   const name = flags.stdinFilepath ?? '<stdin>';
   const bytes = await readStdin(io.stdin);
-  const result = runText(bytes, name, fix, undefined, inputs);
+  const result = runText(bytes, name, fix, undefined, { ...inputs, buildArgs: flags.buildArgs });
   if (context.debug && result.stack) context.stderr(`${result.stack}\n`);
   if (flags.format !== 'text') {
     const reporter = reporters[flags.format as keyof typeof reporters](context);
@@ -304,6 +313,7 @@ async function parseFlags(argv: readonly string[]): Promise<Flags | string> {
     listRules: args['list-rules'] === true,
     explain: strings('explain'),
     inspectImages: args['inspect-images'] === true,
+    buildArgs: buildArgsFlag(args.arg),
   };
   const modes = [flags.write && '--write', flags.check && '--check', flags.listDifferent && '--list-different'].filter(Boolean);
   if (modes.length > 1) throw new UsageError(`${modes.join(' and ')} cannot be used together`);
@@ -348,6 +358,12 @@ function buildParser() {
         requiresArg: true,
         group: 'Migration:',
         describe: "safe (keep behaviour) or peak-doc (the guide's lines verbatim) [default: safe]",
+      },
+      arg: {
+        type: 'string',
+        requiresArg: true,
+        group: 'Migration:',
+        describe: 'NAME=VALUE: a value for a variable used in FROM (repeatable), like docker build --build-arg',
       },
       'all-stages': { type: 'boolean', group: 'Migration:', describe: 'Migrate every stage, not only the final one' },
       'inspect-images': {
@@ -472,6 +488,18 @@ function atLeast(severity: Severity, threshold: Severity): boolean {
   return SEVERITY_RANK[severity] >= SEVERITY_RANK[threshold];
 }
 
+/** `--arg NAME=VALUE`, repeatable: the variables a FROM may use. */
+function buildArgsFlag(value: unknown): Record<string, string> {
+  const values: Record<string, string> = {};
+  const list = value === undefined ? [] : Array.isArray(value) ? value : [value];
+  for (const item of list) {
+    const text = String(item);
+    const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(text);
+    if (!match) throw new UsageError(`invalid --arg ${JSON.stringify(text)}: use NAME=VALUE`);
+    values[match[1]] = match[2];
+  }
+  return values;
+}
 function severityFlag(value: string | undefined): Severity | undefined {
   if (value === undefined) return undefined;
   if (value !== 'warning' && value !== 'error') throw new UsageError(`invalid --fail-on ${JSON.stringify(value)}: use warning or error`);

@@ -1,6 +1,7 @@
 import { describeSource } from './base-image.js';
 import { applyEdits, type LineIndex, type TextEdit } from './edits.js';
-import { endOffset, parseDockerfile, stageBase, type DockerfileModel, type Stage, type StageBase } from './model/dockerfile.js';
+import { resolveBases, stageBase, type StageBase } from './model/base.js';
+import { endOffset, parseDockerfile, type DockerfileModel, type Stage } from './model/dockerfile.js';
 import { PeakLines, planStage } from './model/peak.js';
 import { validateOptions } from './options.js';
 import { instruction, Renderer } from './render.js';
@@ -12,18 +13,27 @@ import type { EngineInputs, Finding, FixOptions, FixResult } from './types.js';
 const DISABLE = /^\uFEFF?(?:[ \t]*(?:#.*)?(?:\r\n|\r|\n))*?[ \t]*#[ \t]*peak-fix-disable\b/;
 
 /**
- * Migrates one Dockerfile's text. Pure: no disk, no clock. Throws PeakFixError for input that cannot be
- * migrated (no FROM, a base image that cannot be known, an unterminated heredoc or line continuation).
+ * Migrates one Dockerfile's text. Pure: no disk, no clock; what is known of base images and the values of FROM
+ * variables come in `inputs`. Throws PeakFixError for input that cannot be migrated (no FROM, an unterminated
+ * heredoc or line continuation); a base image that cannot be known is a skip with the `unresolved-base` finding.
  */
 export function fixDockerfile(text: string, partialOptions: Partial<FixOptions> = {}, inputs: EngineInputs = {}): FixResult {
   const options = validateOptions(partialOptions);
   if (DISABLE.test(text)) return unchanged(text, [], 'disabled by a # peak-fix-disable comment');
-  const model = parseDockerfile(text, inputs.facts);
+  // Facts given by the caller (organisation catalog, inspected images) come first; the built-in catalog is the fallback.
+  const model = parseDockerfile(text, inputs);
+  resolveBases(model);
   const final = model.stages[model.stages.length - 1];
   const findings: Finding[] = [];
 
   const finalBase = stageBase(model, final);
-  if (finalBase.image.family === 'windows') {
+  if (finalBase.unresolved) {
+    const names = finalBase.unresolved;
+    const reason = `FROM ${final.from.getImage() ?? ''}: ${names.join(', ')} ${names.length > 1 ? 'have' : 'has'} no value, so the base image (and how to create a user on it) cannot be known`;
+    const hint = `give a value with ${names.map((n) => `--arg ${n}=<value>`).join(' ')}, or a default in an ARG before the first FROM`;
+    return unchanged(text, [finding('unresolved-base', final.from, `skipped: ${reason}`, hint)], reason);
+  }
+  if (finalBase.facts.os === 'windows') {
     const reason = `Windows base image ${finalBase.reference}: Linux user management does not apply`;
     return unchanged(text, [finding('windows-base', final.from, `skipped: ${reason}`)], reason);
   }
@@ -33,7 +43,12 @@ export function fixDockerfile(text: string, partialOptions: Partial<FixOptions> 
     return unchanged(text, [finding('artifact-stage', final.from, `skipped: ${reason}`)], reason);
   }
 
-  const targets = new Set<Stage>(options.allStages ? model.stages.filter((s) => stageBase(model, s).image.family !== 'windows') : [final]);
+  // With --all-stages, stages on a Windows or unresolvable base are left as they are.
+  const migratable = (s: Stage): boolean => {
+    const base = stageBase(model, s);
+    return !base.unresolved && base.facts.os === 'linux';
+  };
+  const targets = new Set<Stage>(options.allStages ? model.stages.filter(migratable) : [final]);
   const render = new Renderer(model);
   const edits: TextEdit[] = [];
   const peak = new PeakLines(model, options);
@@ -71,7 +86,8 @@ function isArtifactStage(model: DockerfileModel, stage: Stage): boolean {
  * an image built by the same repository) are named at the FROM line, so a reviewer can trust or correct them.
  */
 function baseFactsFinding(base: StageBase, stage: Stage): Finding | undefined {
-  if (base.image.source.kind === 'built-in') return undefined;
+  // The built-in catalog is cited in the README; a guess is reported as unknown-base.
+  if (base.image.source.kind === 'built-in' || base.image.source.kind === 'guess') return undefined;
   const what = [
     `family ${base.image.family}`,
     `default user ${base.image.defaultUser ?? 'root'}`,

@@ -44,6 +44,11 @@ export interface ImageFacts {
   userCreation: UserCreation;
   /** The user the image runs as when a Dockerfile says nothing; undefined means root. Name and/or UID. */
   defaultUser?: { name?: string; uid?: number };
+  /**
+   * `find` exists (Debian's findutils is Essential, busybox has one). False or undefined: it may be missing (Fedora,
+   * ubi-minimal), so ownership fixes fall back to `chown -R` when `command -v find` fails.
+   */
+  find?: boolean;
   /** UIDs already used by the image's own users (useradd refuses them without -o, busybox always). */
   takenUids: number[];
   /** User names the image already has. */

@@ -1,9 +1,10 @@
-import type { Family } from './images.js';
+import type { ImageFacts } from './facts.js';
+import { can } from './images.js';
 import { instruction, type NewInstruction } from './render.js';
 import type { FixOptions } from './types.js';
 
 /**
- * The shell lines of Peak's recipe, per base family and preset. Names come from validated options
+ * The shell lines of Peak's recipe, per what the base can do (src/facts.ts) and preset. Names come from validated options
  * (see validateNames), so they can be pasted into shell text as they are.
  */
 
@@ -22,22 +23,40 @@ export function guideChownHome(o: FixOptions): string {
 }
 
 /**
- * How the safe preset creates the user on each family. Where the base already owns UIDs (node: 1000) or is
- * unknown, `-o` lets the UID be shared; the group gets the same number so `USER <uid>` finds it.
+ * Writes the user straight into /etc/passwd and /etc/group and makes its home: the way on a base with a shell but
+ * no user tool that accepts the UID (ubi-minimal has no shadow-utils; busybox adduser refuses a taken UID). The
+ * group gets the UID's number and the user's name, and is only added when no group of that name exists.
+ * Never installs a package.
  */
-export function createUser(o: FixOptions, family: Family, uidTaken: boolean): string {
+export function passwdFileCreate(o: FixOptions): string {
+  const uid = `$${o.uidArg}`;
+  return (
+    `(echo "${o.user}:x:${uid}:${uid}::${o.home}:/bin/sh" >> /etc/passwd` +
+    ` && (grep -q "^${o.user}:" /etc/group || echo "${o.user}:x:${uid}:" >> /etc/group)` +
+    ` && mkdir -p ${o.home})`
+  );
+}
+
+/**
+ * How the safe preset creates the user, by how the base can create one. Where the base already owns UIDs (node:
+ * 1000) or is unknown, `-o` lets the UID be shared; the group gets the same number so `USER <uid>` finds it.
+ */
+export function createUser(o: FixOptions, facts: ImageFacts): string {
   const uid = `"$${o.uidArg}"`;
+  const uidTaken = facts.takenUids.length > 0;
   const useradd = `useradd -l -m -d ${o.home} -u ${uid} ${o.user}`;
   const sharedUseradd = `groupadd -o -g ${uid} ${o.user} && useradd -l -o -m -d ${o.home} -u ${uid} -g ${o.user} ${o.user}`;
   const adduser = `adduser -D -h ${o.home} -u ${uid} ${o.user}`;
-  switch (family) {
-    case 'alpine':
-      return `(id ${o.user} || ${adduser})`;
-    case 'debian':
-    case 'rhel':
+  switch (facts.userCreation) {
+    case 'busybox':
+      // busybox adduser has no -o: a taken UID (node:alpine's 1000) falls back to the passwd file.
+      return `(id ${o.user} || ${adduser} || ${passwdFileCreate(o)})`;
+    case 'passwd-file':
+      return `(id ${o.user} || ${passwdFileCreate(o)})`;
+    case 'useradd':
       return `(id ${o.user} || ${uidTaken ? `(${sharedUseradd})` : useradd})`;
     default:
-      return `(id ${o.user} || if command -v useradd >/dev/null 2>&1; then ${sharedUseradd}; else ${adduser}; fi)`;
+      return `(id ${o.user} || if command -v useradd >/dev/null 2>&1; then ${sharedUseradd}; else ${adduser} || ${passwdFileCreate(o)}; fi)`;
   }
 }
 
@@ -46,64 +65,79 @@ export function createUser(o: FixOptions, family: Family, uidTaken: boolean): st
  * user's yet (`chown -R` would rewrite every file), and a start point that is missing at this step is passed
  * over instead of failing the build (`find` exits 1 on it). `whole` paths get their files too (the home, volumes,
  * what the original gave its runtime user); `dirsOnly` paths get their directories, so the program can create
- * files where it works without owning what was installed there.
+ * files where it works without owning what was installed there. Where `find` may be missing (facts.find not
+ * true: the Red Hat family, unknown bases) `chown -R` is the fallback, so the build never fails for want of
+ * findutils; no package is installed.
  */
-export function ownCommand(o: FixOptions, whole: string[], dirsOnly: string[] = [], mayBeMissing = true): string {
+export function ownCommand(o: FixOptions, whole: string[], dirsOnly: string[] = [], mayBeMissing = true, facts?: ImageFacts): string {
   const not = `\\( ! -user ${o.user} -o ! -group ${o.user} \\)`;
+  const chown = `${o.user}:${o.user}`;
   // The home is made by the user block, so it is there; other directories may have been removed since.
   const loop = (dirs: string[], type: string) =>
     !mayBeMissing || (dirs.length === 1 && dirs[0] === o.home)
-      ? `find ${dirs.join(' ')}${type} ${not} -exec chown ${o.user}:${o.user} {} +`
-      : `for d in ${dirs.join(' ')}; do [ ! -e "$d" ] || find "$d"${type} ${not} -exec chown ${o.user}:${o.user} {} +; done`;
+      ? `find ${dirs.join(' ')}${type} ${not} -exec chown ${chown} {} +`
+      : `for d in ${dirs.join(' ')}; do [ ! -e "$d" ] || find "$d"${type} ${not} -exec chown ${chown} {} +; done`;
   const parts: string[] = [];
   if (whole.length > 0) parts.push(loop(whole, ''));
   if (dirsOnly.length > 0) parts.push(loop(dirsOnly, ' -type d'));
-  return parts.join(' && ');
+  if (!facts || facts.find === true) return parts.join(' && ');
+  const all = [...whole, ...dirsOnly];
+  const fallback = mayBeMissing
+    ? `for d in ${all.join(' ')}; do [ ! -e "$d" ] || chown -R ${chown} "$d"; done`
+    : `chown -R ${chown} ${all.join(' ')}`;
+  return `if command -v find >/dev/null 2>&1; then ${parts.join(' && ')}; else ${fallback}; fi`;
 }
 
 /**
  * On a base that was migrated itself, the user already exists with the UID the base was built with, and
  * `id <user> ||` skips its creation: the user gets this build's UID (and its group the same number), so a child
  * built with another PEAK_USER_ID runs as that UID, as a user that exists and owns its home. `usermod`/`groupmod`
- * where shadow's tools are (with -o, as useradd shares UIDs), the passwd and group lines themselves on busybox.
+ * where shadow's tools are (with -o, as useradd shares UIDs), the passwd and group lines themselves elsewhere.
  */
-export function setUid(o: FixOptions, family: Family): string {
+export function setUid(o: FixOptions, facts: ImageFacts): string {
   const uid = `"$${o.uidArg}"`;
   const shadow = `groupmod -o -g ${uid} ${o.user} && usermod -o -u ${uid} -g ${uid} ${o.user}`;
   const files =
     `sed -i "s/^${o.user}:\\([^:]*\\):[0-9]*:[0-9]*:/${o.user}:\\1:$${o.uidArg}:$${o.uidArg}:/" /etc/passwd` +
     ` && sed -i "s/^${o.user}:\\([^:]*\\):[0-9]*:/${o.user}:\\1:$${o.uidArg}:/" /etc/group`;
   const change =
-    family === 'debian' || family === 'rhel'
+    facts.userCreation === 'useradd'
       ? shadow
-      : family === 'alpine'
+      : facts.userCreation === 'busybox' || facts.userCreation === 'passwd-file'
         ? files
         : `if command -v usermod >/dev/null 2>&1; then ${shadow}; else ${files}; fi`;
   return `if [ "$(id -u ${o.user})" != ${uid} ]; then ${change}; fi`;
 }
 
-export function blockInstructions(o: FixOptions, family: Family, uidTaken: boolean, baseHasUser = false): NewInstruction[] {
-  if (o.preset === 'peak-doc' && family !== 'alpine') {
+export function blockInstructions(o: FixOptions, facts: ImageFacts, baseHasUser = false): NewInstruction[] {
+  // The guide's literal useradd line, where useradd may exist; busybox and ubi-minimal get the safe line.
+  if (o.preset === 'peak-doc' && (facts.userCreation === 'useradd' || facts.userCreation === 'unknown')) {
     // The guide's own lines, behind a guard: an empty UID must fail the build, never give a root container.
-    const reassign = baseHasUser ? [instruction('RUN', setUid(o, family))] : [];
+    const reassign = baseHasUser ? [instruction('RUN', setUid(o, facts))] : [];
     return [instruction('RUN', uidGuard(o)), instruction('RUN', guideCreateUser(o)), ...reassign, instruction('RUN', guideChownHome(o))];
   }
-  const reassign = baseHasUser ? [`&& ${setUid(o, family)}`] : [];
-  return [instruction('RUN', uidGuard(o), `&& ${createUser(o, family, uidTaken)}`, ...reassign, `&& ${guideChownHome(o)}`)];
+  const reassign = baseHasUser ? [`&& ${setUid(o, facts)}`] : [];
+  return [instruction('RUN', uidGuard(o), `&& ${createUser(o, facts)}`, ...reassign, `&& ${guideChownHome(o)}`)];
 }
 
 /** The ownership fix at the end of the stage (and before a VOLUME, with `create`). */
-export function ownInstruction(o: FixOptions, whole: string[], dirsOnly: string[] = [], create = false): NewInstruction {
+export function ownInstruction(
+  o: FixOptions,
+  whole: string[],
+  dirsOnly: string[] = [],
+  create = false,
+  facts?: ImageFacts,
+): NewInstruction {
   const all = [...whole, ...dirsOnly];
   const mkdir = create ? `mkdir -p ${all.join(' ')} && ` : '';
   if (o.preset === 'peak-doc') return instruction('RUN', `${mkdir}chown -R ${o.user}:${o.user} ${all.join(' ')}`);
-  const own = ownCommand(o, whole, dirsOnly, !create);
-  if (!own.includes(' && ')) return instruction('RUN', `${mkdir}${own}`);
+  const own = ownCommand(o, whole, dirsOnly, !create, facts);
+  if (own.startsWith('if ') || !own.includes(' && ')) return instruction('RUN', `${mkdir}${own}`);
   const [first, ...rest] = own.split(' && ');
   return instruction('RUN', `${mkdir}${first}`, ...rest.map((r) => `&& ${r}`));
 }
 
-export function chownFlagValue(o: FixOptions, family: Family): string {
-  // Without /etc/passwd (distroless, scratch) only numeric ids resolve.
-  return family === 'distroless' ? `$${o.uidArg}:$${o.uidArg}` : o.user;
+export function chownFlagValue(o: FixOptions, facts: ImageFacts): string {
+  // Without a shell no user is created (distroless, scratch, chiseled): only numeric ids resolve.
+  return can.useNames(facts) ? o.user : `$${o.uidArg}:$${o.uidArg}`;
 }

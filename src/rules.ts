@@ -92,13 +92,22 @@ export const RULES: readonly RuleDoc[] = [
     'USER root\nCMD ["/srv/app"]',
     'USER root\nCMD ["/srv/app"]\nUSER $PEAK_USER_ID',
   ),
+  // ---- base images (issue 9: facts with sources, bases that cannot be resolved)
   rule(
     'unknown-base',
-    'info',
-    'The base image is not in the catalog; a user-creation line that works with both useradd and busybox adduser was used.',
-    'peak-fix could not tell the base image family, its default user or the UIDs it already uses. The inserted line tries useradd (sharing the UID if needed) and falls back to adduser. If the base image runs as a non-root user, add USER 0 before the inserted RUN and restore the user after it.',
+    'warning',
+    'The base image is not in the catalog; a user-creation line that works with useradd, busybox adduser or neither was used.',
+    'peak-fix does not know the base image: whether it runs as a non-root user, which UIDs it already uses, which user tool it has. The inserted line tries useradd (sharing the UID if needed), then busybox adduser, then writes the user into /etc/passwd; it never installs a package. If the base image runs as a non-root user, add USER 0 before the inserted RUN and restore the user after it, or describe the image in the organisation catalog.',
     'FROM registry.example.com/base:1',
     'FROM registry.example.com/base:1\nARG PEAK_USER_ID\n...',
+  ),
+  rule(
+    'unresolved-base',
+    'warning',
+    'FROM uses a variable with no value: the base image cannot be known, so the file was skipped.',
+    'The base image decides how the user is created (useradd, busybox adduser, no shell at all) and who runs the build steps. When a FROM variable has no default and names no earlier stage, peak-fix leaves the file alone rather than guess; --check still reports it as not migrated. Give the variable a value with --arg NAME=VALUE, or a default in an ARG before the first FROM.',
+    'ARG BASE_IMAGE\nFROM $BASE_IMAGE',
+    'ARG BASE_IMAGE\nFROM $BASE_IMAGE   # peak-fix --arg BASE_IMAGE=debian:bookworm-slim migrates it',
   ),
   rule(
     'windows-base',
@@ -115,14 +124,6 @@ export const RULES: readonly RuleDoc[] = [
     'There is no /bin/sh to run useradd and no /etc/passwd to resolve names, so COPY/ADD get --chown=$PEAK_USER_ID:$PEAK_USER_ID and the image ends with USER $PEAK_USER_ID. Directories the process must write to have to be prepared in a builder stage.',
     'FROM gcr.io/distroless/static-debian12\nCOPY --from=build /out/app /app',
     'FROM gcr.io/distroless/static-debian12\nARG PEAK_USER_ID\nENV PEAK_USER_ID=$PEAK_USER_ID\nCOPY --chown=$PEAK_USER_ID:$PEAK_USER_ID --from=build /out/app /app\nUSER $PEAK_USER_ID',
-  ),
-  rule(
-    'uid-taken',
-    'warning',
-    'The base image already uses a UID that PEAK_USER_ID may take, and its user tool cannot share it.',
-    'Busybox adduser refuses a UID that is in use (`adduser: uid 1000 in use`). If PEAK_USER_ID is one of the listed UIDs, the build fails; pick another UID or delete the base user first.',
-    'FROM node:20-alpine',
-    'FROM node:20-alpine\nRUN deluser --remove-home node',
   ),
   rule(
     'system-dir-not-owned',

@@ -37,6 +37,8 @@ export interface RunOptions {
   paths: readonly string[];
   /** Already validated engine options. */
   fix: Partial<FixOptions>;
+  /** What the engine gets besides the text and options (FROM variable values, facts about base images). */
+  inputs?: EngineInputs;
   /** Rewrite changed files in place. */
   write: boolean;
   /** Files in flight at once (default 8). */
@@ -137,7 +139,7 @@ async function processTarget(target: Target, options: RunOptions, inputs: Engine
   } catch (error) {
     return failure(path, error, []);
   }
-  const result = applyEngine(path, read.text, options.fix, options.engine ?? fixDockerfile, inputs);
+  const result = applyEngine(path, read.text, options.fix, options.engine ?? fixDockerfile, { ...options.inputs, ...inputs });
   if (result.status !== 'changed' || !options.write) return result;
   try {
     await writeDockerfile(target.realPath, result.output as string, read.snapshot);

@@ -75,4 +75,6 @@ export interface EngineInputs {
    * `ARG <uidArg>`, never `ENV <uidArg>=...`, since an ENV baked into a base beats every child's build argument.
    */
   buildsBaseImage?: boolean;
+  /** Values for the variables of FROM lines (`--arg NAME=VALUE`); they win over the file's ARG defaults. */
+  buildArgs?: Readonly<Record<string, string>>;
 }

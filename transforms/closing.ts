@@ -4,6 +4,7 @@ import { classifyPath, isPlainAbsolute, normaliseAbsolute, volumePaths, writable
 import { chownFlag, endOffset, isRootUser, lastUserIndex, lineStartOffset, userBefore, userValue } from '../src/model/dockerfile.js';
 import { envPairs, normalisePath } from '../src/model/peak.js';
 import type { Word } from '../src/model/shell.js';
+import { can } from '../src/images.js';
 import { ownInstruction } from '../src/recipe.js';
 import { instruction, type NewInstruction } from '../src/render.js';
 import { refusedFinding } from '../src/policy.js';
@@ -22,7 +23,7 @@ export const closing: Transform = {
     const edits: TextEdit[] = [];
     const findings: Finding[] = [];
     const { stage, peak } = plan;
-    const family = plan.base.image.family;
+    const runs = can.run(plan.base.facts);
     const instructions = stage.instructions;
     const last = instructions[instructions.length - 1] ?? stage.from;
 
@@ -125,9 +126,9 @@ export const closing: Transform = {
 
     const items: NewInstruction[] = [];
     const inForce = userBefore(model, stage, insertAt);
-    if (wholeOwn.length + missingDirs.length > 0 && family !== 'distroless' && plan.userReadyIndex <= insertAt) {
-      items.push(...asRoot(inForce, [ownInstruction(options, wholeOwn, missingDirs)], null));
-    } else if (missingDirs.length > 0 && family === 'distroless') {
+    if (wholeOwn.length + missingDirs.length > 0 && runs && plan.userReadyIndex <= insertAt) {
+      items.push(...asRoot(inForce, [ownInstruction(options, wholeOwn, missingDirs, false, plan.base.facts)], null));
+    } else if (missingDirs.length > 0 && !runs) {
       findings.push(
         finding(
           'dir-not-owned',
@@ -140,13 +141,12 @@ export const closing: Transform = {
     if (endsAsPeak && !beforeUser && items.length > 0) {
       items.push(instruction('USER', userValue(instructions[finalUser])));
     } else if (!endsAsPeak) {
-      const sharesUid = (plan.base.image.takenUids?.length ?? 0) > 0 || !plan.base.image.known;
+      const sharesUid = can.needHomeEnv(plan.base.facts);
       const hasHome = stageEnvHome(instructions) !== null;
       // With a shared UID, Docker takes HOME from the first passwd entry of that UID (node's /home/node).
-      if (options.preset === 'safe' && sharesUid && !hasHome && family !== 'distroless')
-        items.push(instruction('ENV', `HOME=${options.home}`));
+      if (options.preset === 'safe' && sharesUid && !hasHome && runs) items.push(instruction('ENV', `HOME=${options.home}`));
       // Without a shell there is no RUN to refuse an empty UID; the builder's own ${VAR:?} check does it.
-      const uid = family === 'distroless' ? `\${${options.uidArg}:?build argument ${options.uidArg} is required}` : `$${options.uidArg}`;
+      const uid = !runs ? `\${${options.uidArg}:?build argument ${options.uidArg} is required}` : `$${options.uidArg}`;
       items.push(instruction('USER', uid));
     }
     if (items.length === 0) return { edits, findings };

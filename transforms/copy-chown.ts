@@ -64,7 +64,7 @@ export const copyChown: Transform = {
   apply({ model, options, plan }) {
     const edits: TextEdit[] = [];
     const findings: Finding[] = [];
-    const value = chownFlagValue(options, plan.base.image.family);
+    const value = chownFlagValue(options, plan.base.facts);
     const numeric = `$${options.uidArg}:$${options.uidArg}`;
     let workdir: string | null = null;
     plan.stage.instructions.forEach((i, index) => {

@@ -1,6 +1,7 @@
 import type { Instruction } from 'dockerfile-ast';
 import { endOffset, isRootUser, lineStartOffset, type Stage } from '../src/model/dockerfile.js';
 import { envPairs, guardedInChain } from '../src/model/peak.js';
+import { can } from '../src/images.js';
 import { blockInstructions, uidGuard } from '../src/recipe.js';
 import { instruction, type NewInstruction } from '../src/render.js';
 import { asRoot, finding, type Transform, type TransformContext } from '../src/transform.js';
@@ -46,7 +47,6 @@ export const userBlock: Transform = {
   apply(ctx: TransformContext) {
     const { model, options, plan, render } = ctx;
     const { stage, peak } = plan;
-    const family = plan.base.image.family;
     const edits: TextEdit[] = [];
     const findings: Finding[] = [];
     const items: NewInstruction[] = [];
@@ -79,7 +79,7 @@ export const userBlock: Transform = {
       // The older guide makes the ENV optional, so only the ARG the creation line needs is added.
       if (!argBefore) missing.push(instruction('ARG', options.uidArg));
       // Whatever created the user, an image that ends as the UID must not build without it.
-      if (!guarded(ctx) && family !== 'distroless') missing.push(instruction('RUN', uidGuard(options)));
+      if (!guarded(ctx) && can.run(plan.base.facts)) missing.push(instruction('RUN', uidGuard(options)));
       if (missing.length > 0) edits.push({ offset: lineStartOffset(model, create), remove: 0, insert: render.beforeLine(missing) });
       const uid = peak.userCreation(create)?.uid ?? null;
       if (!peak.isUidWord(uid)) {
@@ -98,11 +98,11 @@ export const userBlock: Transform = {
     } else if (plan.userFromParent) {
       // The user comes from the parent stage; the final USER still needs the UID in scope, and a guard of its own.
       if (!stage.instructions.some((i) => peak.isUidArg(i) || peak.isUidEnv(i))) items.push(instruction('ARG', options.uidArg));
-      if (!guarded(ctx) && family !== 'distroless') items.push(instruction('RUN', uidGuard(options)));
+      if (!guarded(ctx) && can.run(plan.base.facts)) items.push(instruction('RUN', uidGuard(options)));
     } else {
       if (!leadingArg) items.push(instruction('ARG', options.uidArg));
       if (!leadingEnv && !envAnywhere && plan.declareUidEnv) items.push(instruction('ENV', `${options.uidArg}=$${options.uidArg}`));
-      if (family === 'distroless') {
+      if (!can.run(plan.base.facts)) {
         findings.push(
           finding(
             'distroless-base',
@@ -111,24 +111,14 @@ export const userBlock: Transform = {
           ),
         );
       } else {
-        const uidTaken = (plan.base.image.takenUids?.length ?? 0) > 0;
-        items.push(...asRoot(plan.startUser, blockInstructions(options, family, uidTaken, plan.baseMigrated), restoredUser(ctx)));
+        items.push(...asRoot(plan.startUser, blockInstructions(options, plan.base.facts, plan.baseMigrated), restoredUser(ctx)));
         if (!plan.base.image.known) {
           findings.push(
             finding(
               'unknown-base',
               stage.from,
-              `base image ${plan.base.reference} is not in the catalog: the user is created with a line that works with useradd or busybox adduser`,
+              `base image ${plan.base.reference} is not in the catalog: the user is created with a line that works with useradd, busybox adduser or neither (the passwd file)`,
               'if its default user is not root, add USER 0 before the inserted RUN and restore the user after it',
-            ),
-          );
-        }
-        if (uidTaken && family === 'alpine') {
-          findings.push(
-            finding(
-              'uid-taken',
-              stage.from,
-              `${plan.base.reference} already has UID ${plan.base.image.takenUids?.join(', ')}; busybox adduser cannot share it, so that ${options.uidArg} would fail the build`,
             ),
           );
         }

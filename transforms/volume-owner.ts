@@ -3,6 +3,7 @@ import { classifyPath, isPlainAbsolute, volumePaths } from '../src/model/dirs.js
 import { refusedFinding } from '../src/policy.js';
 import { isRootUser, lineStartOffset, userBefore } from '../src/model/dockerfile.js';
 import { normalisePath } from '../src/model/peak.js';
+import { can } from '../src/images.js';
 import { ownInstruction } from '../src/recipe.js';
 import { instruction, type NewInstruction } from '../src/render.js';
 import { finding, type Transform } from '../src/transform.js';
@@ -44,7 +45,7 @@ export const volumeOwner: Transform = {
         }
       }
       if (wanted.length === 0) return;
-      if (plan.base.image.family === 'distroless') {
+      if (!can.run(plan.base.facts)) {
         findings.push(
           finding(
             'volume-not-owned',
@@ -71,7 +72,7 @@ export const volumeOwner: Transform = {
       const inForce = userBefore(model, stage, index);
       const items: NewInstruction[] = [];
       if (!isRootUser(inForce)) items.push(instruction('USER', '0'));
-      items.push(ownInstruction(options, wanted, [], true));
+      items.push(ownInstruction(options, wanted, [], true, plan.base.facts));
       if (!isRootUser(inForce)) items.push(instruction('USER', inForce as string));
       edits.push({ offset: lineStartOffset(model, volume), remove: 0, insert: render.beforeLine(items) });
     });

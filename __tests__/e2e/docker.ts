@@ -23,10 +23,23 @@ export const BASES = {
   python: 'python:3.11-slim-bookworm',
   /** FROM scratch + static busybox (adduser/addgroup, ids <= 256000) + Alpine's passwd/group */
   alpine: 'alpine:3.19',
-  /** python + `USER 1001`, with no passwd entry for 1001 */
+  /** python, root: bitnami/python's own Dockerfile has no USER */
   bitnami: 'bitnami/python:3.11',
   /** FROM scratch + SCRATCH_BINARY only: no /bin/sh, no /etc/passwd */
   distroless: 'gcr.io/distroless/static-debian12',
+  // Issue 9 (facts about base images): each carries the true facts of the image it is named after.
+  /** debian + install_packages; root */
+  minideb: 'bitnami/minideb:bookworm',
+  /** debian + memcache 11211, USER memcache; CMD memcached prints who runs it */
+  memcached: 'memcached:1.6',
+  /** debian WITHOUT any user tool, find or microdnf (stands in for ubi-minimal: no shadow-utils, no findutils) */
+  ubi_minimal: 'registry.access.redhat.com/ubi9/ubi-minimal:9.4',
+  /** FROM scratch + SCRATCH_BINARY + passwd root/app 1654, USER 1654: no /bin/sh */
+  chiseled: 'mcr.microsoft.com/dotnet/runtime-deps:8.0-jammy-chiseled',
+  /** alpine + node 1000 (busybox adduser, which refuses a taken UID) */
+  node_alpine: 'node:20-alpine',
+  /** debian + a pwsh script that cats the script it is given; root */
+  powershell: 'mcr.microsoft.com/powershell:lts-ubuntu-22.04',
 } as const;
 
 export type BaseName = keyof typeof BASES;

@@ -14,8 +14,21 @@
 #   python:3.11-slim-bookworm           python      debootstrap + python3 (3.11)
 #     (also tagged python:3.11-slim)
 #   alpine:3.19                         alpine      scratch + static busybox
-#   bitnami/python:3.11                 bitnami     python + USER 1001 (no passwd entry)
+#   bitnami/python:3.11                 bitnami     python, root (bitnami's runtimes end with no USER)
 #   gcr.io/distroless/static-debian12   distroless  scratch + /hello (static C)
+#
+# Stand-ins for the facts of issue 9, each with the TRUE facts of the image it
+# is named after (the URL in its recipe is the Dockerfile read):
+#   bitnami/minideb:bookworm            minideb     debian + install_packages, root
+#   memcached:1.6                       memcached   debian + memcache 11211, USER memcache
+#   registry.access.redhat.com/ubi9/ubi-minimal:9.4
+#                                       ubi-minimal debian WITHOUT useradd/adduser/groupadd
+#                                                   and no microdnf (a Debian stand-in, labelled so)
+#   mcr.microsoft.com/dotnet/runtime-deps:8.0-jammy-chiseled
+#                                       chiseled    scratch + /hello + passwd root/app 1654, USER 1654
+#   node:20-alpine                      node-alpine alpine + node 1000 (busybox adduser)
+#   mcr.microsoft.com/powershell:lts-ubuntu-22.04
+#                                       powershell  debian + a pwsh stand-in script, root
 #
 # Usage: images.sh [--rebuild]   (--rebuild: drop the stand-ins first; the
 # compiled busybox cached under .e2e-work/busybox/ is kept)
@@ -29,6 +42,21 @@ export DOCKER_BUILDKIT=0
 LABEL=io.peak-fix.stand-in
 # Bump when a stand-in's recipe changes: older stand-ins are then rebuilt.
 REV=1
+rev_of() { printf '%s' "$REV"; }
+
+# wrong_facts TAG NAME -> 0 when a stand-in of the current rev still encodes a
+# corrected belief (made by an older recipe): it is rebuilt. Checking the fact
+# itself, not a new rev, keeps older copies of this script (other branches,
+# same daemon) from rebuilding the old belief back.
+wrong_facts() {
+  case "$2" in
+    # bitnami/python is root (bitnami/containers bitnami/python/*/Dockerfile has no USER)
+    bitnami) [[ -n $(docker image inspect -f '{{.Config.User}}' "$1" 2>/dev/null) ]] ;;
+    # ubi-minimal has no findutils (like the user tools, see make_ubi_minimal)
+    ubi_minimal) docker run --rm --network=none --pull=never --entrypoint /bin/sh "$1" -c 'command -v find' >/dev/null 2>&1 ;;
+    *) return 1 ;;
+  esac
+}
 STD_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 T_DEBIAN=debian:bookworm-slim
@@ -39,6 +67,12 @@ T_PYTHON_ALIAS=python:3.11-slim
 T_ALPINE=alpine:3.19
 T_BITNAMI=bitnami/python:3.11
 T_DISTROLESS=gcr.io/distroless/static-debian12
+T_MINIDEB=bitnami/minideb:bookworm
+T_MEMCACHED=memcached:1.6
+T_UBI_MINIMAL=registry.access.redhat.com/ubi9/ubi-minimal:9.4
+T_CHISELED=mcr.microsoft.com/dotnet/runtime-deps:8.0-jammy-chiseled
+T_NODE_ALPINE=node:20-alpine
+T_POWERSHELL=mcr.microsoft.com/powershell:lts-ubuntu-22.04
 
 LOGS="$E2E_WORK/logs"
 ROOTFS="$E2E_WORK/rootfs"
@@ -50,7 +84,7 @@ image_label() { docker image inspect -f "{{index .Config.Labels \"$2\"}}" "$1" 2
 
 # needs_build TAG -> 0 when TAG must be (re)built
 needs_build() {
-  local tag="$1" name rev
+  local tag="$1" name rev want
   image_exists "$tag" || return 0
   name=$(image_label "$tag" "$LABEL")
   if [[ -z $name || $name == '<no value>' ]]; then
@@ -58,8 +92,14 @@ needs_build() {
     return 1
   fi
   rev=$(image_label "$tag" "$LABEL.rev")
-  if [[ $rev != "$REV" ]]; then
-    e2e_log "$tag is a stand-in of rev '$rev' (want $REV): rebuilding"
+  want=$(rev_of "$name")
+  if [[ $rev != "$want" ]]; then
+    e2e_log "$tag is a stand-in of rev '$rev' (want $want): rebuilding"
+    docker image rm "$tag" >/dev/null 2>&1 || true
+    return 0
+  fi
+  if wrong_facts "$tag" "$name"; then
+    e2e_log "$tag encodes a corrected belief (older recipe): rebuilding"
     docker image rm "$tag" >/dev/null 2>&1 || true
     return 0
   fi
@@ -105,7 +145,7 @@ debootstrap_rootfs() {
 import_rootfs() {
   local dir="$1" tag="$2" name="$3" c
   shift 3
-  local changes=(-c "LABEL $LABEL=$name $LABEL.rev=$REV")
+  local changes=(-c "LABEL $LABEL=$name $LABEL.rev=$(rev_of "$name")")
   for c in "$@"; do changes+=(-c "$c"); done
   tar --numeric-owner -C "$dir" -cf - . | docker import "${changes[@]}" - "$tag" >/dev/null
 }
@@ -117,7 +157,7 @@ build_from() {
   ctx="$E2E_WORK/ctx-$name"
   safe_rm "$ctx"
   mkdir -p "$ctx"
-  printf '%s\nLABEL %s=%s %s.rev=%s\n' "$text" "$LABEL" "$name" "$LABEL" "$REV" >"$ctx/Dockerfile"
+  printf '%s\nLABEL %s=%s %s.rev=%s\n' "$text" "$LABEL" "$name" "$LABEL" "$(rev_of "$name")" >"$ctx/Dockerfile"
   docker build --network=none --force-rm -q -t "$tag" "$ctx" >/dev/null
   rm -rf "$ctx"
 }
@@ -153,10 +193,62 @@ RUN groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash 
 }
 
 make_bitnami() {
-  # Bitnami images end as a UID that has no passwd entry: do not create one.
+  # bitnami/python is a root image: its Dockerfile (bitnami/containers,
+  # bitnami/python/3.12/debian-12/Dockerfile) has no USER; only bitnami's
+  # application images (bitnami/nginx...) end in USER 1001.
   build_from "$T_BITNAMI" bitnami "FROM $T_PYTHON
-CMD [\"python\"]
-USER 1001"
+WORKDIR /app
+CMD [\"python\"]"
+}
+
+# bitnami/minideb (github.com/bitnami/minideb): a root Debian base with an
+# install_packages helper around apt-get.
+make_minideb() {
+  build_from "$T_MINIDEB" minideb "FROM $T_DEBIAN
+RUN printf '#!/bin/sh\\nset -e\\napt-get update -qq\\napt-get install -y --no-install-recommends \"\$@\"\\nrm -rf /var/lib/apt/lists/*\\n' >/usr/sbin/install_packages && chmod 755 /usr/sbin/install_packages
+CMD [\"bash\"]"
+}
+
+# memcached (docker-library/memcached 1.6/bookworm/Dockerfile): user and group
+# memcache 11211, ENTRYPOINT docker-entrypoint.sh, USER memcache. The server
+# itself is a script that says who runs it.
+make_memcached() {
+  build_from "$T_MEMCACHED" memcached "FROM $T_DEBIAN
+RUN groupadd --system --gid 11211 memcache && useradd --system --gid memcache --uid 11211 memcache
+RUN printf '#!/bin/sh\\necho \"memcached stand-in as \$(id -un)\"\\n' >/usr/local/bin/memcached && chmod 755 /usr/local/bin/memcached
+USER memcache
+EXPOSE 11211
+CMD [\"memcached\"]"
+}
+
+# ubi-minimal (Red Hat UBI 9 minimal): a shell and microdnf, no shadow-utils
+# (wildfly/wildfly-container#187) and no findutils (images built on it run
+# `microdnf install -y findutils` to get find/xargs). A DEBIAN stand-in with
+# every user tool and find removed, and no microdnf: what the rewrite relies
+# on is exactly that neither exists.
+make_ubi_minimal() {
+  build_from "$T_UBI_MINIMAL" ubi_minimal "FROM $T_DEBIAN
+LABEL io.peak-fix.stand-in.note=\"Debian without user tools, standing in for ubi-minimal\"
+RUN rm -f /usr/sbin/useradd /usr/sbin/groupadd /usr/sbin/usermod /usr/sbin/groupmod /usr/sbin/userdel /usr/sbin/groupdel /usr/sbin/newusers /usr/sbin/adduser /usr/sbin/addgroup /usr/sbin/deluser /usr/sbin/delgroup /usr/bin/busybox /usr/bin/find /usr/bin/xargs \\
+ && ! command -v useradd && ! command -v adduser && ! command -v find && ! command -v microdnf
+CMD [\"/bin/bash\"]"
+}
+
+# node:20-alpine (nodejs/docker-node 20/alpine3.20/Dockerfile): Alpine plus
+# addgroup -g 1000 node && adduser -u 1000 -G node -s /bin/sh -D node.
+make_node_alpine() {
+  build_from "$T_NODE_ALPINE" node_alpine "FROM $T_ALPINE
+RUN addgroup -g 1000 node && adduser -u 1000 -G node -s /bin/sh -D node
+CMD [\"/bin/sh\"]"
+}
+
+# mcr.microsoft.com/powershell:lts-ubuntu-22.04 (PowerShell/PowerShell-Docker
+# release/7-4/ubuntu22.04/docker/Dockerfile): a Linux image, root, CMD pwsh.
+# A Debian stand-in whose pwsh runs (cats) the script it is given.
+make_powershell() {
+  build_from "$T_POWERSHELL" powershell "FROM $T_DEBIAN
+RUN printf '#!/bin/sh\\nif [ -n \"\$1\" ]; then cat \"\$1\"; else echo PowerShell stand-in; fi\\n' >/usr/bin/pwsh && chmod 755 /usr/bin/pwsh
+CMD [\"pwsh\"]"
 }
 
 # A static busybox WITH adduser/addgroup (Debian's busybox-static has neither),
@@ -310,6 +402,22 @@ OSREL
   safe_rm "$r"
 }
 
+# runtime-deps:8.0-jammy-chiseled (dotnet/dotnet-docker src/runtime-deps/8.0/
+# jammy-chiseled/amd64/Dockerfile): FROM scratch, /etc/passwd with root and
+# app 1654, /home/app owned by 1654, ENV APP_UID=1654, USER $APP_UID; no shell.
+make_chiseled() {
+  local r="$ROOTFS/chiseled"
+  safe_rm "$r"
+  mkdir -p "$r/etc" "$r/home/app" "$r/tmp"
+  chmod 1777 "$r/tmp"
+  gcc -static -Os -s -o "$r/hello" "$HERE/hello.c"
+  printf 'root:x:0:0:root:/root:/noshell\napp:x:1654:1654::/home/app:/bin/false\n' >"$r/etc/passwd"
+  printf 'root:x:0:\napp:x:1654:\n' >"$r/etc/group"
+  chown 1654:1654 "$r/home/app"
+  import_rootfs "$r" "$T_CHISELED" chiseled "ENV PATH=$STD_PATH" 'ENV APP_UID=1654' 'USER 1654' 'CMD ["/hello"]'
+  safe_rm "$r"
+}
+
 make_distroless() {
   local r="$ROOTFS/distroless"
   safe_rm "$r"
@@ -322,7 +430,8 @@ make_distroless() {
 
 # --------------------------------------------------------------------- main --
 if [[ ${1:-} == --rebuild ]]; then
-  for t in "$T_DEBIAN" "$T_BULLSEYE" "$T_NODE" "$T_PYTHON" "$T_PYTHON_ALIAS" "$T_ALPINE" "$T_BITNAMI" "$T_DISTROLESS"; do
+  for t in "$T_DEBIAN" "$T_BULLSEYE" "$T_NODE" "$T_PYTHON" "$T_PYTHON_ALIAS" "$T_ALPINE" "$T_BITNAMI" "$T_DISTROLESS" \
+    "$T_MINIDEB" "$T_MEMCACHED" "$T_UBI_MINIMAL" "$T_CHISELED" "$T_NODE_ALPINE" "$T_POWERSHELL"; do
     if [[ -n $(image_label "$t" "$LABEL") && $(image_label "$t" "$LABEL") != '<no value>' ]]; then
       docker image rm "$t" >/dev/null 2>&1 || true
     fi
@@ -347,6 +456,12 @@ needs_build "$T_PYTHON" && WANT[python]=1
 needs_build "$T_ALPINE" && WANT[alpine]=1
 needs_build "$T_BITNAMI" && WANT[bitnami]=1
 needs_build "$T_DISTROLESS" && WANT[distroless]=1
+needs_build "$T_MINIDEB" && WANT[minideb]=1
+needs_build "$T_MEMCACHED" && WANT[memcached]=1
+needs_build "$T_UBI_MINIMAL" && WANT[ubi_minimal]=1
+needs_build "$T_CHISELED" && WANT[chiseled]=1
+needs_build "$T_NODE_ALPINE" && WANT[node_alpine]=1
+needs_build "$T_POWERSHELL" && WANT[powershell]=1
 
 if ((${#WANT[@]} == 0)); then
   e2e_log "all stand-in images present ($(e2e_since "$T0") s)"
@@ -355,7 +470,7 @@ else
   need_pkgs=()
   [[ -n ${WANT[debian]:-}${WANT[bullseye]:-}${WANT[python]:-} ]] && need_pkgs+=(debootstrap debian-archive-keyring)
   [[ -n ${WANT[alpine]:-} ]] && ! busybox_ok "$BB_BIN" && need_pkgs+=(build-essential dpkg-dev xz-utils)
-  [[ -n ${WANT[distroless]:-} ]] && need_pkgs+=(build-essential)
+  [[ -n ${WANT[distroless]:-}${WANT[chiseled]:-} ]] && need_pkgs+=(build-essential)
   ((${#need_pkgs[@]} == 0)) || e2e_ensure_packages "${need_pkgs[@]}"
 
   # job NAME FUNCTION... : run the functions in order, in the background
@@ -379,13 +494,21 @@ else
   debian_chain=()
   [[ -n ${WANT[debian]:-} ]] && debian_chain+=(make_debian)
   [[ -n ${WANT[node]:-} ]] && debian_chain+=(make_node)
+  [[ -n ${WANT[minideb]:-} ]] && debian_chain+=(make_minideb)
+  [[ -n ${WANT[memcached]:-} ]] && debian_chain+=(make_memcached)
+  [[ -n ${WANT[ubi_minimal]:-} ]] && debian_chain+=(make_ubi_minimal)
+  [[ -n ${WANT[powershell]:-} ]] && debian_chain+=(make_powershell)
   ((${#debian_chain[@]} == 0)) || job debian "${debian_chain[@]}"
   python_chain=()
   [[ -n ${WANT[python]:-} ]] && python_chain+=(make_python)
   [[ -n ${WANT[bitnami]:-} ]] && python_chain+=(make_bitnami)
   ((${#python_chain[@]} == 0)) || job python "${python_chain[@]}"
   [[ -z ${WANT[bullseye]:-} ]] || job bullseye make_bullseye
-  [[ -z ${WANT[alpine]:-} ]] || job alpine make_alpine
+  alpine_chain=()
+  [[ -n ${WANT[alpine]:-} ]] && alpine_chain+=(make_alpine)
+  [[ -n ${WANT[node_alpine]:-} ]] && alpine_chain+=(make_node_alpine)
+  ((${#alpine_chain[@]} == 0)) || job alpine "${alpine_chain[@]}"
+  [[ -z ${WANT[chiseled]:-} ]] || job chiseled make_chiseled
   [[ -z ${WANT[distroless]:-} ]] || job distroless make_distroless
 
   failed=()
@@ -412,7 +535,8 @@ elif [[ $(image_label "$T_PYTHON_ALIAS" "$LABEL") == python &&
   docker tag "$T_PYTHON" "$T_PYTHON_ALIAS"
 fi
 
-for t in "$T_DEBIAN" "$T_BULLSEYE" "$T_NODE" "$T_PYTHON" "$T_PYTHON_ALIAS" "$T_ALPINE" "$T_BITNAMI" "$T_DISTROLESS"; do
+for t in "$T_DEBIAN" "$T_BULLSEYE" "$T_NODE" "$T_PYTHON" "$T_PYTHON_ALIAS" "$T_ALPINE" "$T_BITNAMI" "$T_DISTROLESS" \
+  "$T_MINIDEB" "$T_MEMCACHED" "$T_UBI_MINIMAL" "$T_CHISELED" "$T_NODE_ALPINE" "$T_POWERSHELL"; do
   printf '[e2e/images]   %-36s %-11s %s MB\n' "$t" "$(image_label "$t" "$LABEL" | sed 's/^<no value>$/(real image)/; s/^$/(real image)/')" \
     "$(docker image inspect -f '{{.Size}}' "$t" | awk '{ printf "%.1f", $1 / 1e6 }')" >&2
 done

@@ -1,8 +1,8 @@
 import { DockerfileParser, type Dockerfile, type From, type Instruction } from 'dockerfile-ast';
 import { LineIndex } from '../edits.js';
-import { resolveBaseImage, type BaseImage } from '../base-image.js';
 import type { FactsLookup } from '../facts.js';
-import { PeakFixError } from '../types.js';
+import { PeakFixError, type EngineInputs } from '../types.js';
+import { stageBase } from './base.js';
 
 export interface Stage {
   index: number;
@@ -25,11 +25,13 @@ export interface DockerfileModel {
   lowercase: boolean;
   /** Line-continuation character: `\` unless a `# escape=` directive says otherwise. */
   escape: string;
-  /** Facts about base images handed in by the CLI (EngineInputs.facts); the built-in catalog is the fallback. */
+  /** Facts about base images from outside the built-in catalog (organisation, inspection); they come first. */
   facts?: FactsLookup;
+  /** Values for the variables of FROM lines (`--arg NAME=VALUE`), before the ARG defaults. */
+  buildArgs?: Readonly<Record<string, string>>;
 }
 
-export function parseDockerfile(text: string, facts?: FactsLookup): DockerfileModel {
+export function parseDockerfile(text: string, inputs: EngineInputs = {}): DockerfileModel {
   const ast = DockerfileParser.parse(text);
   const froms = ast.getFROMs();
   if (froms.length === 0) throw new PeakFixError('no FROM instruction: this is not a Dockerfile that builds an image');
@@ -60,7 +62,8 @@ export function parseDockerfile(text: string, facts?: FactsLookup): DockerfileMo
     stages,
     lowercase: lower * 2 > keywords.length,
     escape: ast.getEscapeCharacter(),
-    facts,
+    ...(inputs.facts ? { facts: inputs.facts } : {}),
+    ...(inputs.buildArgs ? { buildArgs: inputs.buildArgs } : {}),
   };
 }
 
@@ -128,60 +131,8 @@ export function lineOf(instruction: Instruction): number {
   return instruction.getRange().start.line + 1;
 }
 
-const VARIABLE = /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g;
-
-/** Substitutes the global ARG defaults (those before the first FROM) into a FROM's image reference. */
-export function resolveImageReference(model: DockerfileModel, from: From): string {
-  const raw = from.getImage() ?? '';
-  const defaults = new Map<string, string | null>();
-  for (const arg of model.ast.getInitialARGs()) {
-    const property = arg.getProperty();
-    if (property) defaults.set(property.getName(), property.getValue());
-  }
-  return raw.replace(
-    VARIABLE,
-    (_match, braced: string | undefined, operator: string | undefined, word: string | undefined, bare: string | undefined) => {
-      const name = (braced ?? bare) as string;
-      const value = defaults.get(name);
-      const isSet = value !== undefined && value !== null && (operator?.startsWith(':') ? value !== '' : true);
-      if (operator?.endsWith('-')) return isSet ? (value as string) : (word ?? '');
-      if (operator?.endsWith('+')) return isSet ? (word ?? '') : '';
-      if (value === undefined || value === null || value === '') {
-        throw new PeakFixError(
-          `FROM uses the variable ${name}, which has no default value: the base image, and so how to create a user, cannot be known`,
-          from.getRange().start.line + 1,
-        );
-      }
-      return value;
-    },
-  );
-}
-
-export interface StageBase {
-  /** The image at the root of the stage's FROM chain. */
-  image: BaseImage;
-  /** Its reference with ARG defaults substituted. */
-  reference: string;
-}
-
-const bases = new WeakMap<Stage, StageBase>();
-
-/** Follows `FROM <earlier stage>` to the image the stage is really built on (once per chain: linear in stages). */
-export function stageBase(model: DockerfileModel, stage: Stage): StageBase {
-  const known = bases.get(stage);
-  if (known) return known;
-  const pending: Stage[] = [];
-  let root: Stage = stage;
-  for (; !bases.has(root) && root.parent; root = root.parent) pending.push(root);
-  let base = bases.get(root);
-  if (!base) {
-    const reference = resolveImageReference(model, root.from);
-    base = { image: resolveBaseImage(reference, model.facts), reference };
-    bases.set(root, base);
-  }
-  for (const s of pending) bases.set(s, base);
-  return base;
-}
+// Base resolution lives in base.ts; re-exported so 1.0 callers keep compiling.
+export { resolveImageReference, stageBase, type StageBase } from './base.js';
 
 /** The user part of a USER value (`app:grp` -> `app`). */
 function userPart(value: string): string {

@@ -142,10 +142,13 @@ export class PeakLines {
 const PEAK_COMMANDS = new Set([
   ':',
   'id',
+  'command',
   'useradd',
   'adduser',
   'groupadd',
   'addgroup',
+  'groupmod',
+  'sed',
   'usermod',
   'chown',
   'find',
@@ -217,7 +220,7 @@ export function planStage(
   let userReadyIndex: number;
   if (userFromParent) userReadyIndex = 0;
   else if (existingCreate >= 0) userReadyIndex = existingCreate + 1;
-  else if (base.image.family === 'windows') userReadyIndex = Infinity;
+  else if (base.facts.os === 'windows') userReadyIndex = Infinity;
   else userReadyIndex = 0;
   return {
     stage,

@@ -74,6 +74,16 @@ export function runFacts(scripts: string[]): RunFacts {
         if (created) facts.creates.push(created);
         break;
       }
+      case 'echo':
+      case 'printf': {
+        // The passwd file written directly (bases with a shell but no user tool): `echo "u:x:UID:GID::home:sh" >> /etc/passwd`.
+        if (!command.redirects.some((r) => r.op === '>>' && r.target === '/etc/passwd')) break;
+        const line = command.args.find((w) => /^["']?[a-z_][a-z0-9_-]*:[^:]*:/.test(w.raw));
+        if (!line) break;
+        const fields = line.raw.replace(/^["']|["']$/g, '').split(':');
+        facts.creates.push({ name: fields[0], uid: { raw: fields[2] ?? '', literal: /^\d+$/.test(fields[2] ?? '') ? fields[2] : null } });
+        break;
+      }
       case 'mkdir':
         for (const path of operands(command.args, MKDIR_WITH_VALUE)) facts.mkdirs.push({ path, conditional: command.conditional });
         break;

@@ -32,6 +32,8 @@ export interface Command {
   conditional: boolean;
   /** Wrappers it ran under (`sudo`, `exec`, `env`...), outermost first. */
   via: string[];
+  /** Its output redirections (`>> /etc/passwd`): the operator and the target when it is a literal word. */
+  redirects: { op: string; target: string | null }[];
 }
 
 const CONDITIONAL_PARENTS = new Set([
@@ -84,8 +86,17 @@ function walk(node: Node, conditional: boolean, out: Command[], loops: LoopValue
       return;
     }
   }
+  if (type === 'redirected_statement') {
+    // `echo … >> /etc/passwd`, `{ a; b; } > f`: the redirections apply to every command of the body.
+    const first = out.length;
+    const body = node.childForFieldName('body');
+    if (body) walk(body, conditional, out, loops);
+    const redirects = redirectsOf(node);
+    for (const command of out.slice(first)) command.redirects.push(...redirects);
+    return;
+  }
   if (type === 'test_command') {
-    out.push({ name: '[[', args: [], conditional, via: [] });
+    out.push({ name: '[[', args: [], conditional, via: [], redirects: [] });
     return;
   }
   if (type === 'list') {
@@ -144,6 +155,8 @@ function toCommand(node: Node, conditional: boolean, loops: LoopValues): Command
   const via: string[] = [];
   while (words.length > 1) {
     const first = words[0].literal;
+    // `command -v find` looks a command up; it does not run it.
+    if (first === 'command' && /^-[vV]$/.test(words[1].literal ?? '')) break;
     if (first === 'env' || (first !== null && WRAPPERS.has(first))) via.push(first);
     if (first === 'env') {
       let k = 1;
@@ -160,7 +173,17 @@ function toCommand(node: Node, conditional: boolean, loops: LoopValues): Command
     } else break;
   }
   if (words.length === 0) return null;
-  return { name: words[0].literal, args: words.slice(1), conditional, via };
+  return { name: words[0].literal, args: words.slice(1), conditional, via, redirects: redirectsOf(node) };
+}
+
+function redirectsOf(node: Node): { op: string; target: string | null }[] {
+  return node.namedChildren
+    .filter((c): c is Node => c !== null && c.type === 'file_redirect')
+    .map((r) => {
+      const destination = r.childForFieldName('destination');
+      const op = r.children.find((c) => c !== null && /^[<>&|]+$/.test(c.type))?.type ?? '>';
+      return { op, target: destination ? literalOf(destination) : null };
+    });
 }
 
 /** `$d`, `${d}` or `"$d"`: the name of the variable that is the whole word. */

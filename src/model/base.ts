@@ -1,0 +1,158 @@
+import type { From } from 'dockerfile-ast';
+import type { ImageFacts } from '../facts.js';
+import { toBaseImage, type BaseImage } from '../base-image.js';
+import { builtInFacts, unknownFacts } from '../images.js';
+import type { DockerfileModel, Stage } from './dockerfile.js';
+
+/**
+ * Which image a stage is really built on, and what is known about it.
+ *
+ * A FROM's variables take their values from `--arg NAME=VALUE` first, then from the ARG defaults before the first
+ * FROM. What stays unknown is resolved where the file itself says enough: `FROM base-$TARGETARCH` against the
+ * stages it can name (used when those candidates agree), `FROM php:${PHP_VERSION}-alpine` by its repository and
+ * the literal part of its tag. A base that still cannot be known is `unresolved`: the engine skips the file.
+ */
+
+export interface StageBase {
+  /** The image at the root of the stage's FROM chain, in the 1.0 shape (`family`...) with its facts. */
+  image: BaseImage;
+  /** Its reference with the variables that have values substituted. */
+  reference: string;
+  facts: ImageFacts;
+  /** The variables that left the base unknown; set only when it is. */
+  unresolved?: string[];
+}
+
+const VARIABLE = /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g;
+
+const VARIABLE_TEST = /\$(\{[A-Za-z_]|[A-Za-z_])/;
+
+/** Literal text, or a variable that has no value. */
+interface Piece {
+  text: string;
+  unknown?: string;
+}
+
+function knownValues(model: DockerfileModel): Map<string, string | null> {
+  const values = new Map<string, string | null>();
+  for (const arg of model.ast.getInitialARGs()) {
+    const property = arg.getProperty();
+    if (property) values.set(property.getName(), property.getValue());
+  }
+  for (const [name, value] of Object.entries(model.buildArgs ?? {})) values.set(name, value);
+  return values;
+}
+
+function substitute(raw: string, values: Map<string, string | null>, depth = 0): Piece[] {
+  const pieces: Piece[] = [];
+  let last = 0;
+  for (const match of raw.matchAll(VARIABLE)) {
+    const [whole, braced, operator, word, bare] = match;
+    const index = match.index ?? 0;
+    if (index > last) pieces.push({ text: raw.slice(last, index) });
+    last = index + whole.length;
+    const name = (braced ?? bare) as string;
+    const value = values.get(name);
+    const isSet = value !== undefined && value !== null && (operator?.startsWith(':') ? value !== '' : true);
+    if (operator?.endsWith('-')) pieces.push({ text: isSet ? (value as string) : (word ?? '') });
+    else if (operator?.endsWith('+')) pieces.push({ text: isSet ? (word ?? '') : '' });
+    else if (value === undefined || value === null || value === '') pieces.push({ text: whole, unknown: name });
+    else if (depth < 8 && VARIABLE_TEST.test(value)) pieces.push(...substitute(value, values, depth + 1));
+    else pieces.push({ text: value });
+  }
+  if (last < raw.length) pieces.push({ text: raw.slice(last) });
+  return pieces;
+}
+
+/** Substitutes `--arg` values and the global ARG defaults into a FROM's image; unknown variables stay as written. */
+export function resolveImageReference(model: DockerfileModel, from: From): string {
+  return substitute(from.getImage() ?? '', knownValues(model))
+    .map((p) => p.text)
+    .join('');
+}
+
+function factsFor(model: DockerfileModel, reference: string, tagKnown = true): ImageFacts {
+  return model.facts?.(reference) ?? builtInFacts(reference, tagKnown) ?? unknownFacts();
+}
+
+function known(reference: string, facts: ImageFacts): StageBase {
+  return { image: toBaseImage(reference, facts), reference, facts };
+}
+
+const cache = new WeakMap<Stage, StageBase>();
+
+/**
+ * Follows `FROM <earlier stage>` to the image the stage is really built on. Where a FROM names earlier stages through
+ * a variable (`base-$TARGETARCH`) and they agree, the stage's `parent` becomes the first of them.
+ */
+export function stageBase(model: DockerfileModel, stage: Stage): StageBase {
+  const cached = cache.get(stage);
+  if (cached) return cached;
+  let root = stage;
+  while (root.parent) root = root.parent;
+  const base = root === stage ? resolveRoot(model, stage) : stageBase(model, root);
+  cache.set(stage, base);
+  return base;
+}
+
+function resolveRoot(model: DockerfileModel, stage: Stage): StageBase {
+  // Variable names are case-sensitive: only the literal text is compared in lower case.
+  const raw = stage.from.getImage() ?? '';
+  const pieces = substitute(raw, knownValues(model));
+  const unknownNames = pieces.filter((p) => p.unknown !== undefined).map((p) => p.unknown as string);
+  const reference = pieces.map((p) => p.text).join('');
+  if (unknownNames.length === 0) return known(reference, factsFor(model, reference));
+
+  // FROM base-$TARGETARCH: the earlier stages the pattern can name. A pattern with no literal text names anything.
+  if (pieces.some((p) => p.unknown === undefined && p.text !== '')) {
+    const pattern = new RegExp(
+      `^${pieces.map((p) => (p.unknown === undefined ? escapeRegExp(p.text.toLowerCase()) : '[a-z0-9._-]+')).join('')}$`,
+    );
+    const candidates = model.stages.slice(0, stage.index).filter((s) => s.name !== null && pattern.test(s.name));
+    if (candidates.length > 0) {
+      const bases = candidates.map((c) => stageBase(model, c));
+      if (bases.every((b) => !b.unresolved && sameFacts(b.facts, bases[0].facts))) {
+        stage.parent = candidates[0];
+        return bases[0];
+      }
+    }
+  }
+
+  // A variable only in the tag: the repository decides, with what the tag says literally (`${V}-alpine`).
+  const at = raw.indexOf('@');
+  const name = at >= 0 ? raw.slice(0, at) : raw;
+  const colon = name.lastIndexOf(':');
+  if (colon > name.lastIndexOf('/')) {
+    const repositoryPart = substitute(name.slice(0, colon), knownValues(model));
+    if (repositoryPart.every((p) => p.unknown === undefined)) {
+      const tagLiteral = substitute(name.slice(colon + 1), knownValues(model))
+        .map((p) => (p.unknown === undefined ? p.text : ''))
+        .join('');
+      const repository = repositoryPart.map((p) => p.text).join('');
+      // A repository not in the catalog is an unknown base, like any other: the portable line works on it.
+      return known(reference, factsFor(model, `${repository}:${tagLiteral}`, tagLiteral !== ''));
+    }
+  }
+  return { ...known(reference, unknownFacts()), unresolved: [...new Set(unknownNames)] };
+}
+
+/** Two bases allow the same rewrite. */
+function sameFacts(a: ImageFacts, b: ImageFacts): boolean {
+  return (
+    a.os === b.os &&
+    a.shell === b.shell &&
+    a.userCreation === b.userCreation &&
+    a.defaultUser?.name === b.defaultUser?.name &&
+    a.defaultUser?.uid === b.defaultUser?.uid &&
+    a.takenUids.join() === b.takenUids.join()
+  );
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Resolves every stage's base once, so `parent` links made from stage-name candidates exist before anything reads them. */
+export function resolveBases(model: DockerfileModel): void {
+  for (const stage of model.stages) stageBase(model, stage);
+}
