@@ -14,7 +14,7 @@ const DISABLE = /^\uFEFF?(?:[ \t]*(?:#.*)?(?:\r\n|\r|\n))*?[ \t]*#[ \t]*peak-fix
  * Migrates one Dockerfile's text. Pure: no disk, no clock. Throws PeakFixError for input that cannot be
  * migrated (no FROM, a base image that cannot be known, an unterminated heredoc or line continuation).
  */
-export function fixDockerfile(text: string, partialOptions: Partial<FixOptions> = {}, _inputs: EngineInputs = {}): FixResult {
+export function fixDockerfile(text: string, partialOptions: Partial<FixOptions> = {}, inputs: EngineInputs = {}): FixResult {
   const options = validateOptions(partialOptions);
   if (DISABLE.test(text)) return unchanged(text, [], 'disabled by a # peak-fix-disable comment');
   const model = parseDockerfile(text);
@@ -34,7 +34,7 @@ export function fixDockerfile(text: string, partialOptions: Partial<FixOptions> 
     if (!targets.has(stage)) continue;
     const plan = planStage(model, stage, options, targets);
     for (const transform of transforms) {
-      const result = transform.apply({ model, options, plan, render });
+      const result = transform.apply({ model, options, plan, render, inputs });
       edits.push(...result.edits);
       findings.push(...result.findings);
     }

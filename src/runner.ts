@@ -1,4 +1,6 @@
 import { fixDockerfile, PeakFixError, type Finding, type FixOptions, type FixResult } from './index.js';
+import type { EngineInputs } from './types.js';
+import { readContextFiles } from './context-io.js';
 import { discover, type Target } from './discover.js';
 import { decodeDockerfile, FileError, readDockerfile, writeDockerfile } from './io.js';
 
@@ -123,7 +125,9 @@ async function processTarget(target: Target, options: RunOptions): Promise<FileR
   } catch (error) {
     return failure(path, error, []);
   }
-  const result = applyEngine(path, read.text, options.fix, options.engine ?? fixDockerfile);
+  // Files the Dockerfile copies in (a server's configuration, an entrypoint script): the engine reads none itself.
+  const contextFiles = await readContextFiles(target.realPath, read.text);
+  const result = applyEngine(path, read.text, options.fix, options.engine ?? fixDockerfile, { contextFiles });
   if (result.status !== 'changed' || !options.write) return result;
   try {
     await writeDockerfile(target.realPath, result.output as string, read.snapshot);
@@ -133,10 +137,16 @@ async function processTarget(target: Target, options: RunOptions): Promise<FileR
   }
 }
 
-function applyEngine(path: string, text: string, fix: Partial<FixOptions>, engine: typeof fixDockerfile): FileResult {
+function applyEngine(
+  path: string,
+  text: string,
+  fix: Partial<FixOptions>,
+  engine: typeof fixDockerfile,
+  inputs: EngineInputs = {},
+): FileResult {
   let result: FixResult;
   try {
-    result = engine(text, fix);
+    result = engine(text, fix, inputs);
   } catch (error) {
     return { ...failure(path, error, []), original: text };
   }

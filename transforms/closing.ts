@@ -3,6 +3,8 @@ import type { TextEdit } from '../src/edits.js';
 import { volumePaths, writableDirs } from '../src/model/dirs.js';
 import { chownFlag, endOffset, isRootUser, lastUserIndex, lineStartOffset, userBefore, userValue } from '../src/model/dockerfile.js';
 import { normalisePath } from '../src/model/peak.js';
+import { stageServer } from '../src/model/server.js';
+import { runtimePathsPrefix } from '../src/servers.js';
 import { ownInstruction } from '../src/recipe.js';
 import { instruction, type NewInstruction } from '../src/render.js';
 import { finding, type Transform } from '../src/transform.js';
@@ -16,7 +18,7 @@ function addsFiles(i: Instruction): boolean {
 export const closing: Transform = {
   id: 'closing',
   summary: 'Ends the stage by giving the user its home and writable directories, then USER $PEAK_USER_ID.',
-  apply({ model, options, plan, render }) {
+  apply({ model, options, plan, render, inputs }) {
     const edits: TextEdit[] = [];
     const findings: Finding[] = [];
     const { stage, peak } = plan;
@@ -67,7 +69,11 @@ export const closing: Transform = {
     const candidates = dirs.filter((d) => d.madeAt < insertAt && !runsAsPeak(d.madeAt) && !ownedLater(d.path, d.madeAt)).map((d) => d.path);
     const listed = new Set(candidates);
     const missingDirs = candidates.filter((path) => !ancestors(path).some((a) => covering.has(a) || (a !== path && listed.has(a))));
-    const toOwn = [...(homeOwned ? [] : [options.home]), ...missingDirs];
+    // Servers (src/servers.ts): the paths the base image's program writes at run time, e.g. nginx's cache and pid
+    // file, as its copied configuration sets them; an empty pid file is made so the user can rewrite it.
+    const server = family === 'distroless' ? undefined : stageServer(model, stage, plan.base.reference, inputs.contextFiles);
+    const runtime = (server?.paths ?? []).filter((p) => !lastOwned.has(p.path) && !missingDirs.includes(p.path));
+    const toOwn = [...(homeOwned ? [] : [options.home]), ...missingDirs, ...runtime.map((p) => p.path)];
 
     if (finalUser >= 0 && !endsAsPeak) {
       const other = instructions[finalUser];
@@ -84,7 +90,8 @@ export const closing: Transform = {
     const inForce = userBefore(model, stage, insertAt);
     if (toOwn.length > 0 && family !== 'distroless' && plan.userReadyIndex <= insertAt) {
       if (!isRootUser(inForce)) items.push(instruction('USER', '0'));
-      items.push(ownInstruction(options, toOwn));
+      const own = ownInstruction(options, toOwn);
+      items.push({ ...own, lines: [runtimePathsPrefix(runtime) + own.lines[0], ...own.lines.slice(1)] });
     } else if (missingDirs.length > 0 && family === 'distroless') {
       findings.push(
         finding(

@@ -1,0 +1,38 @@
+import type { RuntimePath } from '../facts.js';
+import { copiedFiles, type CopiedFile } from '../context.js';
+import { findServerImage, readServerConfig, serverRuntimePaths, type ConfiguredServer, type ServerImage } from '../servers.js';
+import type { DockerfileModel, Stage } from './dockerfile.js';
+
+/** What a stage built on a server image runs, and what it must be able to write (derived once per stage). */
+export interface StageServer {
+  server: ServerImage;
+  /** What the configuration files the stage copies in say. */
+  configured: ConfiguredServer;
+  /** The run-time paths to give the user: the image's own, as the copied configuration moves them. */
+  paths: RuntimePath[];
+  /** Build-context files the stage copies in, by path in the image. */
+  copied: Map<string, CopiedFile>;
+}
+
+const cache = new WeakMap<Stage, { contextFiles: ReadonlyMap<string, string> | undefined; value: StageServer | undefined }>();
+
+/** The server a stage's base image runs, or undefined when it is not a catalogued server image. */
+export function stageServer(
+  model: DockerfileModel,
+  stage: Stage,
+  reference: string,
+  contextFiles: ReadonlyMap<string, string> | undefined,
+): StageServer | undefined {
+  const hit = cache.get(stage);
+  if (hit && hit.contextFiles === contextFiles) return hit.value;
+  const server = findServerImage(reference);
+  let value: StageServer | undefined;
+  if (server) {
+    const copied = copiedFiles(model, stage, contextFiles);
+    const configFiles = new Map([...copied].map(([imagePath, c]) => [imagePath, { text: c.text, file: c.file }]));
+    const configured = readServerConfig(server, configFiles);
+    value = { server, configured, paths: serverRuntimePaths(reference, configured), copied };
+  }
+  cache.set(stage, { contextFiles, value });
+  return value;
+}
