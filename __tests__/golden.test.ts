@@ -7,8 +7,9 @@ import { RULES } from '../src/rules.js';
 import type { FixOptions } from '../src/index.js';
 
 /**
- * One case per folder of fixtures/: input.Dockerfile, expected.Dockerfile, optional options.json and
- * findings.json (the rule ids and lines that must be reported). UPDATE_GOLDEN=1 rewrites the expectations;
+ * One case per folder of fixtures/: input.Dockerfile, expected.Dockerfile, optional options.json,
+ * findings.json (the rule ids and lines that must be reported) and context/ (build-context files the runner
+ * would read, passed as EngineInputs.contextFiles). UPDATE_GOLDEN=1 rewrites the expectations;
  * review their diff before committing.
  */
 const root = fileURLToPath(new URL('../fixtures', import.meta.url));
@@ -17,6 +18,20 @@ const cases = readdirSync(root, { withFileTypes: true })
   .filter((d) => d.isDirectory())
   .map((d) => d.name)
   .sort();
+
+/** Files under fixtures/<case>/context/, keyed by their path relative to it (as the runner reads a build context). */
+function contextFiles(dir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const walk = (relative: string): void => {
+    for (const entry of readdirSync(join(root, dir, 'context', relative), { withFileTypes: true })) {
+      const path = relative ? `${relative}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walk(path);
+      else files.set(path, readFileSync(join(root, dir, 'context', path), 'utf8'));
+    }
+  };
+  if (existsSync(join(root, dir, 'context'))) walk('');
+  return files;
+}
 
 function read(dir: string, name: string): string | undefined {
   const path = join(root, dir, name);
@@ -38,7 +53,8 @@ describe('golden fixtures', () => {
   describe.each(cases)('%s', (name) => {
     const input = read(name, 'input.Dockerfile') as string;
     const options = JSON.parse(read(name, 'options.json') ?? '{}') as Partial<FixOptions>;
-    const result = fixDockerfile(input, options);
+    const inputs = { contextFiles: contextFiles(name) };
+    const result = fixDockerfile(input, options, inputs);
     const findings = result.findings.map((f) => ({ rule: f.rule, line: f.line, severity: f.severity }));
 
     if (update) {
@@ -56,7 +72,7 @@ describe('golden fixtures', () => {
     });
 
     test('a second run changes nothing', () => {
-      expect(fixDockerfile(result.output, options).output).toBe(result.output);
+      expect(fixDockerfile(result.output, options, inputs).output).toBe(result.output);
     });
 
     test('every original byte survives: removing the inserted text gives the input back', () => {

@@ -87,14 +87,22 @@ function basename(path: string): string {
  * The context files a stage copies in (no `--from`), keyed by their path in the image. A later COPY to the same
  * path wins, as in the image. `COPY . DIR` brings every context file along.
  */
-export function copiedFiles(model: DockerfileModel, stage: Stage, contextFiles: ReadonlyMap<string, string> | undefined): Map<string, CopiedFile> {
+export function copiedFiles(
+  model: DockerfileModel,
+  stage: Stage,
+  contextFiles: ReadonlyMap<string, string> | undefined,
+): Map<string, CopiedFile> {
   const copied = new Map<string, CopiedFile>();
   if (!contextFiles || contextFiles.size === 0) return copied;
   let workdir: string | null = '/';
   for (const instruction of stage.instructions) {
     const keyword = instruction.getKeyword();
     if (keyword === 'WORKDIR') {
-      const value = instruction.getArguments()[0]?.getValue().replace(/^["']|["']$/g, '') ?? '';
+      const value =
+        instruction
+          .getArguments()[0]
+          ?.getValue()
+          .replace(/^["']|["']$/g, '') ?? '';
       workdir = value.startsWith('/') ? join(value, '.') : workdir && !value.includes('$') ? join(workdir, value) : null;
       continue;
     }
@@ -122,7 +130,8 @@ export function copiedFiles(model: DockerfileModel, stage: Stage, contextFiles: 
       }
       // A copied directory brings the files under it.
       for (const [file, content] of contextFiles) {
-        if (file.startsWith(clean + '/')) copied.set(join(dest, file.slice(clean.length + 1)), { file, text: content, copiedBy: instruction });
+        if (file.startsWith(clean + '/'))
+          copied.set(join(dest, file.slice(clean.length + 1)), { file, text: content, copiedBy: instruction });
       }
     }
   }

@@ -21,8 +21,14 @@ export interface ServerImage {
   runtimePaths: RuntimePath[];
   /** `VOLUME`s the image declares: a RUN of a child image cannot change what is under them (legacy builder). */
   volumes: string[];
-  /** Port the image's own configuration listens on. */
-  port?: { number: number; source: string };
+  /** Port the image's own configuration listens on, and the file that sets it (a COPY over it may change it). */
+  port?: { number: number; source: string; file?: string };
+  /** Environment variables that move a run-time path (`PGDATA`, `XDG_DATA_HOME`): the new path is the value + suffix. */
+  envPaths?: { name: string; replaces: string; suffix?: string }[];
+  /** Directories the image made writable for any UID (chmod 1777): what the program creates below them is its own. */
+  worldWritable?: string[];
+  /** What to do when a run-time path is inside one of `volumes`. */
+  volumeHint?: string;
   /** Where the program reads its main configuration, and in which syntax. */
   config?: { paths: RegExp; syntax: ConfigSyntax };
   /** What else a person must know to start it as a non-root UID. */
@@ -98,7 +104,11 @@ export const SERVER_IMAGES: readonly ServerImage[] = [
     tags: /alpine/,
     runtimePaths: nginxPaths(NGINX_ALPINE),
     volumes: [],
-    port: { number: 80, source: `${NGINX_ALPINE}: EXPOSE 80 and conf.d/default.conf \`listen 80;\`` },
+    port: {
+      number: 80,
+      source: `${NGINX_ALPINE}: EXPOSE 80 and conf.d/default.conf \`listen 80;\``,
+      file: '/etc/nginx/conf.d/default.conf',
+    },
     config: { paths: /^\/etc\/nginx\/(nginx\.conf|conf\.d\/[^/]+\.conf)$/, syntax: 'nginx' },
     notes: [...NGINX_NOTES, 'Alpine: user and group nginx are 101 (addgroup -g 101 -S nginx); /var/run links to /run'],
     sources: [NGINX_ALPINE, NGINX_ORG_CONF, NGINX_UNPRIVILEGED],
@@ -108,7 +118,11 @@ export const SERVER_IMAGES: readonly ServerImage[] = [
     repositories: ['nginx'],
     runtimePaths: nginxPaths(NGINX_DEBIAN),
     volumes: [],
-    port: { number: 80, source: `${NGINX_DEBIAN}: EXPOSE 80 and conf.d/default.conf \`listen 80;\`` },
+    port: {
+      number: 80,
+      source: `${NGINX_DEBIAN}: EXPOSE 80 and conf.d/default.conf \`listen 80;\``,
+      file: '/etc/nginx/conf.d/default.conf',
+    },
     config: { paths: /^\/etc\/nginx\/(nginx\.conf|conf\.d\/[^/]+\.conf)$/, syntax: 'nginx' },
     notes: [...NGINX_NOTES, 'Debian: user and group nginx are 101 (addgroup --system --gid 101 nginx)'],
     sources: [NGINX_DEBIAN, NGINX_ORG_CONF, NGINX_UNPRIVILEGED],
@@ -124,7 +138,7 @@ export const SERVER_IMAGES: readonly ServerImage[] = [
       },
     ],
     volumes: [],
-    port: { number: 80, source: `${HTTPD}: EXPOSE 80 and httpd.conf \`Listen 80\`` },
+    port: { number: 80, source: `${HTTPD}: EXPOSE 80 and httpd.conf \`Listen 80\``, file: '/usr/local/apache2/conf/httpd.conf' },
     config: { paths: /^\/usr\/local\/apache2\/conf\/httpd\.conf$/, syntax: 'httpd' },
     notes: [
       'the `User daemon` / `Group daemon` lines of httpd.conf only apply when httpd starts as root',
@@ -152,7 +166,7 @@ export const SERVER_IMAGES: readonly ServerImage[] = [
     tags: /apache/,
     runtimePaths: [],
     volumes: [],
-    port: { number: 80, source: `${PHP_APACHE}: EXPOSE 80 and Debian's ports.conf \`Listen 80\`` },
+    port: { number: 80, source: `${PHP_APACHE}: EXPOSE 80 and Debian's ports.conf \`Listen 80\``, file: '/etc/apache2/ports.conf' },
     notes: [
       'nothing to own: APACHE_RUN_DIR, APACHE_LOCK_DIR, APACHE_LOG_DIR and /var/www/html are chmod 1777 in the image ("allow running as an arbitrary user")',
       `ports.conf listens on 80: ${LOW_PORT_NOTE}; change \`Listen\` in /etc/apache2/ports.conf and the <VirtualHost *:80> line to move it`,
@@ -170,6 +184,8 @@ export const SERVER_IMAGES: readonly ServerImage[] = [
       },
     ],
     volumes: ['/data'],
+    volumeHint:
+      'copy in a redis.conf whose `dir` is a directory of its own (e.g. `dir /var/lib/redis`): the closing step gives that one to the user; or mount a volume the UID can write at /data (Kubernetes: securityContext.fsGroup)',
     port: { number: 6379, source: `${REDIS}: EXPOSE 6379` },
     config: { paths: /\.conf$/, syntax: 'redis' },
     notes: ['the entrypoint steps down with gosu only when started as root; as another UID it runs redis-server as that UID'],
@@ -197,6 +213,9 @@ export const SERVER_IMAGES: readonly ServerImage[] = [
       },
     ],
     volumes: ['/var/lib/postgresql'],
+    envPaths: [{ name: 'PGDATA', replaces: '/var/lib/postgresql' }],
+    volumeHint:
+      'mount a volume the UID can write at /var/lib/postgresql (Kubernetes: securityContext.fsGroup), or set ENV PGDATA to a directory outside it, which the closing step gives to the user',
     port: { number: 5432, source: `${POSTGRES_18}: EXPOSE 5432` },
     notes: [
       '/var/run/postgresql (the socket) is chmod 3777 in the image',
@@ -215,6 +234,10 @@ export const SERVER_IMAGES: readonly ServerImage[] = [
       },
     ],
     volumes: ['/var/lib/postgresql/data'],
+    envPaths: [{ name: 'PGDATA', replaces: '/var/lib/postgresql/data' }],
+    worldWritable: ['/var/lib/postgresql/data'],
+    volumeHint:
+      'set ENV PGDATA=/var/lib/postgresql/data/pgdata: the image made /var/lib/postgresql/data chmod 1777, so the entrypoint creates that sub-directory as the UID (the documented way for --user); or mount a volume the UID can write',
     port: { number: 5432, source: `${POSTGRES}: EXPOSE 5432` },
     notes: [
       '/var/run/postgresql (the socket) is chmod 3777 in the image',
@@ -244,6 +267,8 @@ export const SERVER_IMAGES: readonly ServerImage[] = [
       },
     ],
     volumes: ['/var/lib/mysql'],
+    volumeHint:
+      'mount a volume the UID can write at /var/lib/mysql (Kubernetes: securityContext.fsGroup), or pass --datadir=<a directory of its own> in CMD',
     port: { number: 3306, source: `${MARIADB}: EXPOSE 3306` },
     notes: ['/run/mysqld (socket and pid file) is chmod 777 in the image'],
     sources: [MARIADB],
@@ -252,10 +277,16 @@ export const SERVER_IMAGES: readonly ServerImage[] = [
     program: 'MongoDB',
     repositories: ['mongo'],
     runtimePaths: [
-      { path: '/data/db', kind: 'dir', source: `${MONGO}: mkdir -p /data/db /data/configdb && chown -R mongodb:mongodb, VOLUME /data/db /data/configdb` },
+      {
+        path: '/data/db',
+        kind: 'dir',
+        source: `${MONGO}: mkdir -p /data/db /data/configdb && chown -R mongodb:mongodb, VOLUME /data/db /data/configdb`,
+      },
       { path: '/data/configdb', kind: 'dir', source: `${MONGO}: VOLUME /data/db /data/configdb` },
     ],
     volumes: ['/data/db', '/data/configdb'],
+    volumeHint:
+      'mount volumes the UID can write at /data/db and /data/configdb (Kubernetes: securityContext.fsGroup), or pass --dbpath <a directory of its own> in CMD',
     port: { number: 27017, source: `${MONGO}: EXPOSE 27017` },
     notes: ['the entrypoint steps down with gosu only when started as root'],
     sources: [MONGO],
@@ -267,7 +298,7 @@ export const SERVER_IMAGES: readonly ServerImage[] = [
     volumes: [],
     port: { number: 8080, source: `${TOMCAT}: EXPOSE 8080` },
     notes: [
-      'nothing to own: logs, temp and work under $CATALINA_HOME are chmod 1777 in the image; webapps is root\'s, so deploy the WAR at build time (COPY gets --chown)',
+      "nothing to own: logs, temp and work under $CATALINA_HOME are chmod 1777 in the image; webapps is root's, so deploy the WAR at build time (COPY gets --chown)",
     ],
     sources: [TOMCAT],
   },
@@ -283,7 +314,13 @@ export const SERVER_IMAGES: readonly ServerImage[] = [
       { path: '/data/caddy', kind: 'dir', source: `${CADDY}: ENV XDG_DATA_HOME /data, mkdir -p /data/caddy (certificates, locks)` },
     ],
     volumes: ['/config', '/data'],
-    port: { number: 80, source: `${CADDY}: EXPOSE 80 443 2019 and the default Caddyfile \`:80\`` },
+    envPaths: [
+      { name: 'XDG_CONFIG_HOME', replaces: '/config/caddy', suffix: '/caddy' },
+      { name: 'XDG_DATA_HOME', replaces: '/data/caddy', suffix: '/caddy' },
+    ],
+    volumeHint:
+      'set ENV XDG_CONFIG_HOME and XDG_DATA_HOME to directories outside /config and /data (e.g. /home/peak-user/.config, /home/peak-user/.local/share), or mount volumes the UID can write there',
+    port: { number: 80, source: `${CADDY}: EXPOSE 80 443 2019 and the default Caddyfile \`:80\``, file: '/etc/caddy/Caddyfile' },
     notes: [
       `the caddy binary has cap_net_bind_service (setcap), so 80 and 443 bind as any UID unless the runtime drops that capability; otherwise ${LOW_PORT_NOTE}`,
     ],
@@ -417,11 +454,26 @@ export function readServerConfig(server: ServerImage, files: ReadonlyMap<string,
  * The run-time paths to give the user for a stage built on `reference`: the image's own, minus those its copied
  * configuration moves, plus those the configuration names. Empty for images that are not servers.
  */
-export function serverRuntimePaths(reference: string, configured?: ConfiguredServer): RuntimePath[] {
+export function serverRuntimePaths(
+  reference: string,
+  configured?: ConfiguredServer,
+  env: ReadonlyMap<string, string> = new Map(),
+): RuntimePath[] {
   const server = findServerImage(reference);
   if (!server) return [];
   const replaced = new Set(configured?.replaced ?? []);
-  const paths = [...server.runtimePaths.filter((p) => !replaced.has(p.path)), ...(configured?.paths ?? [])];
+  const fromEnv: RuntimePath[] = [];
+  for (const { name, replaces, suffix = '' } of server.envPaths ?? []) {
+    const value = env.get(name);
+    if (value === undefined) continue;
+    replaced.add(replaces);
+    const path = value.replace(/\/+$/, '') + suffix;
+    // Below a directory any UID may write (postgres' 1777 data directory), the program makes it as the UID itself.
+    const madeByProgram = (server.worldWritable ?? []).some((w) => path.startsWith(w + '/'));
+    if (plainAbsolute(path) && !SHARED_TMP.test(path) && !madeByProgram)
+      fromEnv.push({ path, kind: 'dir', source: `ENV ${name}=${value}` });
+  }
+  const paths = [...server.runtimePaths.filter((p) => !replaced.has(p.path)), ...fromEnv, ...(configured?.paths ?? [])];
   const seen = new Set<string>();
   return paths.filter((p) => !seen.has(p.path) && seen.add(p.path));
 }

@@ -2,6 +2,7 @@ import type { Transform } from '../src/transform.js';
 import { oldShadow, privilegeDrop, privilegedPort, rootHomeWrite, sudo } from './checks.js';
 import { closing } from './closing.js';
 import { copyChown } from './copy-chown.js';
+import { serverStart } from './server-start.js';
 import { userBlock } from './user-block.js';
 import { volumeOwner } from './volume-owner.js';
 
@@ -16,4 +17,5 @@ export const transforms: readonly Transform[] = [
   privilegedPort,
   rootHomeWrite,
   oldShadow,
+  serverStart,
 ];

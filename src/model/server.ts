@@ -1,7 +1,7 @@
 import type { RuntimePath } from '../facts.js';
 import { copiedFiles, type CopiedFile } from '../context.js';
 import { findServerImage, readServerConfig, serverRuntimePaths, type ConfiguredServer, type ServerImage } from '../servers.js';
-import type { DockerfileModel, Stage } from './dockerfile.js';
+import { foldedText, type DockerfileModel, type Stage } from './dockerfile.js';
 
 /** What a stage built on a server image runs, and what it must be able to write (derived once per stage). */
 export interface StageServer {
@@ -31,8 +31,26 @@ export function stageServer(
     const copied = copiedFiles(model, stage, contextFiles);
     const configFiles = new Map([...copied].map(([imagePath, c]) => [imagePath, { text: c.text, file: c.file }]));
     const configured = readServerConfig(server, configFiles);
-    value = { server, configured, paths: serverRuntimePaths(reference, configured), copied };
+    value = { server, configured, paths: serverRuntimePaths(reference, configured, stageEnv(model, stage)), copied };
   }
   cache.set(stage, { contextFiles, value });
   return value;
+}
+
+/** The literal values the stage's ENV instructions set (the last one wins); values with variables are left out. */
+function stageEnv(model: DockerfileModel, stage: Stage): Map<string, string> {
+  const env = new Map<string, string>();
+  for (const instruction of stage.instructions) {
+    if (instruction.getKeyword() !== 'ENV') continue;
+    const text = foldedText(model, instruction).slice(instruction.getInstruction().length).trim();
+    const pairs: [string, string][] = /^[A-Za-z_][A-Za-z0-9_]*\s+[^=]*$/.test(text)
+      ? [[text.split(/\s+/)[0], text.split(/\s+/).slice(1).join(' ')]]
+      : [...text.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|'[^']*'|\S*)/g)].map((m) => [m[1], m[2]]);
+    for (const [name, raw] of pairs) {
+      const value = raw.replace(/^["']|["']$/g, '');
+      if (value.includes('$')) env.delete(name);
+      else env.set(name, value);
+    }
+  }
+  return env;
 }
