@@ -209,7 +209,9 @@ function serveChecks(dockerBin: string, image: string, uid: string, port: number
     const errors = logText.split('\n').filter((l) => STARTUP_ERROR.test(l));
     if (!running) {
       const code = exec(dockerBin, ['inspect', '-f', '{{.State.ExitCode}}', container]).stdout.trim();
-      const shown = errors.length > 0 ? errors : logText.split('\n').slice(-5);
+      // The error lines, and the last lines, which carry the program's own last words (redis: the config line it refused).
+      const lines = logText.split('\n');
+      const shown = lines.filter((l, i) => l.trim() !== '' && (STARTUP_ERROR.test(l) || i >= lines.length - 4));
       checks.push({ name: 'start', ok: false, detail: `the container exited (code ${code}) as UID ${uid}: ${shown.join(' | ')}` });
       return checks;
     }

@@ -27,6 +27,10 @@ export const BASES = {
   bitnami: 'bitnami/python:3.11',
   /** FROM scratch + SCRATCH_BINARY only: no /bin/sh, no /etc/passwd */
   distroless: 'gcr.io/distroless/static-debian12',
+  /** debian + Debian's nginx in nginx.org's layout: user nginx 101, /var/cache/nginx and /var/run root's, logs to stdout */
+  nginx: 'nginx:1.27',
+  /** debian + Debian's redis in the official layout: user redis 999, /data (VOLUME, WORKDIR), gosu entrypoint */
+  redis: 'redis:7.2-bookworm',
 } as const;
 
 export type BaseName = keyof typeof BASES;
