@@ -47,17 +47,20 @@ function contextPath(source: string): string | undefined {
   return path;
 }
 
+/** The words of an instruction's arguments: its leading flags, then the JSON array or the shell-form words. */
 function argumentWords(text: string): string[] {
-  const trimmed = text.trim();
+  const [, flagText, rest] = /^\s*((?:--\S+\s+)*)([\s\S]*)$/.exec(text) ?? ['', '', text];
+  const flags = flagText.split(/\s+/).filter(Boolean);
+  const trimmed = rest.trim();
   if (trimmed.startsWith('[')) {
     try {
       const parsed: unknown = JSON.parse(trimmed);
-      if (Array.isArray(parsed)) return parsed.filter((w): w is string => typeof w === 'string');
+      if (Array.isArray(parsed)) return [...flags, ...parsed.filter((w): w is string => typeof w === 'string')];
     } catch {
       // not JSON: Docker reads it as shell form
     }
   }
-  return trimmed.split(/\s+/).map((w) => w.replace(/^["']|["']$/g, ''));
+  return [...flags, ...trimmed.split(/\s+/).map((w) => w.replace(/^["']|["']$/g, ''))];
 }
 
 /** A file of the build context at the path it has in the image. */
