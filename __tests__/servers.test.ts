@@ -197,7 +197,7 @@ describe('build-context files', () => {
       });
       const results: FileResult[] = [];
       await run({ cwd: dir, paths: [], fix: {}, write: false, onResult: (r) => results.push(r) });
-      expect(results[0].findings.filter((f) => f.rule === 'server-user-directive').map((f) => f.line)).toEqual([2]);
+      expect(results[0].findings.filter((f) => f.rule === 'server-user-line').map((f) => f.line)).toEqual([2]);
       expect(results[0].output).toContain('touch /var/run/app/nginx.pid');
       // Without the file (stdin, or the engine alone) nothing is known of it, and nothing wrong is said.
       expect(fixDockerfile('FROM nginx:1.27\nCOPY nginx.conf /etc/nginx/nginx.conf\n').output).toContain('touch /var/run/nginx.pid');

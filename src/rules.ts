@@ -182,7 +182,7 @@ export const RULES: readonly RuleDoc[] = [
     'CMD ["tailscaled", "--tun=userspace-networking", "--statedir=/home/peak-user/tailscale"]',
   ),
   rule(
-    'server-user-directive',
+    'server-user-line',
     'info',
     'A copied server configuration has a user directive (nginx `user`, httpd `User`) that only applies to a root start.',
     'nginx and httpd switch their workers to that user only when started as root. Started as PEAK_USER_ID they ignore it and log a warning at every start (`the "user" directive makes sense only if the master process runs with super-user privileges, ignored`). Delete the line.',

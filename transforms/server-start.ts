@@ -271,7 +271,7 @@ function serverFindings(
   for (const directive of server.configured.userDirectives) {
     findings.push(
       finding(
-        'server-user-directive',
+        'server-user-line',
         copiedBy(directive.file),
         `${directive.file}:${directive.line} \`${directive.text}\` only applies when ${program} starts as root; as PEAK_USER_ID it is ignored with a warning at every start`,
         `delete that line from ${directive.file}`,
