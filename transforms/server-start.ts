@@ -291,7 +291,11 @@ function serverFindings(
   }
   // The image's own configuration keeps its port unless this Dockerfile copies over or edits that file.
   const own = server.server.port;
-  if (own && own.number < 1024 && server.configured.ports.length === 0) {
+  // An `EXPOSE 80` of the stage is reported by the privileged-port check of EXPOSE already.
+  const exposed = instructions.some(
+    (i) => i.getKeyword() === 'EXPOSE' && i.getArguments().some((a) => Number.parseInt(a.getValue(), 10) === own?.number),
+  );
+  if (own && own.number < 1024 && server.configured.ports.length === 0 && !exposed) {
     // A RUN that edits the file (sed 's/listen 80/...'), or a COPY/ADD whose text names it, may move the port.
     const file = own.file ?? '';
     const name = file.slice(file.lastIndexOf('/') + 1);

@@ -31,7 +31,16 @@ export function stageServer(
     const copied = copiedFiles(model, stage, contextFiles);
     const configFiles = new Map([...copied].map(([imagePath, c]) => [imagePath, { text: c.text, file: c.file }]));
     const configured = readServerConfig(server, configFiles);
-    value = { server, configured, paths: serverRuntimePaths(reference, configured, stageEnv(model, stage)), copied };
+    // A RUN that rewrites a path with sed (`sed -i 's,/var/run/nginx.pid,/tmp/nginx.pid,' nginx.conf`, a common hand fix)
+    // moved it: no empty file is made there.
+    const edits = stage.instructions
+      .filter((i) => i.getKeyword() === 'RUN')
+      .map((i) => foldedText(model, i))
+      .filter((t) => /\bsed\b/.test(t));
+    const paths = serverRuntimePaths(reference, configured, stageEnv(model, stage)).filter(
+      (p) => p.kind !== 'file' || !edits.some((t) => t.includes(p.path)),
+    );
+    value = { server, configured, paths, copied };
   }
   cache.set(stage, { contextFiles, value });
   return value;
