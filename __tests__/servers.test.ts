@@ -144,7 +144,13 @@ describe('build-context files', () => {
       'COPY . /app',
       'ENTRYPOINT ["./bin/start.sh"]',
     ].join('\n');
-    expect(contextFileRequests(text)).toEqual(['nginx.conf', 'conf/app.conf', 'x.conf', 'start.sh', 'bin/start.sh']);
+    expect(contextFileRequests(text)).toEqual(['start.sh', 'bin/start.sh', 'nginx.conf', 'conf/app.conf', 'x.conf']);
+    // Not a server image: only what the start runs is read.
+    expect(
+      contextFileRequests(
+        'FROM python:3.12\nCOPY requirements.txt app.py /app/\nCOPY run /usr/local/bin/run\nCMD ["run", "--port", "8000"]\n',
+      ),
+    ).toEqual(['run']);
   });
 
   test('copied files land where COPY puts them: into a directory, onto a file, relative to WORKDIR, with `COPY . DIR`', () => {

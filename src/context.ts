@@ -1,5 +1,6 @@
 import type { Instruction } from 'dockerfile-ast';
 import { instructionText, type DockerfileModel, type Stage } from './model/dockerfile.js';
+import { findServerImage } from './servers.js';
 
 /**
  * Files of the build context that the Dockerfile copies in, seen from inside the image. The runner reads the
@@ -14,26 +15,36 @@ export const MAX_CONTEXT_FILE_BYTES = 256 * 1024;
 const COPY_LINE = /^[ \t]*(?:copy|add)[ \t]+(.*)$/gim;
 const START_LINE = /^[ \t]*(?:entrypoint|cmd)[ \t]+(.*)$/gim;
 
-/** Relative context paths worth reading: COPY/ADD sources that name one file, and scripts ENTRYPOINT/CMD run. */
+const FROM_LINE = /^[ \t]*from[ \t]+(?:--\S+[ \t]+)*(\S+)/gim;
+
+/**
+ * Relative context paths worth reading: the scripts ENTRYPOINT/CMD run (and the COPY sources of that name), and,
+ * when a stage is built on a catalogued server image, the COPY sources that name one file (its configuration).
+ * Other Dockerfiles cost no reads.
+ */
 export function contextFileRequests(text: string): string[] {
   const wanted = new Set<string>();
-  for (const match of text.matchAll(COPY_LINE)) {
-    const words = argumentWords(match[1]);
-    if (words.some((w) => /^--from\b/i.test(w))) continue;
-    const sources = words.filter((w) => !w.startsWith('--')).slice(0, -1);
-    for (const source of sources) {
-      const path = contextPath(source);
-      if (path) wanted.add(path);
-    }
-  }
+  const started = new Set<string>();
   for (const match of text.matchAll(START_LINE)) {
     for (const word of argumentWords(match[1])) {
+      if (!/^[\w./-]+$/.test(word) || word.startsWith('-')) continue;
+      started.add(word.replace(/^.*\//, ''));
       if (/\.(sh|bash)$/.test(word)) {
         const path = contextPath(word.replace(/^.*\//, ''));
         if (path) wanted.add(path);
         const relative = contextPath(word);
         if (relative) wanted.add(relative);
       }
+    }
+  }
+  const onServer = [...text.matchAll(FROM_LINE)].some((m) => findServerImage(m[1]) !== undefined);
+  for (const match of text.matchAll(COPY_LINE)) {
+    const words = argumentWords(match[1]);
+    if (words.some((w) => /^--from\b/i.test(w))) continue;
+    const sources = words.filter((w) => !w.startsWith('--')).slice(0, -1);
+    for (const source of sources) {
+      const path = contextPath(source);
+      if (path && (onServer || started.has(path.replace(/^.*\//, '')))) wanted.add(path);
     }
   }
   return [...wanted].slice(0, MAX_CONTEXT_FILES);
