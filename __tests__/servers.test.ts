@@ -211,6 +211,43 @@ describe('build-context files', () => {
   });
 });
 
+describe('findings about a build-context file', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(() => cleanup(dir));
+
+  test("an entrypoint script's root step is reported at its own line: text names both, SARIF points at the script", async () => {
+    writeTree(dir, {
+      'svc/Dockerfile':
+        'FROM python:3.12-slim\nCOPY entrypoint.sh /entrypoint.sh\n# peak-fix-ignore privilege-drop\nENTRYPOINT ["/entrypoint.sh"]\n',
+      'svc/entrypoint.sh': '#!/bin/sh\nset -e\nchown -R app /data\nexec "$@"\n',
+    });
+    const text = await runCli(['--no-color', 'svc'], { cwd: dir });
+    expect(text.stdout + text.stderr).toMatch(
+      /svc\/Dockerfile:4 \(svc\/entrypoint\.sh:3\) +warning +ENTRYPOINT runs entrypoint\.sh, whose line 3 changes owners with chown \(`chown -R app \/data`\): that needs root +\(root-start\)/,
+    );
+    const sarif = await runCli(['--format', 'sarif', 'svc'], { cwd: dir });
+    const results = (
+      JSON.parse(sarif.stdout) as { runs: { results: { ruleId: string; locations: unknown[]; relatedLocations?: unknown[] }[] }[] }
+    ).runs[0].results;
+    const rootStart = results.find((r) => r.ruleId === 'root-start');
+    expect(rootStart?.locations).toEqual([
+      { physicalLocation: { artifactLocation: { uri: 'svc/entrypoint.sh' }, region: { startLine: 3 } } },
+    ]);
+    expect(rootStart?.relatedLocations).toEqual([
+      { id: 1, physicalLocation: { artifactLocation: { uri: 'svc/Dockerfile' }, region: { startLine: 4 } } },
+    ]);
+    // `# peak-fix-ignore root-start` above the ENTRYPOINT silences it, as for any finding of that line.
+    writeTree(dir, {
+      'svc/Dockerfile':
+        'FROM python:3.12-slim\nCOPY entrypoint.sh /entrypoint.sh\n# peak-fix-ignore root-start\nENTRYPOINT ["/entrypoint.sh"]\n',
+    });
+    expect((await runCli(['--no-color', 'svc'], { cwd: dir })).stdout).not.toContain('(root-start)');
+  });
+});
+
 describe('verify --serve helpers', () => {
   test('a LISTEN socket on the port is found in /proc/net/tcp and tcp6; other states and ports are not', () => {
     const tcp = [

@@ -221,14 +221,15 @@ export const serverStart: Transform = {
           for (const rule of SCRIPT_ROOT) {
             const match = rule.pattern.exec(line);
             if (!match) continue;
-            findings.push(
-              finding(
+            findings.push({
+              ...finding(
                 'root-start',
                 start,
-                `${start.getKeyword()} runs ${script.file}, which ${rule.what.replace('$1', match[1].trim())} at ${script.file}:${index + 1} (\`${raw.trim()}\`): that needs root`,
+                `${start.getKeyword()} runs ${script.file}, whose line ${index + 1} ${rule.what.replace('$1', match[1].trim())} (\`${raw.trim()}\`): that needs root`,
                 rule.hint,
               ),
-            );
+              context: { file: script.file, line: index + 1 },
+            });
             break;
           }
         });
@@ -269,25 +270,27 @@ function serverFindings(
   const copiedBy = (file: string) => [...server.copied.values()].find((c) => c.file === file)?.copiedBy ?? from;
   const program = server.server.program;
   for (const directive of server.configured.userDirectives) {
-    findings.push(
-      finding(
+    findings.push({
+      ...finding(
         'server-user-line',
         copiedBy(directive.file),
         `${directive.file}:${directive.line} \`${directive.text}\` only applies when ${program} starts as root; as PEAK_USER_ID it is ignored with a warning at every start`,
         `delete that line from ${directive.file}`,
       ),
-    );
+      context: { file: directive.file, line: directive.line },
+    });
   }
   const configPorts = server.configured.ports.filter((p) => p.port < 1024);
   for (const { port, at } of configPorts) {
-    findings.push(
-      finding(
+    findings.push({
+      ...finding(
         'privileged-port',
         copiedBy(at.file),
         `${at.file}:${at.line} \`${at.text}\` makes ${program} listen on port ${port}: fine under Docker (ip_unprivileged_port_start=0), refused for a non-root UID where the runtime keeps the kernel default of 1024`,
         `listen on 8080 (or another port of 1024 or more) in ${at.file} and map it`,
       ),
-    );
+      context: { file: at.file, line: at.line },
+    });
   }
   // The image's own configuration keeps its port unless this Dockerfile copies over or edits that file.
   const own = server.server.port;
