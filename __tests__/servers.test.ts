@@ -1,5 +1,8 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
-import { mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import type { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import AjvDraft04 from 'ajv-draft-04';
+import { mkdirSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { contextFileRequests, copiedFiles, MAX_CONTEXT_FILE_BYTES } from '../src/context.js';
@@ -12,6 +15,20 @@ import { describeResponse, listensOn, statusUid } from '../src/verify.js';
 import { cleanup, runCli, tempDir, writeTree } from './helpers/cli.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures', import.meta.url));
+
+/** The official SARIF 2.1.0 schema, as __tests__/rules-cli.test.ts checks the log against it. */
+function sarifErrors(document: unknown): string[] {
+  const schema = JSON.parse(readFileSync(new URL('./schemas/sarif-2.1.0.json', import.meta.url), 'utf8')) as object;
+  const unwrap = <T>(module: T): T => (module as { default?: T }).default ?? module;
+  const ajv = new (unwrap(AjvDraft04) as unknown as new (options: Record<string, unknown>) => Ajv)({
+    allErrors: true,
+    strict: false,
+    unicodeRegExp: false,
+  });
+  (unwrap(addFormats) as unknown as (instance: Ajv) => void)(ajv);
+  const validate = ajv.compile(schema);
+  return validate(document) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ''}`);
+}
 
 describe('the server catalog', () => {
   test('every row names its sources, and every run-time path says where it was read (a URL first)', () => {
