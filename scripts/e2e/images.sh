@@ -346,7 +346,7 @@ fetch_debs() {
 
 # server_context NAME PKG... : a build context with the .debs under debs/
 server_context() {
-  local name="$1" ctx
+  local name="$1" ctx p
   shift
   ctx="$E2E_WORK/ctx-$name"
   safe_rm "$ctx"
