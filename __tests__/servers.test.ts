@@ -308,6 +308,30 @@ describe('rewrites that reach a file the context holds', () => {
     expect(other).toMatch(/find \/home\/peak-user \/var\/cache\/nginx \/var\/run\/nginx\.pid /);
   });
 
+  test('facts (organisation catalog, facts file) that list run-time paths win over the built-in table, for any image', () => {
+    const facts = (reference: string) =>
+      reference.startsWith('registry.corp/web')
+        ? {
+            os: 'linux' as const,
+            shell: true,
+            userCreation: 'useradd' as const,
+            takenUids: [],
+            known: true,
+            source: { kind: 'config' as const, ref: '.peak-fix.json' },
+            runtimePaths: [
+              { path: '/var/cache/corp-web', kind: 'dir' as const, source: 'config' },
+              { path: '/run/corp-web.pid', kind: 'file' as const, source: 'config' },
+              { path: '/tmp/$(x)', kind: 'dir' as const, source: 'config: not a plain path, never used' },
+            ],
+          }
+        : undefined;
+    const output = fixDockerfile('FROM registry.corp/web:3\nCOPY site /srv/site\n', {}, { facts }).output;
+    expect(output).toContain(
+      'RUN mkdir -p /var/cache/corp-web && touch /run/corp-web.pid && find /home/peak-user /var/cache/corp-web /run/corp-web.pid ',
+    );
+    expect(output).not.toContain('$(x)');
+  });
+
   test('distroless bases get no run-time paths (no shell), and the peak-doc preset uses chown -R with the same prefix', () => {
     const doc = fixDockerfile('FROM nginx:1.27\nCOPY site /usr/share/nginx/html\n', { preset: 'peak-doc' }).output;
     expect(doc).toContain(

@@ -71,7 +71,7 @@ export const closing: Transform = {
     const missingDirs = candidates.filter((path) => !ancestors(path).some((a) => covering.has(a) || (a !== path && listed.has(a))));
     // Servers (src/servers.ts): the paths the base image's program writes at run time, e.g. nginx's cache and pid
     // file, as its copied configuration sets them; an empty pid file is made so the user can rewrite it.
-    const server = family === 'distroless' ? undefined : stageServer(model, stage, plan.base.reference, inputs.contextFiles);
+    const server = family === 'distroless' ? undefined : stageServer(model, stage, plan.base.reference, inputs);
     const givenToUser = new Set(instructions.filter((i) => peak.isPeakManaged(i)).flatMap((i) => [...peak.ownedPaths(i)]));
     const runtime = (server?.paths ?? []).filter((p) => !givenToUser.has(p.path) && !missingDirs.includes(p.path));
     const toOwn = [...(homeOwned ? [] : [options.home]), ...missingDirs, ...runtime.map((p) => p.path)];

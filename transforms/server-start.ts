@@ -254,7 +254,7 @@ export const serverStart: Transform = {
       }
     }
 
-    const server = stageServer(model, stage, plan.base.reference, inputs.contextFiles);
+    const server = stageServer(model, stage, plan.base.reference, inputs);
     if (server) findings.push(...serverFindings(model, plan.stage.from, stage.instructions, server));
     return { edits: [], findings };
   },

@@ -416,7 +416,10 @@ server {
 CONF
   # The official layout (nginxinc/docker-nginx mainline/debian/Dockerfile):
   # user and group nginx 101, /var/cache/nginx and /var/run root's, logs to
-  # the container's stdout/stderr, CMD nginx -g 'daemon off;'.
+  # the container's stdout/stderr, CMD nginx -g 'daemon off;'. Left out: the
+  # official /docker-entrypoint.sh, whose scripts only edit the configuration
+  # (and skip what they cannot write), and curl (verify --serve falls back to
+  # bash's /dev/tcp).
   printf '%s\nLABEL %s=%s %s.rev=%s\n' 'FROM '"$T_DEBIAN"'
 COPY debs/ /tmp/debs/
 RUN set -eu; \

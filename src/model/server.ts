@@ -1,4 +1,5 @@
 import type { RuntimePath } from '../facts.js';
+import type { EngineInputs } from '../types.js';
 import { copiedFiles, type CopiedFile } from '../context.js';
 import { findServerImage, readServerConfig, serverRuntimePaths, type ConfiguredServer, type ServerImage } from '../servers.js';
 import { foldedText, type DockerfileModel, type Stage } from './dockerfile.js';
@@ -14,21 +15,23 @@ export interface StageServer {
   copied: Map<string, CopiedFile>;
 }
 
-const cache = new WeakMap<Stage, { contextFiles: ReadonlyMap<string, string> | undefined; value: StageServer | undefined }>();
+const cache = new WeakMap<Stage, { inputs: EngineInputs; value: StageServer | undefined }>();
 
-/** The server a stage's base image runs, or undefined when it is not a catalogued server image. */
-export function stageServer(
-  model: DockerfileModel,
-  stage: Stage,
-  reference: string,
-  contextFiles: ReadonlyMap<string, string> | undefined,
-): StageServer | undefined {
+/**
+ * The server a stage's base image runs, or undefined when it is neither a catalogued server image nor an image
+ * whose facts (organisation catalog, facts file: `ImageFacts.runtimePaths`) list run-time paths. Facts that list
+ * them win over the built-in table.
+ */
+export function stageServer(model: DockerfileModel, stage: Stage, reference: string, inputs: EngineInputs): StageServer | undefined {
   const hit = cache.get(stage);
-  if (hit && hit.contextFiles === contextFiles) return hit.value;
-  const server = findServerImage(reference);
+  if (hit && hit.inputs === inputs) return hit.value;
+  const known = inputs.facts?.(reference)?.runtimePaths;
+  const server: ServerImage | undefined =
+    findServerImage(reference) ??
+    (known ? { program: reference, repositories: [], runtimePaths: [], volumes: [], notes: [], sources: [] } : undefined);
   let value: StageServer | undefined;
   if (server) {
-    const copied = copiedFiles(model, stage, contextFiles);
+    const copied = copiedFiles(model, stage, inputs.contextFiles);
     const configFiles = new Map([...copied].map(([imagePath, c]) => [imagePath, { text: c.text, file: c.file }]));
     const configured = readServerConfig(server, configFiles);
     // A RUN that rewrites a path with sed (`sed -i 's,/var/run/nginx.pid,/tmp/nginx.pid,' nginx.conf`, a common hand fix)
@@ -37,13 +40,20 @@ export function stageServer(
       .filter((i) => i.getKeyword() === 'RUN')
       .map((i) => foldedText(model, i))
       .filter((t) => /\bsed\b/.test(t));
-    const paths = serverRuntimePaths(reference, configured, stageEnv(model, stage)).filter(
-      (p) => p.kind !== 'file' || !edits.some((t) => t.includes(p.path)),
-    );
+    const replaced = new Set(configured.replaced);
+    const base = known
+      ? [...known.filter((p) => !replaced.has(p.path)), ...configured.paths]
+      : serverRuntimePaths(reference, configured, stageEnv(model, stage));
+    const paths = base.filter((p) => plainPath(p.path) && (p.kind !== 'file' || !edits.some((t) => t.includes(p.path))));
     value = { server, configured, paths, copied };
   }
-  cache.set(stage, { contextFiles, value });
+  cache.set(stage, { inputs, value });
   return value;
+}
+
+/** Paths from facts go into a shell line: only plain absolute ones (no variables, quotes, spaces or `..`). */
+function plainPath(path: string): boolean {
+  return /^\/[A-Za-z0-9._@+\-/]*$/.test(path) && !path.split('/').includes('..');
 }
 
 /** The literal values the stage's ENV instructions set (the last one wins); values with variables are left out. */
