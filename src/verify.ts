@@ -198,7 +198,8 @@ function serveChecks(dockerBin: string, image: string, uid: string, port: number
         break;
       }
       const net = exec(dockerBin, ['exec', container, 'cat', '/proc/net/tcp', '/proc/net/tcp6']);
-      if (net.code !== 0 && !net.stdout) canReadProc = false;
+      // An image without cat cannot show its sockets; a container that just stopped cannot either (checked next round).
+      if (net.code !== 0 && !net.stdout && /executable file not found|no such file or directory/i.test(net.stderr)) canReadProc = false;
       if (listensOn(net.stdout, port) || !canReadProc) {
         listening = true;
         break;
