@@ -107,25 +107,37 @@ const RAW_NETWORK: StartRule[] = [
   },
 ];
 
+/** The hint of the rule about `what` in `rules`. */
+function hintFor(rules: StartRule[], what: string): string {
+  const rule = rules.find((r) => r.what === what);
+  if (!rule) throw new Error(`no start rule for ${what}`);
+  return rule.hint;
+}
+
 /** Base images that are container engines or need raw network access whatever the command. */
 const BASE_IMAGES: { pattern: RegExp; rule: 'container-engine' | 'raw-network'; what: string; hint: string }[] = [
   {
     pattern: /^(?:docker\.io\/)?(?:library\/)?docker:.*dind/,
     rule: 'container-engine',
     what: 'Docker in Docker',
-    hint: CONTAINER_ENGINES[2].hint,
+    hint: hintFor(CONTAINER_ENGINES, 'Docker in Docker'),
   },
-  { pattern: /^gcr\.io\/kaniko-project\/executor/, rule: 'container-engine', what: 'kaniko', hint: CONTAINER_ENGINES[0].hint },
-  { pattern: /^quay\.io\/(?:buildah|containers)\/buildah/, rule: 'container-engine', what: 'buildah', hint: CONTAINER_ENGINES[1].hint },
-  { pattern: /^(?:docker\.io\/)?portainer\//, rule: 'container-engine', what: 'portainer', hint: CONTAINER_ENGINES[4].hint },
+  { pattern: /^gcr\.io\/kaniko-project\/executor/, rule: 'container-engine', what: 'kaniko', hint: hintFor(CONTAINER_ENGINES, 'kaniko') },
+  {
+    pattern: /^quay\.io\/(?:buildah|containers)\/buildah/,
+    rule: 'container-engine',
+    what: 'buildah',
+    hint: hintFor(CONTAINER_ENGINES, 'buildah'),
+  },
+  { pattern: /^(?:docker\.io\/)?portainer\//, rule: 'container-engine', what: 'portainer', hint: hintFor(CONTAINER_ENGINES, 'portainer') },
   {
     pattern: /^(?:docker\.io\/)?(?:jwilder|nginxproxy)\/(?:docker-gen|nginx-proxy)/,
     rule: 'container-engine',
     what: 'docker-gen',
-    hint: CONTAINER_ENGINES[5].hint,
+    hint: hintFor(CONTAINER_ENGINES, 'docker-gen'),
   },
-  { pattern: /^(?:docker\.io\/)?tailscale\/tailscale/, rule: 'raw-network', what: 'tailscaled', hint: RAW_NETWORK[1].hint },
-  { pattern: /^(?:docker\.io\/)?kylemanna\/openvpn/, rule: 'raw-network', what: 'openvpn', hint: RAW_NETWORK[0].hint },
+  { pattern: /^(?:docker\.io\/)?tailscale\/tailscale/, rule: 'raw-network', what: 'tailscaled', hint: hintFor(RAW_NETWORK, 'tailscaled') },
+  { pattern: /^(?:docker\.io\/)?kylemanna\/openvpn/, rule: 'raw-network', what: 'openvpn', hint: hintFor(RAW_NETWORK, 'openvpn') },
 ];
 
 /** Lines of an entrypoint script that need root. */
