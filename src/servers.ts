@@ -270,7 +270,7 @@ export const SERVER_IMAGES: readonly ServerImage[] = [
     volumeHint:
       'mount a volume the UID can write at /var/lib/mysql (Kubernetes: securityContext.fsGroup), or pass --datadir=<a directory of its own> in CMD',
     port: { number: 3306, source: `${MARIADB}: EXPOSE 3306` },
-    notes: ['/run/mysqld (socket and pid file) is chmod 777 in the image'],
+    notes: ['/run/mysqld (socket and pid file) is chmod 1777 in the image'],
     sources: [MARIADB],
   },
   {
