@@ -60,6 +60,7 @@ const MARIADB = 'https://github.com/MariaDB/mariadb-docker/blob/master/11.4/Dock
 const MONGO = 'https://github.com/docker-library/mongo/blob/master/8.0/Dockerfile';
 const TOMCAT = 'https://github.com/docker-library/tomcat/blob/master/10.1/jdk21/temurin-noble/Dockerfile';
 const CADDY = 'https://github.com/caddyserver/caddy-docker/blob/master/2.10/alpine/Dockerfile';
+const CADDY_ROOTLESS = 'https://github.com/caddyserver/caddy-docker/blob/master/2.10/rootless/Dockerfile';
 const CADDY_CONVENTIONS = 'https://caddyserver.com/docs/conventions#file-locations';
 
 const LOW_PORT_NOTE =
@@ -309,22 +310,24 @@ export const SERVER_IMAGES: readonly ServerImage[] = [
       {
         path: '/config/caddy',
         kind: 'dir',
-        source: `${CADDY}: ENV XDG_CONFIG_HOME /config, mkdir -p /config/caddy; ${CADDY_CONVENTIONS} (autosave.json)`,
+        source: `${CADDY}: ENV XDG_CONFIG_HOME /config, mkdir -p /config/caddy, chmod -R g=u (root's group, which PEAK_USER_ID is not in); ${CADDY_CONVENTIONS} (autosave.json)`,
       },
-      { path: '/data/caddy', kind: 'dir', source: `${CADDY}: ENV XDG_DATA_HOME /data, mkdir -p /data/caddy (certificates, locks)` },
+      {
+        path: '/data/caddy',
+        kind: 'dir',
+        source: `${CADDY}: ENV XDG_DATA_HOME /data, mkdir -p /data/caddy, chmod -R g=u (certificates, locks)`,
+      },
     ],
-    volumes: ['/config', '/data'],
+    volumes: [],
     envPaths: [
       { name: 'XDG_CONFIG_HOME', replaces: '/config/caddy', suffix: '/caddy' },
       { name: 'XDG_DATA_HOME', replaces: '/data/caddy', suffix: '/caddy' },
     ],
-    volumeHint:
-      'set ENV XDG_CONFIG_HOME and XDG_DATA_HOME to directories outside /config and /data (e.g. /home/peak-user/.config, /home/peak-user/.local/share), or mount volumes the UID can write there',
     port: { number: 80, source: `${CADDY}: EXPOSE 80 443 2019 and the default Caddyfile \`:80\``, file: '/etc/caddy/Caddyfile' },
     notes: [
       `the caddy binary has cap_net_bind_service (setcap), so 80 and 443 bind as any UID unless the runtime drops that capability; otherwise ${LOW_PORT_NOTE}`,
     ],
-    sources: [CADDY, CADDY_CONVENTIONS],
+    sources: [CADDY, CADDY_CONVENTIONS, CADDY_ROOTLESS],
   },
 ];
 
