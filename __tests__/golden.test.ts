@@ -9,8 +9,9 @@ import type { ImageFacts } from '../src/facts.js';
 
 /**
  * One case per folder of fixtures/: input.Dockerfile, expected.Dockerfile, optional options.json, inputs.json
- * (`{ "facts": { "<FROM reference>": ImageFacts }, "buildsBaseImage": true }`: what the CLI hands the engine) and
- * findings.json (the rule ids, message ids and lines that must be reported, as eslint's RuleTester asserts them). UPDATE_GOLDEN=1 rewrites the expectations;
+ * (`{ "facts": { "<FROM reference>": ImageFacts }, "buildsBaseImage": true }`: what the CLI hands the engine),
+ * context/ (build-context files the runner would read, passed as EngineInputs.contextFiles) and findings.json (the
+ * rule ids, message ids and lines that must be reported, as eslint's RuleTester asserts them). UPDATE_GOLDEN=1 rewrites the expectations;
  * review their diff before committing.
  */
 const root = fileURLToPath(new URL('../fixtures', import.meta.url));
@@ -27,6 +28,20 @@ function findCases(dir: string): string[] {
   return found;
 }
 const cases = findCases('').sort();
+
+/** Files under fixtures/<case>/context/, keyed by their path relative to it (as the runner reads a build context). */
+function contextFiles(dir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const walk = (relative: string): void => {
+    for (const entry of readdirSync(join(root, dir, 'context', relative), { withFileTypes: true })) {
+      const path = relative ? `${relative}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walk(path);
+      else files.set(path, readFileSync(join(root, dir, 'context', path), 'utf8'));
+    }
+  };
+  if (existsSync(join(root, dir, 'context'))) walk('');
+  return files;
+}
 
 function read(dir: string, name: string): string | undefined {
   const path = join(root, dir, name);
@@ -58,6 +73,7 @@ describe('golden fixtures', () => {
       facts: given.facts ? (reference) => given.facts?.[reference] : undefined,
       buildsBaseImage: given.buildsBaseImage,
       buildArgs: given.buildArgs,
+      contextFiles: contextFiles(name),
     };
     const result = fixDockerfile(input, options, inputs);
     const findings = result.findings.map((f) => ({ rule: f.rule, messageId: f.messageId, line: f.line, severity: f.severity }));

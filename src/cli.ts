@@ -427,7 +427,7 @@ function buildParser() {
       'Config: {"user", "home", "uidArg", "preset", "allStages", "workdir", "images"} in .peak-fix.json or package.json "peak-fix"; flags win.\n' +
         'Base images: images built here (compose, bake) > peak-fix-images.json (peak-fix inspect) > config "images" > built-in table.\n' +
         'Silence one finding with a `# peak-fix-ignore RULE` comment above the instruction; `# peak-fix-disable` in the first lines leaves a file alone.\n' +
-        'Verify a built image: peak-fix verify IMAGE --uid N [--home DIR] [--dir DIR...] (see peak-fix verify --help).\n' +
+        'Verify a built image: peak-fix verify IMAGE --uid N [--home DIR] [--dir DIR...] [--serve PORT] (see peak-fix verify --help).\n' +
         'Exit codes: 0 ok (also after --write), 1 --check/--list-different found changes or --fail-on matched, 2 usage error or a file could not be processed, 130 interrupted.',
     )
     .help('help')
@@ -524,7 +524,8 @@ async function runVerify(argv: readonly string[], out: (text: string) => void, e
     .locale('en')
     .usage(
       '$0 IMAGE --uid N\n\nChecks a built image: Config.User is the UID, `id -u` in a throw-away container (networking off, never pulls) prints it, ' +
-        "HOME is the user's home and writable, and so is every --dir. It catches a base image whose ENV PEAK_USER_ID overrides the build argument.",
+        "HOME is the user's home and writable, and so is every --dir. It catches a base image whose ENV PEAK_USER_ID overrides the build argument. " +
+        'With --serve PORT it also starts the image as the UID, waits for the port inside the container, fetches /, checks that PID 1 runs as the UID and reports start-up errors from the logs; the container is always removed.',
     )
     .command('$0 <image>', false, (y) => y.positional('image', { type: 'string', describe: 'The image to check' }))
     .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false, 'camel-case-expansion': false })
@@ -537,9 +538,16 @@ async function runVerify(argv: readonly string[], out: (text: string) => void, e
         requiresArg: true,
         describe: 'Another directory the process must be able to write to (repeatable)',
       },
+      serve: {
+        type: 'string',
+        requiresArg: true,
+        describe: 'Start the image as the UID (no network), wait for this port inside it, fetch /, check PID 1 runs as the UID',
+      },
+      timeout: { type: 'string', requiresArg: true, describe: 'Seconds to wait for the --serve port [default: 30]' },
     })
     .example('$0 registry.example.com/team/app:1.4 --uid 1001', 'Check an image built with --build-arg PEAK_USER_ID=1001')
     .example('$0 app:dev --uid 1001 --dir /app --dir /data', 'Also check that /app and /data are writable')
+    .example('$0 web:dev --uid 1001 --serve 8080', 'Also start it as 1001 and check that it serves / on port 8080')
     .epilog('Exit codes: 0 every check passed, 1 a check failed, 2 usage error.')
     .help('help')
     .alias('help', 'h')
@@ -556,11 +564,20 @@ async function runVerify(argv: readonly string[], out: (text: string) => void, e
     out(text.endsWith('\n') ? text : text + '\n');
     return EXIT.OK;
   }
+  const number = (name: string, min: number, max: number): number | undefined => {
+    if (args[name] === undefined) return undefined;
+    const value = String(args[name]);
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max)
+      throw new UsageError(`verify: --${name} must be a number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+    return Number(value);
+  };
   const result = verifyImage({
     image: String(args.image),
     uid: String(args.uid),
     home: String(args.home),
     dirs: ((args.dir as unknown[] | undefined) ?? []).map(String),
+    serve: number('serve', 1, 65535),
+    timeout: number('timeout', 1, 3600),
   });
   for (const check of result.checks) (check.ok ? out : err)(`${check.ok ? 'ok  ' : 'FAIL'}  ${check.name}: ${check.detail}\n`);
   if (result.checks.some((c) => c.name === 'arguments')) return EXIT.ERROR;

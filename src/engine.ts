@@ -58,7 +58,7 @@ export function fixDockerfile(text: string, partialOptions: Partial<FixOptions> 
     const baseFacts = baseFactsFinding(plan.base, stage);
     if (baseFacts) findings.push(baseFacts);
     for (const transform of transforms) {
-      const result = transform.apply({ model, options, plan, render });
+      const result = transform.apply({ model, options, plan, render, inputs });
       edits.push(...result.edits);
       findings.push(...result.findings);
     }

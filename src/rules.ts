@@ -239,6 +239,47 @@ export const RULES: readonly RuleDoc[] = [
     'FROM registry.corp/platform/python:3.11',
     'FROM registry.corp/platform/python:3.11\n# base-facts: facts about registry.corp/platform/python:3.11 from inspected sha256:...: family debian, default user 1001',
   ),
+  // --- Servers (issue 14): what ownership cannot fix when a server starts as PEAK_USER_ID ---
+  rule(
+    'root-start',
+    'warning',
+    'The container starts something that needs root: an init system, sshd, cron, or an entrypoint script step that switches user or changes owners.',
+    "supervisord (with user= lines), s6-overlay's /init, sshd and cron switch users or manage system files, and an entrypoint script that calls gosu, su-exec or chown fails as soon as the container starts non-root (`operation not permitted`). Giving the user its files cannot fix that: the start itself has to change. When the script is in the build context, the finding names its line. Scripts that check `id -u` before such steps, as the official images do, are not reported.",
+    'COPY entrypoint.sh /\nENTRYPOINT ["/entrypoint.sh"]   # entrypoint.sh: chown -R app /data && exec gosu app "$@"',
+    'RUN mkdir -p /data   # owned at build time by the closing step\nENTRYPOINT ["/entrypoint.sh"]   # entrypoint.sh: exec "$@"',
+  ),
+  rule(
+    'container-engine',
+    'warning',
+    'The container runs a container engine or a Docker-socket client (kaniko, buildah, dind, podman, portainer, docker-gen).',
+    "Container engines need root or privileges (user namespaces, --privileged), and clients of the Docker socket need the socket's group on the host. A non-root UID on Peak has neither. Build images in CI, and talk to the platform's API instead of the socket.",
+    'FROM docker:24-dind',
+    '(build the image in CI; run only the application on Peak)',
+  ),
+  rule(
+    'raw-network',
+    'warning',
+    'The container needs a tun device or raw sockets (openvpn, tailscaled, masscan, WireGuard).',
+    'Tunnels need /dev/net/tun and CAP_NET_ADMIN, raw packets need CAP_NET_RAW; a non-root process has neither. tailscaled works without them with --tun=userspace-networking.',
+    'CMD ["tailscaled"]',
+    'CMD ["tailscaled", "--tun=userspace-networking", "--statedir=/home/peak-user/tailscale"]',
+  ),
+  rule(
+    'server-user-line',
+    'info',
+    'A copied server configuration has a user directive (nginx `user`, httpd `User`) that only applies to a root start.',
+    'nginx and httpd switch their workers to that user only when started as root. Started as PEAK_USER_ID they ignore it and log a warning at every start (`the "user" directive makes sense only if the master process runs with super-user privileges, ignored`). Delete the line.',
+    'user  nginx;\nworker_processes  auto;',
+    'worker_processes  auto;',
+  ),
+  rule(
+    'server-volume',
+    'warning',
+    'The server writes inside a VOLUME of its base image, whose owner a RUN in this Dockerfile cannot change.',
+    "The classic builder runs each RUN with the base image's VOLUMEs mounted and discards what it changes there, so the data directory keeps the image user's owner (redis 999, postgres 999) and the server cannot write it as PEAK_USER_ID. Mount a volume the UID can write (Kubernetes: securityContext.fsGroup), or point the server at a directory of its own in its configuration (the closing step gives that one to the user).",
+    'FROM redis:7.2\nCOPY redis.conf /usr/local/etc/redis/redis.conf   # dir /data',
+    'FROM redis:7.2\nCOPY redis.conf /usr/local/etc/redis/redis.conf   # dir /var/lib/redis-app',
+  ),
 ];
 
 export function findRule(id: string): RuleDoc | undefined {

@@ -1,4 +1,5 @@
 import { fixDockerfile, PeakFixError, type EngineInputs, type Finding, type FixOptions, type FixResult } from './index.js';
+import { readContextFiles } from './context-io.js';
 import { discover, type Target } from './discover.js';
 import { decodeDockerfile, FileError, readDockerfile, writeDockerfile } from './io.js';
 
@@ -139,7 +140,9 @@ async function processTarget(target: Target, options: RunOptions, inputs: Engine
   } catch (error) {
     return failure(path, error, []);
   }
-  const result = applyEngine(path, read.text, options.fix, options.engine ?? fixDockerfile, { ...options.inputs, ...inputs });
+  // Files the Dockerfile copies in (a server's configuration, an entrypoint script): the engine reads none itself.
+  const contextFiles = await readContextFiles(target.realPath, read.text);
+  const result = applyEngine(path, read.text, options.fix, options.engine ?? fixDockerfile, { ...options.inputs, ...inputs, contextFiles });
   if (result.status !== 'changed' || !options.write) return result;
   try {
     await writeDockerfile(target.realPath, result.output as string, read.snapshot);
@@ -149,7 +152,13 @@ async function processTarget(target: Target, options: RunOptions, inputs: Engine
   }
 }
 
-function applyEngine(path: string, text: string, fix: Partial<FixOptions>, engine: typeof fixDockerfile, inputs: EngineInputs): FileResult {
+function applyEngine(
+  path: string,
+  text: string,
+  fix: Partial<FixOptions>,
+  engine: typeof fixDockerfile,
+  inputs: EngineInputs = {},
+): FileResult {
   let result: FixResult;
   try {
     result = engine(text, fix, inputs);

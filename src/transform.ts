@@ -4,13 +4,15 @@ import { isRootUser, lineOf, type DockerfileModel } from './model/dockerfile.js'
 import type { StagePlan } from './model/peak.js';
 import { instruction, type NewInstruction, type Renderer } from './render.js';
 import { findRule } from './rules.js';
-import type { Finding, FixOptions } from './types.js';
+import type { EngineInputs, Finding, FixOptions } from './types.js';
 
 export interface TransformContext {
   model: DockerfileModel;
   options: FixOptions;
   plan: StagePlan;
   render: Renderer;
+  /** What the CLI/runner gathered: image facts, build-context files. */
+  inputs: EngineInputs;
 }
 
 export interface TransformResult {

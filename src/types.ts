@@ -39,6 +39,12 @@ export interface Finding {
   line: number;
   message: string;
   hint?: string;
+  /**
+   * The line of a build-context file the finding is really about (an entrypoint script, a copied server
+   * configuration), path relative to the Dockerfile's directory; `line` stays the Dockerfile instruction that
+   * brings it in, so `# peak-fix-ignore` above that instruction still applies.
+   */
+  context?: { file: string; line: number };
 }
 
 export interface FixResult {

@@ -15,6 +15,10 @@ export interface VerifyOptions {
   dirs?: string[];
   /** The docker executable. */
   docker?: string;
+  /** Start the image as the UID and check that it serves on this port (inside the container, no network). */
+  serve?: number;
+  /** Seconds to wait for the port (default 30). */
+  timeout?: number;
 }
 
 export interface VerifyCheck {
@@ -113,5 +117,144 @@ export function verifyImage(options: VerifyOptions): VerifyResult {
       detail: unwritable.length === 0 ? `writable: ${[options.home, ...(options.dirs ?? [])].join(', ')}` : unwritable.join('; '),
     });
   }
+  if (options.serve !== undefined) checks.push(...serveChecks(dockerBin, options.image, options.uid, options.serve, options.timeout ?? 30));
   return { ok: checks.every((c) => c.ok), checks };
+}
+
+/** Log lines that say a server could not start or do its work as the UID. */
+const STARTUP_ERROR =
+  /permission denied|operation not permitted|\[emerg\]|\bfatal\b|can't open|cannot open|could not open|read-only file system/i;
+
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** `LISTEN` sockets in /proc/net/tcp{,6} format: is `port` among them? */
+export function listensOn(procNetTcp: string, port: number): boolean {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  return procNetTcp.split('\n').some((line) => {
+    const fields = line.trim().split(/\s+/);
+    return fields.length > 3 && fields[1]?.endsWith(`:${hex}`) && fields[3] === '0A';
+  });
+}
+
+/** The real UID on the `Uid:` line of a /proc/PID/status. */
+export function statusUid(status: string): string | undefined {
+  return /^Uid:\s+(\d+)/m.exec(status)?.[1];
+}
+
+/**
+ * Fetches `/` from inside the container with what the image has: curl, wget, bash's /dev/tcp, or nc.
+ * Prints the response (headers first); exit 97 when the image has none of them.
+ */
+function fetchScript(port: number): string {
+  const url = `http://127.0.0.1:${port}/`;
+  // HTTP/1.0 needs no Host line; without one, non-HTTP servers (redis) answer the line instead of dropping the connection.
+  const request = `printf "GET / HTTP/1.0\\r\\n\\r\\n"`;
+  return [
+    `if command -v curl >/dev/null 2>&1; then curl -sS -i --http0.9 --max-time 5 ${url}`,
+    `elif command -v wget >/dev/null 2>&1; then wget -S -q -O - -T 5 ${url} 2>&1`,
+    `elif command -v bash >/dev/null 2>&1; then bash -c 'exec 3<>/dev/tcp/127.0.0.1/${port} && ${request} >&3 && timeout 3 cat <&3'`,
+    `elif command -v nc >/dev/null 2>&1; then ${request} | nc -w 5 127.0.0.1 ${port}`,
+    `else echo 'no curl, wget, bash or nc in the image to fetch /'; exit 97; fi`,
+  ].join('; ');
+}
+
+/** The first line of a response, and its HTTP status when it is HTTP (wget -S indents its header lines). */
+export function describeResponse(text: string): { first: string; status?: number } {
+  const first =
+    text
+      .split(/\r?\n/)
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? '';
+  const status = /^HTTP\/\d(?:\.\d)?\s+(\d{3})/.exec(first)?.[1];
+  return status ? { first, status: Number(status) } : { first };
+}
+
+/**
+ * Starts the image as the UID with no network, waits for the port inside the container, fetches `/`, reads
+ * PID 1's UID from /proc/1/status and the start-up errors from the logs; the container is always removed.
+ */
+function serveChecks(dockerBin: string, image: string, uid: string, port: number, timeoutSeconds: number): VerifyCheck[] {
+  const checks: VerifyCheck[] = [];
+  const started = exec(dockerBin, ['run', '-d', '--network=none', '--pull=never', '--user', uid, image]);
+  const container = started.stdout.trim();
+  if (started.code !== 0 || container === '') {
+    return [{ name: 'start', ok: false, detail: `docker run failed: ${firstLine(started.stderr)}` }];
+  }
+  try {
+    const logs = (): string => {
+      const r = exec(dockerBin, ['logs', '--tail', '40', container]);
+      return (r.stdout + r.stderr).trim();
+    };
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    let running = true;
+    let listening = false;
+    let canReadProc = true;
+    while (Date.now() < deadline) {
+      const state = exec(dockerBin, ['inspect', '-f', '{{.State.Running}} {{.State.ExitCode}}', container]).stdout.trim();
+      if (!state.startsWith('true')) {
+        running = false;
+        break;
+      }
+      const net = exec(dockerBin, ['exec', container, 'cat', '/proc/net/tcp', '/proc/net/tcp6']);
+      // An image without cat cannot show its sockets; a container that just stopped cannot either (checked next round).
+      if (net.code !== 0 && !net.stdout && /executable file not found|no such file or directory/i.test(net.stderr)) canReadProc = false;
+      if (listensOn(net.stdout, port) || !canReadProc) {
+        listening = true;
+        break;
+      }
+      sleep(250);
+    }
+    const logText = logs();
+    const errors = logText.split('\n').filter((l) => STARTUP_ERROR.test(l));
+    if (!running) {
+      const code = exec(dockerBin, ['inspect', '-f', '{{.State.ExitCode}}', container]).stdout.trim();
+      // The error lines, and the last lines, which carry the program's own last words (redis: the config line it refused).
+      const lines = logText.split('\n');
+      const shown = lines.filter((l, i) => l.trim() !== '' && (STARTUP_ERROR.test(l) || i >= lines.length - 4));
+      checks.push({ name: 'start', ok: false, detail: `the container exited (code ${code}) as UID ${uid}: ${shown.join(' | ')}` });
+      return checks;
+    }
+    checks.push({
+      name: 'start',
+      ok: listening,
+      detail: listening
+        ? `running as --user ${uid}, ${canReadProc ? `listening on ${port}` : 'port not checked (no cat in the image)'}`
+        : `nothing listens on port ${port} after ${timeoutSeconds} s${errors.length > 0 ? `: ${errors.join(' | ')}` : ''}`,
+    });
+    const status = exec(dockerBin, ['exec', container, 'cat', '/proc/1/status']);
+    const pid1 = statusUid(status.stdout);
+    checks.push({
+      name: 'pid 1 uid',
+      ok: pid1 === uid,
+      detail:
+        pid1 === undefined
+          ? `cannot read /proc/1/status: ${firstLine(status.stderr)}`
+          : `PID 1 runs as ${pid1}${pid1 === uid ? '' : `, expected ${uid}`}`,
+    });
+    if (listening) {
+      const fetched = exec(dockerBin, ['exec', container, 'sh', '-c', fetchScript(port)]);
+      const response = describeResponse(fetched.stdout);
+      const answered = response.first !== '' && fetched.code !== 97 && (response.status === undefined || response.status < 500);
+      checks.push({
+        name: 'serve',
+        ok: answered,
+        detail:
+          fetched.code === 97
+            ? fetched.stdout.trim()
+            : response.first === ''
+              ? `GET / on port ${port} got no answer: ${firstLine(fetched.stderr) || `exit ${fetched.code}`}`
+              : `GET / on port ${port} answered: ${response.first}${response.status === undefined ? ' (not HTTP)' : ''}`,
+      });
+    }
+    checks.push({
+      name: 'logs',
+      ok: errors.length === 0,
+      detail: errors.length === 0 ? 'no start-up errors in the logs' : errors.slice(0, 5).join(' | '),
+    });
+    return checks;
+  } finally {
+    exec(dockerBin, ['rm', '-f', '-v', container]);
+  }
 }

@@ -5,6 +5,8 @@ import { chownFlag, endOffset, isRootUser, lastUserIndex, lineStartOffset, userB
 import { envPairs, normalisePath } from '../src/model/peak.js';
 import type { Word } from '../src/model/shell.js';
 import { can } from '../src/images.js';
+import { stageServer } from '../src/model/server.js';
+import { runtimePathsPrefix } from '../src/servers.js';
 import { ownInstruction } from '../src/recipe.js';
 import { instruction, type NewInstruction } from '../src/render.js';
 import { refusedFinding } from '../src/policy.js';
@@ -19,7 +21,7 @@ function addsFiles(i: Instruction): boolean {
 export const closing: Transform = {
   id: 'closing',
   summary: 'Ends the stage by giving the user its home and writable directories, then USER $PEAK_USER_ID.',
-  apply({ model, options, plan, render }) {
+  apply({ model, options, plan, render, inputs }) {
     const edits: TextEdit[] = [];
     const findings: Finding[] = [];
     const { stage, peak } = plan;
@@ -111,7 +113,12 @@ export const closing: Transform = {
     const missingDirs = candidates.filter(
       (path) => !ancestors(path).some((a) => covering.has(a) || wholeSet.has(a) || (a !== path && listed.has(a))),
     );
-    const wholeOwn = [...(homeOwned ? [] : [options.home]), ...whole];
+    // Servers (src/servers.ts): the paths the base image's program writes at run time, e.g. nginx's cache and pid
+    // file, as its copied configuration sets them; an empty pid file is made so the user can rewrite it.
+    const server = runs ? stageServer(model, stage, plan.base.reference, inputs) : undefined;
+    const givenToUser = new Set(instructions.filter((i) => peak.isPeakManaged(i)).flatMap((i) => [...peak.ownedPaths(i)]));
+    const runtime = (server?.paths ?? []).filter((p) => !givenToUser.has(p.path) && !missingDirs.includes(p.path) && !wholeSet.has(p.path));
+    const wholeOwn = [...(homeOwned ? [] : [options.home]), ...whole, ...runtime.map((p) => p.path)];
 
     if (finalUser >= 0 && !endsAsPeak) {
       const other = instructions[finalUser];
@@ -127,7 +134,9 @@ export const closing: Transform = {
     const items: NewInstruction[] = [];
     const inForce = userBefore(model, stage, insertAt);
     if (wholeOwn.length + missingDirs.length > 0 && runs && plan.userReadyIndex <= insertAt) {
-      items.push(...asRoot(inForce, [ownInstruction(options, wholeOwn, missingDirs, false, plan.base.facts)], null));
+      const own = ownInstruction(options, wholeOwn, missingDirs, false, plan.base.facts);
+      const withRuntime = { ...own, lines: [runtimePathsPrefix(runtime) + own.lines[0], ...own.lines.slice(1)] };
+      items.push(...asRoot(inForce, [withRuntime], null));
     } else if (missingDirs.length > 0 && !runs) {
       findings.push(
         finding(

@@ -2,6 +2,7 @@ import type { Transform } from '../src/transform.js';
 import { laterUsers, oldShadow, onbuild, privilegeDrop, privilegedPort, rootHomePaths, rootHomeWrite, sudo } from './checks.js';
 import { closing } from './closing.js';
 import { copyChown } from './copy-chown.js';
+import { serverStart } from './server-start.js';
 import { userBlock } from './user-block.js';
 import { volumeOwner } from './volume-owner.js';
 
@@ -19,4 +20,5 @@ export const transforms: readonly Transform[] = [
   onbuild,
   laterUsers,
   rootHomePaths,
+  serverStart,
 ];

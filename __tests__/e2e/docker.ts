@@ -40,6 +40,10 @@ export const BASES = {
   node_alpine: 'node:20-alpine',
   /** debian + a pwsh script that cats the script it is given; root */
   powershell: 'mcr.microsoft.com/powershell:lts-ubuntu-22.04',
+  /** debian + Debian's nginx in nginx.org's layout: user nginx 101, /var/cache/nginx and /var/run root's, logs to stdout */
+  nginx: 'nginx:1.27',
+  /** debian + Debian's redis in the official layout: user redis 999, /data (VOLUME, WORKDIR), gosu entrypoint */
+  redis: 'redis:7.2-bookworm',
 } as const;
 
 export type BaseName = keyof typeof BASES;

@@ -16,6 +16,10 @@
 #   alpine:3.19                         alpine      scratch + static busybox
 #   bitnami/python:3.11                 bitnami     python, root (bitnami's runtimes end with no USER)
 #   gcr.io/distroless/static-debian12   distroless  scratch + /hello (static C)
+#   nginx:1.27                          nginx       debian + Debian's nginx binary in nginx.org's layout
+#   redis:7.2-bookworm                  redis       debian + Debian's redis binary in the official layout
+#     (servers: Debian's .debs are fetched on the host with apt-get download
+#      and unpacked in the build, which has no network)
 #
 # Stand-ins for the facts of issue 9, each with the TRUE facts of the image it
 # is named after (the URL in its recipe is the Dockerfile read):
@@ -73,6 +77,8 @@ T_UBI_MINIMAL=registry.access.redhat.com/ubi9/ubi-minimal:9.4
 T_CHISELED=mcr.microsoft.com/dotnet/runtime-deps:8.0-jammy-chiseled
 T_NODE_ALPINE=node:20-alpine
 T_POWERSHELL=mcr.microsoft.com/powershell:lts-ubuntu-22.04
+T_NGINX=nginx:1.27
+T_REDIS=redis:7.2-bookworm
 
 LOGS="$E2E_WORK/logs"
 ROOTFS="$E2E_WORK/rootfs"
@@ -428,10 +434,179 @@ make_distroless() {
   safe_rm "$r"
 }
 
+# ----------------------------------------------------------- server images --
+# Servers made from Debian's own packages, with the facts of the official image
+# whose name they carry. The .debs are downloaded on the host (apt-get download)
+# and unpacked with dpkg-deb inside the build; no maintainer script runs.
+SERVER_DEBS="$E2E_WORK/server-debs"
+
+# fetch_debs DIR PKG... : the packages' .debs in DIR (kept between runs)
+fetch_debs() {
+  local dir="$1" p missing=()
+  shift
+  mkdir -p "$dir"
+  for p in "$@"; do compgen -G "$dir/${p}_*.deb" >/dev/null || missing+=("$p"); done
+  ((${#missing[@]})) || return 0
+  local apt=(apt-get -o APT::Sandbox::User=root -o Acquire::Retries=3)
+  (cd "$dir" && "${apt[@]}" download "${missing[@]}") ||
+    { "${apt[@]}" update -qq && (cd "$dir" && "${apt[@]}" download "${missing[@]}"); }
+}
+
+# server_context NAME PKG... : a build context with the .debs under debs/
+server_context() {
+  local name="$1" ctx p
+  shift
+  ctx="$E2E_WORK/ctx-$name"
+  safe_rm "$ctx"
+  mkdir -p "$ctx/debs"
+  fetch_debs "$SERVER_DEBS" "$@" >&2
+  for p in "$@"; do cp "$SERVER_DEBS/${p}"_*.deb "$ctx/debs/"; done
+  printf '%s' "$ctx"
+}
+
+make_nginx() {
+  local ctx
+  ctx=$(server_context nginx nginx nginx-common libssl3)
+  # nginx.org's /etc/nginx/nginx.conf, as the official image ships it, plus the
+  # *_temp_path lines that nginx.org's build has compiled in (Debian's binary
+  # would use /var/lib/nginx instead).
+  cat >"$ctx/nginx.conf" <<'CONF'
+user  nginx;
+worker_processes  auto;
+
+error_log  /var/log/nginx/error.log notice;
+pid        /var/run/nginx.pid;
+
+
+events {
+    worker_connections  1024;
+}
+
+
+http {
+    include       /etc/nginx/mime.types;
+    default_type  application/octet-stream;
+
+    log_format  main  '$remote_addr - $remote_user [$time_local] "$request" '
+                      '$status $body_bytes_sent "$http_referer" '
+                      '"$http_user_agent" "$http_x_forwarded_for"';
+
+    access_log  /var/log/nginx/access.log  main;
+
+    sendfile        on;
+    keepalive_timeout  65;
+
+    # stand-in only: nginx.org's compiled-in defaults
+    client_body_temp_path /var/cache/nginx/client_temp;
+    proxy_temp_path       /var/cache/nginx/proxy_temp;
+    fastcgi_temp_path     /var/cache/nginx/fastcgi_temp;
+    uwsgi_temp_path       /var/cache/nginx/uwsgi_temp;
+    scgi_temp_path        /var/cache/nginx/scgi_temp;
+
+    include /etc/nginx/conf.d/*.conf;
+}
+CONF
+  cat >"$ctx/default.conf" <<'CONF'
+server {
+    listen       80;
+    server_name  localhost;
+
+    location / {
+        root   /usr/share/nginx/html;
+        index  index.html index.htm;
+    }
+
+    error_page   500 502 503 504  /50x.html;
+    location = /50x.html {
+        root   /usr/share/nginx/html;
+    }
+}
+CONF
+  # The official layout (nginxinc/docker-nginx mainline/debian/Dockerfile):
+  # user and group nginx 101, /var/cache/nginx and /var/run root's, logs to
+  # the container's stdout/stderr, CMD nginx -g 'daemon off;'. Left out: the
+  # official /docker-entrypoint.sh, whose scripts only edit the configuration
+  # (and skip what they cannot write), and curl (verify --serve falls back to
+  # bash's /dev/tcp).
+  printf '%s\nLABEL %s=%s %s.rev=%s\n' 'FROM '"$T_DEBIAN"'
+COPY debs/ /tmp/debs/
+RUN set -eu; \
+    groupadd --system --gid 101 nginx; \
+    useradd --system --gid nginx --no-create-home --home /nonexistent --comment "nginx user" --shell /bin/false --uid 101 nginx; \
+    for d in /tmp/debs/*.deb; do dpkg-deb -x "$d" /tmp/root; done; \
+    lib=$(dirname "$(readlink -f /lib/*-linux-gnu/libc.so.6)"); \
+    cp /tmp/root/usr/lib/*-linux-gnu/libssl.so.3 /tmp/root/usr/lib/*-linux-gnu/libcrypto.so.3 "$lib/"; \
+    install -m 755 /tmp/root/usr/sbin/nginx /usr/sbin/nginx; \
+    mkdir -p /etc/nginx/conf.d /var/cache/nginx /var/log/nginx /usr/share/nginx/html; \
+    cp /tmp/root/etc/nginx/mime.types /tmp/root/etc/nginx/fastcgi_params /tmp/root/etc/nginx/scgi_params /tmp/root/etc/nginx/uwsgi_params /etc/nginx/; \
+    cp /tmp/root/usr/share/nginx/html/index.html /usr/share/nginx/html/; \
+    ln -sf /dev/stdout /var/log/nginx/access.log; \
+    ln -sf /dev/stderr /var/log/nginx/error.log; \
+    rm -rf /tmp/debs /tmp/root
+COPY nginx.conf /etc/nginx/nginx.conf
+COPY default.conf /etc/nginx/conf.d/default.conf
+RUN nginx -t && rm -rf /var/cache/nginx/* /var/run/nginx.pid
+EXPOSE 80
+STOPSIGNAL SIGQUIT
+CMD ["nginx", "-g", "daemon off;"]' "$LABEL" nginx "$LABEL" "$REV" >"$ctx/Dockerfile"
+  docker build --network=none --force-rm -q -t "$T_NGINX" "$ctx" >/dev/null
+  safe_rm "$ctx"
+}
+
+make_redis() {
+  local ctx
+  ctx=$(server_context redis redis-tools libjemalloc2 liblzf1 libatomic1 libssl3 gosu)
+  # The official entrypoint (docker-library/redis docker-entrypoint.sh): as
+  # root it gives the working directory to redis and steps down with gosu;
+  # started as another user it runs the server as that user.
+  cat >"$ctx/docker-entrypoint.sh" <<'SH'
+#!/bin/sh
+set -e
+
+# first arg is `-f` or `--some-option`
+# or first arg is `something.conf`
+if [ "${1#-}" != "$1" ] || [ "${1%.conf}" != "$1" ]; then
+	set -- redis-server "$@"
+fi
+
+# allow the container to be started with `--user`
+if [ "$1" = 'redis-server' -a "$(id -u)" = '0' ]; then
+	find . \! -user redis -exec chown redis '{}' +
+	exec gosu redis "$0" "$@"
+fi
+
+exec "$@"
+SH
+  # The official layout (docker-library/redis 7.2/debian/Dockerfile): user and
+  # group redis 999, /data owned by redis, WORKDIR and VOLUME /data.
+  printf '%s\nLABEL %s=%s %s.rev=%s\n' 'FROM '"$T_DEBIAN"'
+COPY debs/ /tmp/debs/
+RUN set -eu; \
+    groupadd -r -g 999 redis && useradd -r -g redis -u 999 redis; \
+    for d in /tmp/debs/*.deb; do dpkg-deb -x "$d" /tmp/root; done; \
+    lib=$(dirname "$(readlink -f /lib/*-linux-gnu/libc.so.6)"); \
+    cp -a /tmp/root/usr/lib/*-linux-gnu/lib*.so* "$lib/"; \
+    install -m 755 /tmp/root/usr/bin/redis-check-rdb /usr/local/bin/redis-server; \
+    install -m 755 /tmp/root/usr/bin/redis-cli /usr/local/bin/redis-cli; \
+    install -m 755 /tmp/root/usr/sbin/gosu /usr/local/bin/gosu; \
+    rm -rf /tmp/debs /tmp/root; \
+    redis-server --version; \
+    mkdir /data && chown redis:redis /data
+VOLUME /data
+WORKDIR /data
+COPY docker-entrypoint.sh /usr/local/bin/
+ENTRYPOINT ["docker-entrypoint.sh"]
+EXPOSE 6379
+CMD ["redis-server"]' "$LABEL" redis "$LABEL" "$REV" >"$ctx/Dockerfile"
+  chmod 755 "$ctx/docker-entrypoint.sh"
+  docker build --network=none --force-rm -q -t "$T_REDIS" "$ctx" >/dev/null
+  safe_rm "$ctx"
+}
+
 # --------------------------------------------------------------------- main --
 if [[ ${1:-} == --rebuild ]]; then
   for t in "$T_DEBIAN" "$T_BULLSEYE" "$T_NODE" "$T_PYTHON" "$T_PYTHON_ALIAS" "$T_ALPINE" "$T_BITNAMI" "$T_DISTROLESS" \
-    "$T_MINIDEB" "$T_MEMCACHED" "$T_UBI_MINIMAL" "$T_CHISELED" "$T_NODE_ALPINE" "$T_POWERSHELL"; do
+    "$T_MINIDEB" "$T_MEMCACHED" "$T_UBI_MINIMAL" "$T_CHISELED" "$T_NODE_ALPINE" "$T_POWERSHELL" "$T_NGINX" "$T_REDIS"; do
     if [[ -n $(image_label "$t" "$LABEL") && $(image_label "$t" "$LABEL") != '<no value>' ]]; then
       docker image rm "$t" >/dev/null 2>&1 || true
     fi
@@ -462,6 +637,8 @@ needs_build "$T_UBI_MINIMAL" && WANT[ubi_minimal]=1
 needs_build "$T_CHISELED" && WANT[chiseled]=1
 needs_build "$T_NODE_ALPINE" && WANT[node_alpine]=1
 needs_build "$T_POWERSHELL" && WANT[powershell]=1
+needs_build "$T_NGINX" && WANT[nginx]=1
+needs_build "$T_REDIS" && WANT[redis]=1
 
 if ((${#WANT[@]} == 0)); then
   e2e_log "all stand-in images present ($(e2e_since "$T0") s)"
@@ -498,6 +675,8 @@ else
   [[ -n ${WANT[memcached]:-} ]] && debian_chain+=(make_memcached)
   [[ -n ${WANT[ubi_minimal]:-} ]] && debian_chain+=(make_ubi_minimal)
   [[ -n ${WANT[powershell]:-} ]] && debian_chain+=(make_powershell)
+  [[ -n ${WANT[nginx]:-} ]] && debian_chain+=(make_nginx)
+  [[ -n ${WANT[redis]:-} ]] && debian_chain+=(make_redis)
   ((${#debian_chain[@]} == 0)) || job debian "${debian_chain[@]}"
   python_chain=()
   [[ -n ${WANT[python]:-} ]] && python_chain+=(make_python)
@@ -536,7 +715,7 @@ elif [[ $(image_label "$T_PYTHON_ALIAS" "$LABEL") == python &&
 fi
 
 for t in "$T_DEBIAN" "$T_BULLSEYE" "$T_NODE" "$T_PYTHON" "$T_PYTHON_ALIAS" "$T_ALPINE" "$T_BITNAMI" "$T_DISTROLESS" \
-  "$T_MINIDEB" "$T_MEMCACHED" "$T_UBI_MINIMAL" "$T_CHISELED" "$T_NODE_ALPINE" "$T_POWERSHELL"; do
+  "$T_MINIDEB" "$T_MEMCACHED" "$T_UBI_MINIMAL" "$T_CHISELED" "$T_NODE_ALPINE" "$T_POWERSHELL" "$T_NGINX" "$T_REDIS"; do
   printf '[e2e/images]   %-36s %-11s %s MB\n' "$t" "$(image_label "$t" "$LABEL" | sed 's/^<no value>$/(real image)/; s/^$/(real image)/')" \
     "$(docker image inspect -f '{{.Size}}' "$t" | awk '{ printf "%.1f", $1 / 1e6 }')" >&2
 done

@@ -167,7 +167,8 @@ export function writableDirs(
       // The home WORKDIR may be one this run inserts: resolving against it would differ between runs.
       if (workdir === normalisePath(home)) workdir = null;
     } else if (keyword === 'RUN') {
-      paths = mkdirPaths(peak, i, workdir);
+      // The recipe's own lines make what they give the user (`mkdir -p /data && find /data … chown`).
+      paths = peak.isPeakManaged(i) ? [] : mkdirPaths(peak, i, workdir);
       for (const removed of peak.run(i).removes) {
         const absolute = removed.startsWith('/') ? removed : workdir ? joinPath(workdir, removed) : null;
         if (absolute) removals.push({ path: normaliseAbsolute(absolute), at: index });

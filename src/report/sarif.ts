@@ -2,6 +2,7 @@ import { RULES } from '../rules.js';
 import type { Severity } from '../types.js';
 import type { FileResult } from '../runner.js';
 import { createCollectingReporter } from './collect.js';
+import { contextPath } from './summary.js';
 import type { Reporter, ReporterContext } from './index.js';
 
 /**
@@ -56,7 +57,11 @@ export function toSarif(files: FileResult[], toolVersion: string, wrote: boolean
       ...(ruleIndex.has(finding.rule) ? { ruleIndex: ruleIndex.get(finding.rule) } : {}),
       level: LEVEL[finding.severity],
       message: { text: finding.hint ? `${finding.message} (${finding.hint})` : finding.message },
-      locations: [location(file.path, finding.line)],
+      // A finding about a build-context file (an entrypoint script) points there; the Dockerfile line is related.
+      locations: [
+        finding.context ? location(contextPath(file.path, finding.context.file), finding.context.line) : location(file.path, finding.line),
+      ],
+      ...(finding.context ? { relatedLocations: [{ id: 1, ...location(file.path, finding.line) }] } : {}),
     })),
   ]);
   const failures = files.filter((file) => file.status === 'error');

@@ -12,9 +12,17 @@ export function formatFinding(path: string, finding: Finding, colors: Colors = p
       : finding.severity === 'warning'
         ? colors.yellow(finding.severity)
         : colors.blue(finding.severity);
-  let text = `  ${path}:${finding.line}  ${severity}  ${finding.message}  ${colors.dim(`(${finding.rule})`)}\n`;
+  // A finding about a build-context file names it too: `Dockerfile:5 (docker-entrypoint.sh:4)`.
+  const where = finding.context ? ` (${contextPath(path, finding.context.file)}:${finding.context.line})` : '';
+  let text = `  ${path}:${finding.line}${where}  ${severity}  ${finding.message}  ${colors.dim(`(${finding.rule})`)}\n`;
   if (finding.hint) text += `      ${colors.dim('hint:')} ${finding.hint}\n`;
   return text;
+}
+
+/** A build-context file's path as shown next to its Dockerfile's (`svc/Dockerfile` + `run.sh` -> `svc/run.sh`). */
+export function contextPath(dockerfilePath: string, file: string): string {
+  const slash = Math.max(dockerfilePath.lastIndexOf('/'), dockerfilePath.lastIndexOf('\\'));
+  return slash >= 0 ? dockerfilePath.slice(0, slash + 1) + file : file;
 }
 
 /** `2 would change, 5 unchanged, 1 skipped, 0 errors` (`changed` once written). */

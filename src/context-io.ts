@@ -1,0 +1,41 @@
+import { lstat, readFile, readdir, realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { contextFileRequests, MAX_CONTEXT_FILE_BYTES, MAX_CONTEXT_FILES } from './context.js';
+
+/**
+ * Reads the build-context files a Dockerfile copies in (its server configuration, its entrypoint script) for the
+ * engine's `EngineInputs.contextFiles`. The context is taken to be the Dockerfile's directory. Only regular
+ * files inside it are read, small ones, never through a link that leads out of it; a copied directory gives its
+ * files one level deep. Anything unreadable is left out: the engine then knows less, and says nothing wrong.
+ */
+export async function readContextFiles(dockerfilePath: string, text: string): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  const requests = contextFileRequests(text);
+  if (requests.length === 0) return files;
+  let root: string;
+  try {
+    root = await realpath(path.dirname(dockerfilePath));
+  } catch {
+    return files;
+  }
+  const readOne = async (relative: string): Promise<void> => {
+    if (files.size >= MAX_CONTEXT_FILES) return;
+    const full = path.join(root, relative);
+    try {
+      const real = await realpath(full);
+      if (real !== root && !real.startsWith(root + path.sep)) return;
+      const info = await lstat(real);
+      if (info.isFile() && info.size <= MAX_CONTEXT_FILE_BYTES) {
+        const content = await readFile(real);
+        if (!content.includes(0)) files.set(relative, content.toString('utf8'));
+      } else if (info.isDirectory() && relative.split('/').length <= 4) {
+        const entries = await readdir(real, { withFileTypes: true });
+        for (const entry of entries.filter((e) => e.isFile()).slice(0, MAX_CONTEXT_FILES)) await readOne(`${relative}/${entry.name}`);
+      }
+    } catch {
+      // missing or unreadable: left out
+    }
+  };
+  for (const relative of requests) await readOne(relative);
+  return files;
+}

@@ -1,0 +1,153 @@
+import type { Instruction } from 'dockerfile-ast';
+import { instructionText, type DockerfileModel, type Stage } from './model/dockerfile.js';
+import { findServerImage } from './servers.js';
+
+/**
+ * Files of the build context that the Dockerfile copies in, seen from inside the image. The runner reads the
+ * files `contextFileRequests` names (it does the I/O); the engine maps them to the paths they land on, so a
+ * server's copied configuration or an entrypoint script can be read without the engine touching the disk.
+ */
+
+/** Most files the runner reads for one Dockerfile, and the largest it reads: configuration and scripts are small. */
+export const MAX_CONTEXT_FILES = 32;
+export const MAX_CONTEXT_FILE_BYTES = 256 * 1024;
+
+const COPY_LINE = /^[ \t]*(?:copy|add)[ \t]+(.*)$/gim;
+const START_LINE = /^[ \t]*(?:entrypoint|cmd)[ \t]+(.*)$/gim;
+
+const FROM_LINE = /^[ \t]*from[ \t]+(?:--\S+[ \t]+)*(\S+)/gim;
+
+/**
+ * Relative context paths worth reading: the scripts ENTRYPOINT/CMD run (and the COPY sources of that name), and,
+ * when a stage is built on a catalogued server image, the COPY sources that name one file (its configuration).
+ * Other Dockerfiles cost no reads.
+ */
+export function contextFileRequests(text: string): string[] {
+  const wanted = new Set<string>();
+  const started = new Set<string>();
+  for (const match of text.matchAll(START_LINE)) {
+    for (const word of argumentWords(match[1])) {
+      if (!/^[\w./-]+$/.test(word) || word.startsWith('-')) continue;
+      started.add(word.replace(/^.*\//, ''));
+      if (/\.(sh|bash)$/.test(word)) {
+        const path = contextPath(word.replace(/^.*\//, ''));
+        if (path) wanted.add(path);
+        const relative = contextPath(word);
+        if (relative) wanted.add(relative);
+      }
+    }
+  }
+  const onServer = [...text.matchAll(FROM_LINE)].some((m) => findServerImage(m[1]) !== undefined);
+  for (const match of text.matchAll(COPY_LINE)) {
+    const words = argumentWords(match[1]);
+    if (words.some((w) => /^--from\b/i.test(w))) continue;
+    const sources = words.filter((w) => !w.startsWith('--')).slice(0, -1);
+    for (const source of sources) {
+      const path = contextPath(source);
+      if (path && (onServer || started.has(path.replace(/^.*\//, '')))) wanted.add(path);
+    }
+  }
+  return [...wanted].slice(0, MAX_CONTEXT_FILES);
+}
+
+/** A source that can only name one file in the context: relative, no glob, no variable, no URL, not `.`. */
+function contextPath(source: string): string | undefined {
+  const path = source.replace(/^\.\//, '');
+  if (path === '' || path === '.' || path.endsWith('/')) return undefined;
+  if (/[*?[\]$\\]|^[a-z]+:\/\/|^\/|(^|\/)\.\.(\/|$)/i.test(path)) return undefined;
+  return path;
+}
+
+/** The words of an instruction's arguments: its leading flags, then the JSON array or the shell-form words. */
+function argumentWords(text: string): string[] {
+  const [, flagText, rest] = /^\s*((?:--\S+\s+)*)([\s\S]*)$/.exec(text) ?? ['', '', text];
+  const flags = flagText.split(/\s+/).filter(Boolean);
+  const trimmed = rest.trim();
+  if (trimmed.startsWith('[')) {
+    try {
+      const parsed: unknown = JSON.parse(trimmed);
+      if (Array.isArray(parsed)) return [...flags, ...parsed.filter((w): w is string => typeof w === 'string')];
+    } catch {
+      // not JSON: Docker reads it as shell form
+    }
+  }
+  return [...flags, ...trimmed.split(/\s+/).map((w) => w.replace(/^["']|["']$/g, ''))];
+}
+
+/** A file of the build context at the path it has in the image. */
+export interface CopiedFile {
+  /** Path relative to the context, as the runner read it. */
+  file: string;
+  text: string;
+  /** The COPY/ADD that brings it in. */
+  copiedBy: Instruction;
+}
+
+function join(dir: string, name: string): string {
+  const parts: string[] = [];
+  for (const part of `${dir}/${name}`.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') parts.pop();
+    else parts.push(part);
+  }
+  return '/' + parts.join('/');
+}
+
+function basename(path: string): string {
+  return path.replace(/\/+$/, '').replace(/^.*\//, '');
+}
+
+/**
+ * The context files a stage copies in (no `--from`), keyed by their path in the image. A later COPY to the same
+ * path wins, as in the image. `COPY . DIR` brings every context file along.
+ */
+export function copiedFiles(
+  model: DockerfileModel,
+  stage: Stage,
+  contextFiles: ReadonlyMap<string, string> | undefined,
+): Map<string, CopiedFile> {
+  const copied = new Map<string, CopiedFile>();
+  if (!contextFiles || contextFiles.size === 0) return copied;
+  let workdir: string | null = '/';
+  for (const instruction of stage.instructions) {
+    const keyword = instruction.getKeyword();
+    if (keyword === 'WORKDIR') {
+      const value =
+        instruction
+          .getArguments()[0]
+          ?.getValue()
+          .replace(/^["']|["']$/g, '') ?? '';
+      workdir = value.startsWith('/') ? join(value, '.') : workdir && !value.includes('$') ? join(workdir, value) : null;
+      continue;
+    }
+    if (keyword !== 'COPY' && keyword !== 'ADD') continue;
+    const words = argumentWords(instructionText(model, instruction).slice(instruction.getInstruction().length));
+    if (words.some((w) => /^--from\b/i.test(w))) continue;
+    const args = words.filter((w) => !w.startsWith('--'));
+    if (args.length < 2) continue;
+    const rawDest = args[args.length - 1];
+    if (rawDest.includes('$')) continue;
+    const dest = rawDest.startsWith('/') ? rawDest : workdir ? join(workdir, rawDest) : null;
+    if (dest === null) continue;
+    const sources = args.slice(0, -1);
+    const intoDir = rawDest.endsWith('/') || sources.length > 1;
+    for (const source of sources) {
+      const clean = source.replace(/^\.\//, '').replace(/\/+$/, '');
+      if (clean === '' || clean === '.') {
+        for (const [file, text] of contextFiles) copied.set(join(dest, file), { file, text, copiedBy: instruction });
+        continue;
+      }
+      const text = contextFiles.get(clean);
+      if (text !== undefined) {
+        copied.set(intoDir ? join(dest, basename(clean)) : join(dest, '.'), { file: clean, text, copiedBy: instruction });
+        continue;
+      }
+      // A copied directory brings the files under it.
+      for (const [file, content] of contextFiles) {
+        if (file.startsWith(clean + '/'))
+          copied.set(join(dest, file.slice(clean.length + 1)), { file, text: content, copiedBy: instruction });
+      }
+    }
+  }
+  return copied;
+}
