@@ -35,8 +35,10 @@ export interface Target {
   error?: string;
   /** Set when the file is deliberately left alone (a link out of the tree...). */
   skipped?: string;
-  /** The last component is a symbolic link. */
+  /** The last component is a symbolic link (or a directory link on the way). */
   link: boolean;
+  /** `dev:ino` of the file, when it could be stat'ed: hard links share it. */
+  fileId?: string;
 }
 
 export interface Discovery {
@@ -78,6 +80,12 @@ export async function discover(inputs: readonly string[], cwd: string): Promise<
     }
     if (info.isDirectory()) {
       const root = await realpath(absPath).catch(() => absPath);
+      if (inside(absPath, cwd) && !inside(root, cwdReal)) {
+        const shown = display(absPath, cwd) || '.';
+        const skipped = `reached through a symbolic link to ${root}, outside ${cwdReal}: not followed`;
+        found.push({ path: shown, absPath, realPath: root, link: true, skipped });
+        continue;
+      }
       const before = found.length;
       await walk(absPath, { top: absPath, real: root }, ignores, cwd, found);
       if (found.length === before) notices.push(`${display(absPath, cwd) || '.'}: no Dockerfiles found`);
@@ -85,14 +93,27 @@ export async function discover(inputs: readonly string[], cwd: string): Promise<
     }
     found.push(await fileTarget(absPath, cwd, cwdReal));
   }
-  return { targets: dedupe(found), notices };
+  return { targets: dedupe(await identify(found), notices), notices };
 }
 
 /** A file named explicitly or matched by a glob: a link is followed when it stays in the cwd's tree. */
 async function fileTarget(absPath: string, cwd: string, cwdReal: string): Promise<Target> {
   const shown = display(absPath, cwd);
   const linkInfo = await lstat(absPath).catch(() => undefined);
-  if (!linkInfo?.isSymbolicLink()) return { path: shown, absPath, realPath: await realpath(absPath).catch(() => absPath), link: false };
+  if (!linkInfo?.isSymbolicLink()) {
+    const realPath = await realpath(absPath).catch(() => absPath);
+    // `linkdir/Dockerfile`: a directory link on the way must not lead out of the tree either.
+    if (inside(absPath, cwd) && !inside(realPath, cwdReal)) {
+      return {
+        path: shown,
+        absPath,
+        realPath,
+        link: true,
+        skipped: `reached through a symbolic link to ${realPath}, outside ${cwdReal}: not followed`,
+      };
+    }
+    return { path: shown, absPath, realPath, link: false };
+  }
   // A link outside the cwd is judged against its own directory.
   const root = inside(absPath, cwd) ? cwdReal : await realpath(path.dirname(absPath)).catch(() => path.dirname(absPath));
   return linkTarget(absPath, shown, root);
@@ -174,16 +195,38 @@ async function globFiles(pattern: string, cwd: string, ignores: IgnoreChecker): 
   return files;
 }
 
-/** One entry per real file: a path without links wins over one through a link, then the first by path. */
-function dedupe(targets: Target[]): Target[] {
+/** Sets each readable target's file identity (device and inode), which hard links share. */
+async function identify(targets: Target[]): Promise<Target[]> {
+  return Promise.all(
+    targets.map(async (target) => {
+      if (target.error !== undefined || target.skipped !== undefined) return target;
+      const info = await stat(target.realPath).catch(() => undefined);
+      return info ? { ...target, fileId: `${info.dev}:${info.ino}` } : target;
+    }),
+  );
+}
+
+/**
+ * One entry per real file: a path without links wins over one through a link, then the first by path. Hard
+ * links to one file are one file too: it is processed once (and a write refuses it, since a rename would
+ * split the links), and a notice names the other paths.
+ */
+function dedupe(targets: Target[], notices: string[]): Target[] {
   const indirect = (t: Target): number => Number(t.absPath !== t.realPath);
   const ordered = [...targets].sort((a, b) => indirect(a) - indirect(b) || compare(a.path, b.path));
-  const seen = new Set<string>();
+  const seen = new Map<string, Target>();
   const kept: Target[] = [];
   for (const target of ordered) {
     const key = target.error ? `error:${target.absPath}` : target.realPath;
+    const id = target.fileId;
     if (seen.has(key)) continue;
-    seen.add(key);
+    if (id !== undefined && seen.has(id)) {
+      const first = seen.get(id) as Target;
+      if (target.realPath !== first.realPath) notices.push(`${target.path}: hard link to ${first.path}, processed once as ${first.path}`);
+      continue;
+    }
+    seen.set(key, target);
+    if (id !== undefined) seen.set(id, target);
     kept.push(target);
   }
   return kept.sort((a, b) => compare(a.path, b.path));
