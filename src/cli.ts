@@ -5,7 +5,7 @@ import pc from 'picocolors';
 import yargs from 'yargs';
 import { ConfigError, loadConfig } from './config.js';
 import { PeakFixError, validateOptions, type FixOptions } from './index.js';
-import { MAX_BYTES } from './io.js';
+import { MAX_BYTES, removePendingTemporaries } from './io.js';
 import { formatFinding, isFormat, reporters, type Mode, type ReporterContext } from './report/index.js';
 import { findRule, RULES } from './rules.js';
 import { run, runText, summarize } from './runner.js';
@@ -20,9 +20,16 @@ export const EXIT = {
   CHANGES: 1,
   /** Usage error (bad flag, invalid option or config), or a file could not be processed. */
   ERROR: 2,
-  /** Interrupted by SIGINT. */
+  /** Interrupted by SIGINT (SIGTERM: 143, SIGHUP: 129, as shells report a signal: 128 + its number). */
   INTERRUPTED: 130,
 } as const;
+
+/**
+ * The signals that stop a run the same way: Ctrl-C, CI cancellation and `timeout` (SIGTERM), a closed
+ * terminal or session (SIGHUP). Each exits with 128 + the signal's number.
+ */
+export const STOP_SIGNALS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+type StopSignal = keyof typeof STOP_SIGNALS;
 
 interface Output {
   write(chunk: string): unknown;
@@ -36,7 +43,7 @@ export interface CliIO {
   stdin: AsyncIterable<string | Uint8Array>;
   cwd: string;
   env: Record<string, string | undefined>;
-  /** Source of SIGINT (the process by default); null to listen to none. */
+  /** Source of SIGINT, SIGTERM and SIGHUP (the process by default); null to listen to none. */
   signals: Pick<NodeJS.Process, 'on' | 'off'> | null;
 }
 
@@ -124,14 +131,19 @@ async function execute(flags: Flags, io: CliIO, out: (text: string) => void, err
   const reporter = reporters[flags.format](context);
   let failingFindings = 0;
   const controller = new AbortController();
-  let interrupts = 0;
-  const onInterrupt = (): void => {
-    interrupts++;
-    // A second Ctrl-C does not wait: every file is still either old or new (writes are atomic renames).
-    if (interrupts > 1 && io.signals === process) process.exit(EXIT.INTERRUPTED);
+  let received: StopSignal | undefined;
+  const onSignal = (signal: StopSignal): void => {
+    // A second signal does not wait: temporary files of writes in flight are removed and every file is
+    // still either old or new (a write is a rename); the report is not printed then.
+    if (received !== undefined && io.signals === process) {
+      removePendingTemporaries();
+      process.exit(STOP_SIGNALS[received]);
+    }
+    received ??= signal;
     controller.abort();
   };
-  io.signals?.on('SIGINT', onInterrupt);
+  const handlers = (Object.keys(STOP_SIGNALS) as StopSignal[]).map((signal) => [signal, () => onSignal(signal)] as const);
+  for (const [signal, handler] of handlers) io.signals?.on(signal, handler);
   try {
     const result = await run({
       cwd: io.cwd,
@@ -145,14 +157,14 @@ async function execute(flags: Flags, io: CliIO, out: (text: string) => void, err
         reporter.file(file);
       },
     });
-    reporter.done({ summary: result.summary, interrupted: result.interrupted, notStarted: result.notStarted });
-    if (controller.signal.aborted) return EXIT.INTERRUPTED;
+    reporter.done({ summary: result.summary, interrupted: result.interrupted, notStarted: result.notStarted, signal: received });
+    if (received !== undefined) return STOP_SIGNALS[received];
     if (result.summary.errors > 0) return EXIT.ERROR;
     if ((mode === 'check' || mode === 'list-different') && result.summary.changed > 0) return EXIT.CHANGES;
     if (failingFindings > 0) return EXIT.CHANGES;
     return EXIT.OK;
   } finally {
-    io.signals?.off('SIGINT', onInterrupt);
+    for (const [signal, handler] of handlers) io.signals?.off(signal, handler);
   }
 }
 
@@ -358,7 +370,7 @@ function buildParser() {
       'Config: {"user", "home", "uidArg", "preset", "allStages", "workdir"} in .peak-fix.json or package.json "peak-fix"; flags win.\n' +
         'Silence one finding with a `# peak-fix-ignore RULE` comment above the instruction; `# peak-fix-disable` in the first lines leaves a file alone.\n' +
         'Verify a built image: peak-fix verify IMAGE --uid N [--home DIR] [--dir DIR...] (see peak-fix verify --help).\n' +
-        'Exit codes: 0 ok (also after --write), 1 --check/--list-different found changes or --fail-on matched, 2 usage error or a file could not be processed, 130 interrupted.',
+        'Exit codes: 0 ok (also after --write), 1 --check/--list-different found changes or --fail-on matched, 2 usage error or a file could not be processed, 130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP.',
     )
     .help('help')
     .alias('help', 'h')

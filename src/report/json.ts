@@ -22,8 +22,10 @@ export interface JsonReport {
   /** Sorted by path; one entry per file processed (files never started after an interrupt are absent). */
   files: JsonFile[];
   summary: Summary;
-  /** Present (true) only when the run was interrupted (SIGINT) before every file was started. */
+  /** Present (true) only when the run was interrupted (SIGINT, SIGTERM, SIGHUP) before every file was started. */
   interrupted?: true;
+  /** The signal that stopped the run, when one did; the files listed are complete (in-flight writes finished). */
+  signal?: string;
 }
 
 export interface JsonFile {
@@ -55,6 +57,7 @@ export function createJsonReporter(context: ReporterContext): Reporter {
   return createCollectingReporter(context, (files, end: RunEnd) => {
     const report: JsonReport = { files: files.map(toJsonFile), summary: end.summary };
     if (end.interrupted) report.interrupted = true;
+    if (end.signal !== undefined) report.signal = end.signal;
     return report;
   });
 }

@@ -24,7 +24,7 @@ export interface SarifLog {
   runs: unknown[];
 }
 
-export function toSarif(files: FileResult[], toolVersion: string, wrote: boolean): SarifLog {
+export function toSarif(files: FileResult[], toolVersion: string, wrote: boolean, signal?: string): SarifLog {
   const rules = [
     NOT_MIGRATED,
     ...RULES.map((rule) => ({
@@ -68,7 +68,8 @@ export function toSarif(files: FileResult[], toolVersion: string, wrote: boolean
         tool: { driver: { name: 'peak-fix', version: toolVersion, rules } },
         invocations: [
           {
-            executionSuccessful: failures.length === 0,
+            executionSuccessful: failures.length === 0 && signal === undefined,
+            ...(signal === undefined ? {} : { exitSignalName: signal }),
             toolExecutionNotifications: failures.map((file) => ({
               level: 'error',
               message: { text: `${file.path}: ${file.error ?? 'could not be processed'}` },
@@ -83,5 +84,7 @@ export function toSarif(files: FileResult[], toolVersion: string, wrote: boolean
 }
 
 export function createSarifReporter(context: ReporterContext): Reporter {
-  return createCollectingReporter(context, (files) => toSarif(files, context.version ?? 'unknown', context.mode === 'write'));
+  return createCollectingReporter(context, (files, end) =>
+    toSarif(files, context.version ?? 'unknown', context.mode === 'write', end.signal),
+  );
 }

@@ -71,7 +71,10 @@ export function createTextReporter(context: ReporterContext): Reporter {
       }
     },
     done(end: RunEnd) {
-      if (end.interrupted) stderr(`peak-fix: interrupted: ${end.notStarted} file${end.notStarted === 1 ? '' : 's'} not processed\n`);
+      if (end.interrupted)
+        stderr(
+          `peak-fix: interrupted${end.signal ? ` (${end.signal})` : ''}: ${end.notStarted} file${end.notStarted === 1 ? '' : 's'} not processed\n`,
+        );
       if (listOnly) return;
       let line = formatSummary(end.summary, mode);
       if (mode === 'check' && end.summary.changed > 0) line += ' (run peak-fix --write to fix)';
