@@ -1,7 +1,7 @@
 import pc from 'picocolors';
 import type { Finding } from '../index.js';
 import type { FileResult, Summary } from '../runner.js';
-import { colorizeDiff, unifiedDiff, type Colors } from './diff.js';
+import { boundedDiff, colorizeDiff, type Colors } from './diff.js';
 import type { Mode, Reporter, ReporterContext, RunEnd } from './index.js';
 
 /** `  path:line  severity  message  (rule)`, and the hint on its own indented line. */
@@ -64,7 +64,9 @@ export function createTextReporter(context: ReporterContext): Reporter {
           else if (mode === 'check') stdout(`${colors.yellow('[warn]')} ${result.path}\n`);
           else if (mode === 'write') stdout(`${result.path}\n${findings(result, true)}`);
           else {
-            const patch = unifiedDiff(result.path, result.original ?? '', result.output ?? '');
+            const diff = boundedDiff(result.path, result.original ?? '', result.output ?? '');
+            if ('omitted' in diff) stderr(`peak-fix: ${result.path}: ${diff.omitted}\n`);
+            const patch = 'patch' in diff ? diff.patch : '';
             stdout((context.color ? colorizeDiff(patch, colors) : patch) + findings(result, true));
           }
           return;
