@@ -67,7 +67,7 @@ describe('a full disk (a real 64 KB tmpfs)', () => {
     expect(output.length).toBeGreaterThan(original.length + 20_000); // 24 KB free: cannot fit
     const { snapshot } = await readDockerfile(file);
     const error = await writeError(writeDockerfile(file, output, snapshot));
-    expect(error.message).toMatch(/^ENOSPC/);
+    expect(error.message).toBe('no space left on device (ENOSPC)');
     expect(readFileSync(file, 'utf8')).toBe(original);
     expect(readdirSync(mount)).toEqual(['Dockerfile']);
   });
@@ -78,7 +78,7 @@ describe('a full disk (a real 64 KB tmpfs)', () => {
     const { code, stdout, stderr } = await runCli(['--write', 'Dockerfile'], { cwd: mount });
     expect(code).toBe(2);
     expect(stdout).toBe('');
-    expect(stderr).toMatch(/^peak-fix: Dockerfile: ENOSPC/m);
+    expect(stderr).toContain('peak-fix: Dockerfile: no space left on device (ENOSPC)\n');
     expect(stderr).toContain('0 changed, 0 unchanged, 0 skipped, 1 error\n');
     expect(readFileSync(path.join(mount, 'Dockerfile'), 'utf8')).toBe(original);
     expect(readdirSync(mount)).toEqual(['Dockerfile']);

@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { PeakFixError, validateOptions, type FixOptions } from './index.js';
 import { MAX_BYTES, removePendingTemporaries } from './io.js';
 import { formatFinding, isFormat, reporters, type Mode, type ReporterContext } from './report/index.js';
+import { visibleLine } from './report/visible.js';
 import { findRule, RULES } from './rules.js';
 import { run, runText, summarize } from './runner.js';
 import type { Severity } from './types.js';
@@ -99,12 +100,12 @@ export async function main(argv: readonly string[], partialIO: Partial<CliIO> = 
     return await execute(parsed, io, out, err);
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError || error instanceof PeakFixError) {
-      err(`peak-fix: ${error.message}\n`);
+      err(`peak-fix: ${visibleLine(error.message)}\n`);
       if (debug && error.stack) err(`${error.stack}\n`);
       return EXIT.ERROR;
     }
     const failure = error instanceof Error ? error : new Error(String(error));
-    err(`peak-fix: internal error: ${failure.message.split('\n')[0]}\n`);
+    err(`peak-fix: internal error: ${visibleLine(failure.message.split('\n')[0])}\n`);
     if (debug && failure.stack) err(`${failure.stack}\n`);
     return EXIT.ERROR;
   }
@@ -183,10 +184,10 @@ async function runStdin(flags: Flags, fix: FixOptions, io: CliIO, context: Repor
     reporter.file(result);
     reporter.done({ summary: summarize([result]), interrupted: false, notStarted: 0 });
   } else if (result.status === 'error') {
-    context.stderr(`peak-fix: ${name}: ${result.error}\n`);
+    context.stderr(`peak-fix: ${visibleLine(name)}: ${visibleLine(result.error ?? '')}\n`);
   } else {
     context.stdout(result.output ?? result.original ?? '');
-    if (result.status === 'skipped') context.stderr(`peak-fix: ${name}: skipped: ${result.skipped}\n`);
+    if (result.status === 'skipped') context.stderr(`peak-fix: ${visibleLine(name)}: skipped: ${visibleLine(result.skipped ?? '')}\n`);
     const colors = pc.createColors(context.color);
     context.stderr(result.findings.map((finding) => formatFinding(name, finding, colors)).join(''));
   }

@@ -3,7 +3,18 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import fg from 'fast-glob';
 import ignore, { type Ignore } from 'ignore';
-import { fsError } from './io.js';
+import { describeKind, fsError } from './io.js';
+
+/** A `.gitignore` that exists but cannot be read: the files it governs are not processed. */
+export class GitignoreError extends Error {
+  constructor(
+    readonly file: string,
+    reason: string,
+  ) {
+    super(`cannot read .gitignore: ${reason}`);
+    this.name = 'GitignoreError';
+  }
+}
 
 /** Directories never entered. */
 const SKIPPED_DIRS = new Set(['node_modules', '.git']);
@@ -69,7 +80,7 @@ export async function discover(inputs: readonly string[], cwd: string): Promise<
     } catch (error) {
       const linkInfo = await lstat(absPath).catch(() => undefined);
       if (!linkInfo && fg.isDynamicPattern(input)) {
-        const matches = await globFiles(input, cwd, ignores);
+        const matches = await globFiles(input, cwd, ignores, found);
         if (matches.length === 0) notices.push(`${input}: no files match this pattern`);
         for (const match of matches) found.push(await fileTarget(match, cwd, cwdReal));
         continue;
@@ -154,12 +165,12 @@ async function walk(dir: string, tree: Tree, ignores: IgnoreChecker, cwd: string
     const absPath = path.join(dir, entry.name);
     if (entry.isDirectory()) {
       if (SKIPPED_DIRS.has(entry.name)) continue;
-      if (await ignores.ignored(absPath, true, tree.top)) continue;
+      if (await ignoredOrFailed(ignores, absPath, true, tree.top, cwd, out)) continue;
       await walk(absPath, tree, ignores, cwd, out);
       continue;
     }
     if (!isDockerfileName(entry.name)) continue;
-    if (await ignores.ignored(absPath, false, tree.top)) continue;
+    if (await ignoredOrFailed(ignores, absPath, false, tree.top, cwd, out)) continue;
     if (entry.isSymbolicLink()) {
       const info = await stat(absPath).catch(() => undefined);
       if (info?.isDirectory()) continue; // links to directories are not followed
@@ -172,7 +183,28 @@ async function walk(dir: string, tree: Tree, ignores: IgnoreChecker, cwd: string
   }
 }
 
-async function globFiles(pattern: string, cwd: string, ignores: IgnoreChecker): Promise<string[]> {
+/**
+ * Whether `absPath` is ignored; when a `.gitignore` on the way cannot be read, an error target naming it is
+ * added (once: targets with the same error path are merged) and the path is treated as not to be processed.
+ */
+async function ignoredOrFailed(
+  ignores: IgnoreChecker,
+  absPath: string,
+  isDir: boolean,
+  root: string,
+  cwd: string,
+  out: Target[],
+): Promise<boolean> {
+  try {
+    return await ignores.ignored(absPath, isDir, root);
+  } catch (error) {
+    if (!(error instanceof GitignoreError)) throw error;
+    out.push({ path: display(error.file, cwd), absPath: error.file, realPath: error.file, link: false, error: error.message });
+    return true;
+  }
+}
+
+async function globFiles(pattern: string, cwd: string, ignores: IgnoreChecker, out: Target[]): Promise<string[]> {
   const entries = await fg(pattern, {
     cwd,
     absolute: true,
@@ -189,7 +221,7 @@ async function globFiles(pattern: string, cwd: string, ignores: IgnoreChecker): 
     const absPath = path.resolve(entry);
     const info = await stat(absPath).catch(() => undefined);
     if (info?.isDirectory()) continue;
-    if (await ignores.ignored(absPath, false, cwd)) continue;
+    if (await ignoredOrFailed(ignores, absPath, false, cwd, cwd, out)) continue;
     files.push(absPath);
   }
   return files;
@@ -299,13 +331,27 @@ class IgnoreChecker {
     return ignored;
   }
 
+  /**
+   * The rules of `dir/.gitignore`; none when there is no such file. One that exists but cannot be read is an
+   * error (GitignoreError): going on without it could rewrite files the repository means to ignore.
+   */
   private rules(dir: string): Promise<Ignore | undefined> {
     let cached = this.files.get(dir);
     if (!cached) {
-      cached = readFile(path.join(dir, '.gitignore'), 'utf8').then(
-        (text) => ignore().add(text),
-        () => undefined,
-      );
+      const file = path.join(dir, '.gitignore');
+      cached = (async () => {
+        const info = await stat(file).catch((error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+          throw new GitignoreError(file, fsError(error).message);
+        });
+        if (info === undefined) return undefined;
+        // A FIFO would block the read forever, a directory has no rules to read.
+        if (!info.isFile()) throw new GitignoreError(file, `not a regular file (${describeKind(info)})`);
+        const text = await readFile(file, 'utf8').catch((error: unknown) => {
+          throw new GitignoreError(file, fsError(error).message);
+        });
+        return ignore().add(text);
+      })();
       this.files.set(dir, cached);
     }
     return cached;

@@ -353,6 +353,21 @@ export function fsError(error: unknown): Error {
     case undefined:
       return error instanceof Error ? error : new Error(String(error));
     default:
-      return new FileError(`${code}: ${(error as Error).message}`, 'IO');
+      return new FileError(`${describeErrno(error as NodeJS.ErrnoException)} (${code})`, 'IO');
   }
+}
+
+/**
+ * Node's message for a system error without what the caller says anyway: `ENOSPC: no space left on device,
+ * write` is `no space left on device` (the code is added once by the caller; the syscall and the path, which
+ * can be a `/proc/self/fd` alias, say nothing to the user).
+ */
+export function describeErrno(error: NodeJS.ErrnoException): string {
+  let text = (error.message ?? '').split('\n')[0];
+  if (error.code && text.startsWith(`${error.code}: `)) text = text.slice(error.code.length + 2);
+  if (error.syscall) {
+    const at = text.lastIndexOf(`, ${error.syscall}`);
+    if (at !== -1) text = text.slice(0, at);
+  }
+  return text.trim() || 'input/output error';
 }

@@ -37,7 +37,7 @@ export function toSarif(files: FileResult[], toolVersion: string, wrote: boolean
   ];
   const ruleIndex = new Map(rules.map((rule, index) => [rule.id, index]));
   const location = (path: string, line: number) => ({
-    physicalLocation: { artifactLocation: { uri: encodeURI(path.split('\\').join('/')) }, region: { startLine: Math.max(1, line) } },
+    physicalLocation: { artifactLocation: { uri: pathToUri(path) }, region: { startLine: Math.max(1, line) } },
   });
   const results = files.flatMap((file) => [
     ...(file.status === 'changed' && !wrote
@@ -81,6 +81,19 @@ export function toSarif(files: FileResult[], toolVersion: string, wrote: boolean
       },
     ],
   };
+}
+
+/**
+ * A path as a URI reference: each segment percent-encoded, so `#` and `?` stay part of the name (`encodeURI`
+ * left them as a fragment and a query) and a `:` in the first segment is not read as a scheme.
+ */
+export function pathToUri(path: string): string {
+  return path
+    .split('\\')
+    .join('/')
+    .split('/')
+    .map((segment) => encodeURIComponent(segment))
+    .join('/');
 }
 
 export function createSarifReporter(context: ReporterContext): Reporter {

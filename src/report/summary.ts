@@ -3,6 +3,18 @@ import type { Finding } from '../index.js';
 import type { FileResult, Summary } from '../runner.js';
 import { boundedDiff, colorizeDiff, type Colors } from './diff.js';
 import type { Mode, Reporter, ReporterContext, RunEnd } from './index.js';
+import { visible, visibleLine } from './visible.js';
+
+/** A diff with its file names on one line each and no raw control characters in its lines. */
+function visibleDiff(patch: string): string {
+  return patch
+    .split('\n')
+    .map((line) => {
+      if (line.startsWith('--- ') || line.startsWith('+++ ')) return line.slice(0, 4) + visibleLine(line.slice(4));
+      return line.endsWith('\r') ? visible(line.slice(0, -1)) + '\r' : visible(line); // a CRLF line end stays
+    })
+    .join('\n');
+}
 
 /** `  path:line  severity  message  (rule)`, and the hint on its own indented line. */
 export function formatFinding(path: string, finding: Finding, colors: Colors = pc.createColors(false)): string {
@@ -12,8 +24,8 @@ export function formatFinding(path: string, finding: Finding, colors: Colors = p
       : finding.severity === 'warning'
         ? colors.yellow(finding.severity)
         : colors.blue(finding.severity);
-  let text = `  ${path}:${finding.line}  ${severity}  ${finding.message}  ${colors.dim(`(${finding.rule})`)}\n`;
-  if (finding.hint) text += `      ${colors.dim('hint:')} ${finding.hint}\n`;
+  let text = `  ${visibleLine(path)}:${finding.line}  ${severity}  ${visibleLine(finding.message)}  ${colors.dim(`(${finding.rule})`)}\n`;
+  if (finding.hint) text += `      ${colors.dim('hint:')} ${visibleLine(finding.hint)}\n`;
   return text;
 }
 
@@ -41,32 +53,33 @@ export function createTextReporter(context: ReporterContext): Reporter {
 
   return {
     notice(message) {
-      stderr(`peak-fix: ${message}\n`);
+      stderr(`peak-fix: ${visibleLine(message)}\n`);
     },
     file(result) {
+      const path = visibleLine(result.path);
       switch (result.status) {
         case 'error':
-          stderr(`peak-fix: ${result.path}: ${result.error}\n`);
+          stderr(`peak-fix: ${path}: ${visibleLine(result.error ?? '')}\n`);
           if (context.debug && result.stack) stderr(`${result.stack}\n`);
           return;
         case 'skipped':
           if (listOnly) return;
-          stderr(`peak-fix: ${result.path}: skipped: ${result.skipped}\n`);
+          stderr(`peak-fix: ${path}: skipped: ${visibleLine(result.skipped ?? '')}\n`);
           if (mode !== 'check') stdout(findings(result, false));
           return;
         case 'unchanged':
           if (listOnly) return;
-          if (context.verbose) stderr(`${result.path}: unchanged\n`);
+          if (context.verbose) stderr(`${path}: unchanged\n`);
           if (mode !== 'check') stdout(findings(result, false));
           return;
         case 'changed':
-          if (mode === 'list-different') stdout(`${result.path}\n`);
-          else if (mode === 'check') stdout(`${colors.yellow('[warn]')} ${result.path}\n`);
-          else if (mode === 'write') stdout(`${result.path}\n${findings(result, true)}`);
+          if (mode === 'list-different') stdout(`${path}\n`);
+          else if (mode === 'check') stdout(`${colors.yellow('[warn]')} ${path}\n`);
+          else if (mode === 'write') stdout(`${path}\n${findings(result, true)}`);
           else {
             const diff = boundedDiff(result.path, result.original ?? '', result.output ?? '');
-            if ('omitted' in diff) stderr(`peak-fix: ${result.path}: ${diff.omitted}\n`);
-            const patch = 'patch' in diff ? diff.patch : '';
+            if ('omitted' in diff) stderr(`peak-fix: ${path}: ${diff.omitted}\n`);
+            const patch = 'patch' in diff ? visibleDiff(diff.patch) : '';
             stdout((context.color ? colorizeDiff(patch, colors) : patch) + findings(result, true));
           }
           return;
