@@ -546,6 +546,37 @@ describe('bin/peak-fix.js (built)', () => {
     expect(report.summary).toEqual({ changed: rewritten.length, unchanged: 0, skipped: 0, errors: 0 });
   }, 120_000);
 
+  test('a second SIGTERM exits at once: temporary files removed, every file still old or new', async () => {
+    const originals = new Map<string, string>();
+    const body = ('# ' + 'padding '.repeat(9) + '\n').repeat(2700);
+    for (let i = 0; i < 150; i++) {
+      originals.set(`batch/s${String(i).padStart(3, '0')}/Dockerfile`, `FROM debian:bookworm-slim\n# service ${i}\n${body}COPY app /app\n`);
+    }
+    writeTree(dir, Object.fromEntries(originals));
+    const child = spawn(process.execPath, [BIN, '--write', 'batch'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.resume();
+    child.stderr.resume();
+    const closed = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+    const first = originals.get('batch/s000/Dockerfile');
+    let sent = false;
+    const poll = setInterval(() => {
+      if (!sent && read('batch/s000/Dockerfile') !== first) {
+        sent = true;
+        child.kill('SIGTERM');
+        child.kill('SIGTERM');
+      }
+    }, 2);
+    const [code, killedBy] = await closed;
+    clearInterval(poll);
+    expect(sent).toBe(true);
+    expect([code, killedBy]).toEqual([143, null]);
+    for (const [name, original] of originals) {
+      const now = read(name);
+      if (now !== original) expect(now).toBe(fixDockerfile(original).output);
+      expect(readdirSync(path.dirname(path.join(dir, name)))).toEqual(['Dockerfile']);
+    }
+  }, 120_000);
+
   test('SIGHUP with --format sarif: still one valid log, naming the signal', async () => {
     const { code, stdout } = await stoppedRun('SIGHUP', 'sarif');
     expect(code).toBe(129);
