@@ -72,6 +72,12 @@ describe('parser directives', () => {
     );
   });
 
+  test('a repeated directive is refused, as Docker refuses it', () => {
+    const error = refusal('# escape=`\n# escape=\\\nFROM debian\nCOPY a /a\n');
+    expect(error.message).toBe('a second # escape= directive: Docker refuses the file (only one is allowed)');
+    expect(error.line).toBe(2);
+  });
+
   test('# escape= first, or after # syntax=, is read as Docker reads it', () => {
     for (const head of ['# escape=`\n', '# syntax=docker/dockerfile:1\n# escape=`\n', '#escape = `\n']) {
       const { output } = fixDockerfile(`${head}FROM debian\nRUN echo a \`\n  b\nCOPY a /a\n`);

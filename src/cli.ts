@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { PeakFixError, validateOptions, type FixOptions } from './index.js';
 import { MAX_BYTES, removePendingTemporaries } from './io.js';
 import { formatFinding, isFormat, reporters, type Mode, type ReporterContext } from './report/index.js';
-import { visibleLine } from './report/visible.js';
+import { visible, visibleLine } from './report/visible.js';
 import { findRule, RULES } from './rules.js';
 import { run, runText, summarize } from './runner.js';
 import type { Severity } from './types.js';
@@ -101,12 +101,12 @@ export async function main(argv: readonly string[], partialIO: Partial<CliIO> = 
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError || error instanceof PeakFixError) {
       err(`peak-fix: ${visibleLine(error.message)}\n`);
-      if (debug && error.stack) err(`${error.stack}\n`);
+      if (debug && error.stack) err(`${visible(error.stack)}\n`);
       return EXIT.ERROR;
     }
     const failure = error instanceof Error ? error : new Error(String(error));
     err(`peak-fix: internal error: ${visibleLine(failure.message.split('\n')[0])}\n`);
-    if (debug && failure.stack) err(`${failure.stack}\n`);
+    if (debug && failure.stack) err(`${visible(failure.stack)}\n`);
     return EXIT.ERROR;
   }
 }
@@ -178,7 +178,7 @@ async function runStdin(flags: Flags, fix: FixOptions, io: CliIO, context: Repor
   const name = flags.stdinFilepath ?? '<stdin>';
   const bytes = await readStdin(io.stdin);
   const result = runText(bytes, name, fix);
-  if (context.debug && result.stack) context.stderr(`${result.stack}\n`);
+  if (context.debug && result.stack) context.stderr(`${visible(result.stack)}\n`);
   if (flags.format !== 'text') {
     const reporter = reporters[flags.format as keyof typeof reporters](context);
     reporter.file(result);

@@ -190,6 +190,7 @@ function rejectMisreadEscape(text: string, ast: Dockerfile): void {
 
 function dockerEscape(text: string, known: Set<string>): { escape: string; line: number; stopped: string } {
   let escape = '\\';
+  const seen = new Set<string>();
   const lines = text.replace(/^\uFEFF/, '').split('\n');
   for (let index = 0; index < lines.length; index++) {
     const line = lines[index].replace(/[\r\n]+$/, '').replace(GO_LEADING_SPACE, '');
@@ -200,6 +201,11 @@ function dockerEscape(text: string, known: Set<string>): { escape: string; line:
       const stopped = match ? `# ${match[1]}= on line ${index + 1} is not a directive ${who} knows` : `line ${index + 1}`;
       return { escape, line: index + 1, stopped };
     }
+    // A second escape directive: Docker refuses the file ("only one escape parser directive can be used"); which
+    // escape would apply is undefined, so the file is refused here too. (A second `syntax` is Docker's to refuse.)
+    if (key === 'escape' && seen.has(key))
+      throw new PeakFixError(`a second # ${key}= directive: Docker refuses the file (only one is allowed)`, index + 1);
+    seen.add(key);
     if (key === 'escape' && (match[2] === '`' || match[2] === '\\')) escape = match[2];
   }
   return { escape, line: lines.length, stopped: 'end of file' };

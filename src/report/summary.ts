@@ -60,7 +60,7 @@ export function createTextReporter(context: ReporterContext): Reporter {
       switch (result.status) {
         case 'error':
           stderr(`peak-fix: ${path}: ${visibleLine(result.error ?? '')}\n`);
-          if (context.debug && result.stack) stderr(`${result.stack}\n`);
+          if (context.debug && result.stack) stderr(`${visible(result.stack)}\n`);
           return;
         case 'skipped':
           if (listOnly) return;
