@@ -106,6 +106,11 @@ describe('indentation Docker skips and other parsers do not', () => {
     expect(output).toContain('RUN <<EOF\n\u00a0echo hi\nEOF\n');
   });
 
+  test('a no-break space at the start of a continuation line is part of the arguments for both: fine', () => {
+    const { output } = fixDockerfile('FROM debian\nRUN echo a \\\n\u00a0b\nCOPY a /a\n');
+    expect(output).toContain('RUN echo a \\\n\u00a0b\n');
+  });
+
   test('spaces and tabs are fine', () => {
     expect(fixDockerfile('FROM debian\n  \tCOPY a /a\n').output).toContain('  \tCOPY --chown=peak-user a /a\n');
   });

@@ -1,5 +1,5 @@
 import { DockerfileParser, type Dockerfile, type From, type Instruction } from 'dockerfile-ast';
-import { LineIndex, type Position } from '../edits.js';
+import { LineIndex } from '../edits.js';
 import { lookupImage, type ResolvedImage } from '../images.js';
 import { PeakFixError } from '../types.js';
 
@@ -125,20 +125,16 @@ const OTHER_SPACE = /[\v\f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205
  * instruction there and the rewrite would miss it (no `--chown`): refused, naming the character.
  */
 function rejectUnicodeIndentation(text: string, ast: Dockerfile): void {
-  const bodies = new Set<number>();
+  // Continuation lines and heredoc bodies keep their leading characters for Docker too (`processLine` strips
+  // only a line that starts an instruction), so both parsers agree there: only the other lines are checked.
+  const inside = new Set<number>();
   for (const instruction of ast.getInstructions()) {
-    const heredocs =
-      (
-        instruction as unknown as { getHeredocs?: () => { getContentRange(): { start: Position; end: Position } | null }[] }
-      ).getHeredocs?.() ?? [];
-    for (const heredoc of heredocs) {
-      const range = heredoc.getContentRange();
-      if (range) for (let line = range.start.line; line <= range.end.line; line++) bodies.add(line);
-    }
+    const { start, end } = instruction.getRange();
+    for (let line = start.line + 1; line <= end.line; line++) inside.add(line);
   }
   const lines = text.split(/\r?\n/);
   for (let index = 0; index < lines.length; index++) {
-    if (bodies.has(index)) continue;
+    if (inside.has(index)) continue;
     const indentation = /^[\s\uFEFF]*/.exec(lines[index])?.[0] ?? '';
     const odd = OTHER_SPACE.exec(indentation);
     if (odd) {
