@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
@@ -406,6 +406,27 @@ describe('bin/peak-fix.js (built)', () => {
     expect(result.stdout).toBe('ok/Dockerfile\n');
   });
 
+  test("--write as another user: a file it cannot write, or that is someone else's, is refused, not replaced", () => {
+    expect(process.getuid?.()).toBe(0); // CI runs as root: the run itself is made as uid 65534
+    writeTree(dir, { 'theirs/Dockerfile': DEBIAN, 'locked/Dockerfile': DEBIAN });
+    chmodSync(dir, 0o777);
+    for (const sub of ['theirs', 'locked']) chmodSync(path.join(dir, sub), 0o777); // the directories let anyone rename
+    // Group-writable for 65534 but owned by root: a rename would hand it to 65534.
+    chownSync(path.join(dir, 'theirs/Dockerfile'), 0, 65534);
+    chmodSync(path.join(dir, 'theirs/Dockerfile'), 0o664);
+    chmodSync(path.join(dir, 'locked/Dockerfile'), 0o644);
+    const result = bin(['--write', '.'], { cwd: dir, uid: 65534 });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('peak-fix: locked/Dockerfile: not writable by the running user (EACCES): not overwritten\n');
+    expect(result.stderr).toContain(
+      "peak-fix: theirs/Dockerfile: owned by uid 0: replacing it would make it the running user's (uid 65534); not overwritten\n",
+    );
+    for (const sub of ['theirs', 'locked']) {
+      expect(read(`${sub}/Dockerfile`)).toBe(DEBIAN);
+      expect(statSync(path.join(dir, `${sub}/Dockerfile`)).uid).toBe(0);
+    }
+  });
+
   test('SIGINT during --write: in-flight writes finish, every file is old or new, exit 130', async () => {
     const count = 400;
     const body = ('# ' + 'padding '.repeat(9) + '\n').repeat(2700); // ~200 KB
@@ -439,7 +460,7 @@ describe('bin/peak-fix.js (built)', () => {
     expect(sent).toBe(true);
     expect(signal).toBeNull();
     expect(code).toBe(130);
-    expect(stderr).toMatch(/interrupted: \d+ files not processed/);
+    expect(stderr).toMatch(/interrupted \(SIGINT\): \d+ files not processed/);
     expect(stderr).toMatch(SUMMARY);
 
     const rewritten: string[] = [];
@@ -459,6 +480,112 @@ describe('bin/peak-fix.js (built)', () => {
       expect(readdirSync(path.dirname(path.join(dir, name)))).toEqual(['Dockerfile']);
       expect(statSync(path.join(dir, name)).mode & 0o777).toBe(modes.get(name));
     }
+  }, 120_000);
+
+  /** 150 files of ~200 KB under batch/; the signal goes once batch/s000 has been rewritten. */
+  async function stoppedRun(signal: NodeJS.Signals, format: string) {
+    const originals = new Map<string, string>();
+    const body = ('# ' + 'padding '.repeat(9) + '\n').repeat(2700);
+    for (let i = 0; i < 150; i++) {
+      originals.set(`batch/s${String(i).padStart(3, '0')}/Dockerfile`, `FROM debian:bookworm-slim\n# service ${i}\n${body}COPY app /app\n`);
+    }
+    writeTree(dir, Object.fromEntries(originals));
+    const child = spawn(process.execPath, [BIN, '--write', '--format', format, 'batch'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const closed = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+    let sent = false;
+    const first = originals.get('batch/s000/Dockerfile');
+    const poll = setInterval(() => {
+      if (!sent && read('batch/s000/Dockerfile') !== first) {
+        sent = true;
+        child.kill(signal);
+      }
+    }, 2);
+    const [code, killedBy] = await closed;
+    clearInterval(poll);
+    expect(sent).toBe(true);
+    expect(killedBy).toBeNull(); // handled, not killed
+    const rewritten: string[] = [];
+    for (const [name, original] of originals) {
+      const now = read(name);
+      if (now === original) continue;
+      expect(now).toBe(fixDockerfile(original).output); // never partial
+      rewritten.push(name);
+    }
+    expect(rewritten.length).toBeGreaterThan(0);
+    expect(rewritten.length).toBeLessThan(originals.size);
+    for (const name of originals.keys()) expect(readdirSync(path.dirname(path.join(dir, name)))).toEqual(['Dockerfile']);
+    return { code, stdout, stderr, rewritten };
+  }
+
+  test.each([
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const)(
+    '%s during --write behaves like SIGINT: writes finish, the list and summary are complete, exit %d',
+    async (signal, exit) => {
+      const { code, stdout, stderr, rewritten } = await stoppedRun(signal, 'text');
+      expect(code).toBe(exit);
+      expect(stderr).toMatch(new RegExp(`interrupted \\(${signal}\\): \\d+ files not processed`));
+      expect(stdout.split('\n').filter((line) => line.startsWith('batch/'))).toEqual(rewritten);
+      expect(stderr).toContain(`${rewritten.length} changed, 0 unchanged, 0 skipped, 0 errors`);
+    },
+    120_000,
+  );
+
+  test('SIGTERM with --format json: still one valid document listing exactly the files written', async () => {
+    const { code, stdout, rewritten } = await stoppedRun('SIGTERM', 'json');
+    expect(code).toBe(143);
+    const report = JSON.parse(stdout) as JsonReport;
+    expect(report.signal).toBe('SIGTERM');
+    expect(report.interrupted).toBe(true);
+    expect(report.files.filter((file) => file.status === 'changed').map((file) => file.path)).toEqual(rewritten);
+    expect(report.summary).toEqual({ changed: rewritten.length, unchanged: 0, skipped: 0, errors: 0 });
+  }, 120_000);
+
+  test('a second SIGTERM exits at once: temporary files removed, every file still old or new', async () => {
+    const originals = new Map<string, string>();
+    const body = ('# ' + 'padding '.repeat(9) + '\n').repeat(2700);
+    for (let i = 0; i < 150; i++) {
+      originals.set(`batch/s${String(i).padStart(3, '0')}/Dockerfile`, `FROM debian:bookworm-slim\n# service ${i}\n${body}COPY app /app\n`);
+    }
+    writeTree(dir, Object.fromEntries(originals));
+    const child = spawn(process.execPath, [BIN, '--write', 'batch'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.resume();
+    child.stderr.resume();
+    const closed = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+    const first = originals.get('batch/s000/Dockerfile');
+    let sent = false;
+    const poll = setInterval(() => {
+      if (!sent && read('batch/s000/Dockerfile') !== first) {
+        sent = true;
+        child.kill('SIGTERM');
+        child.kill('SIGTERM');
+      }
+    }, 2);
+    const [code, killedBy] = await closed;
+    clearInterval(poll);
+    expect(sent).toBe(true);
+    expect([code, killedBy]).toEqual([143, null]);
+    for (const [name, original] of originals) {
+      const now = read(name);
+      if (now !== original) expect(now).toBe(fixDockerfile(original).output);
+      expect(readdirSync(path.dirname(path.join(dir, name)))).toEqual(['Dockerfile']);
+    }
+  }, 120_000);
+
+  test('SIGHUP with --format sarif: still one valid log, naming the signal', async () => {
+    const { code, stdout } = await stoppedRun('SIGHUP', 'sarif');
+    expect(code).toBe(129);
+    const log = JSON.parse(stdout) as {
+      version: string;
+      runs: { invocations: { executionSuccessful: boolean; exitSignalName?: string }[] }[];
+    };
+    expect(log.version).toBe('2.1.0');
+    expect(log.runs[0].invocations[0]).toMatchObject({ executionSuccessful: false, exitSignalName: 'SIGHUP' });
   }, 120_000);
 });
 

@@ -10,8 +10,9 @@ import { FactsFileError } from './facts-file.js';
 import { factsFilePath, runInspectCommand } from './inspect-command.js';
 import { gatherFacts } from './run-facts.js';
 import { PeakFixError, validateOptions, type EngineInputs, type FixOptions } from './index.js';
-import { MAX_BYTES } from './io.js';
+import { MAX_BYTES, removePendingTemporaries } from './io.js';
 import { formatFinding, isFormat, reporters, type Mode, type ReporterContext } from './report/index.js';
+import { visible, visibleLine } from './report/visible.js';
 import { findRule, RULES } from './rules.js';
 import { run, runText, summarize } from './runner.js';
 import type { Severity } from './types.js';
@@ -25,9 +26,16 @@ export const EXIT = {
   CHANGES: 1,
   /** Usage error (bad flag, invalid option or config), or a file could not be processed. */
   ERROR: 2,
-  /** Interrupted by SIGINT. */
+  /** Interrupted by SIGINT (SIGTERM: 143, SIGHUP: 129, as shells report a signal: 128 + its number). */
   INTERRUPTED: 130,
 } as const;
+
+/**
+ * The signals that stop a run the same way: Ctrl-C, CI cancellation and `timeout` (SIGTERM), a closed
+ * terminal or session (SIGHUP). Each exits with 128 + the signal's number.
+ */
+export const STOP_SIGNALS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+type StopSignal = keyof typeof STOP_SIGNALS;
 
 interface Output {
   write(chunk: string): unknown;
@@ -41,7 +49,7 @@ export interface CliIO {
   stdin: AsyncIterable<string | Uint8Array>;
   cwd: string;
   env: Record<string, string | undefined>;
-  /** Source of SIGINT (the process by default); null to listen to none. */
+  /** Source of SIGINT, SIGTERM and SIGHUP (the process by default); null to listen to none. */
   signals: Pick<NodeJS.Process, 'on' | 'off'> | null;
   /** The Docker engine for `inspect` and `--inspect-images` (the docker CLI with `env` by default). */
   docker: DockerEngine;
@@ -107,15 +115,15 @@ export async function main(argv: readonly string[], partialIO: Partial<CliIO> = 
       err(
         error.message
           .split('\n')
-          .map((line) => `peak-fix: ${line}\n`)
+          .map((line) => `peak-fix: ${visibleLine(line)}\n`)
           .join(''),
       );
-      if (debug && error.stack) err(`${error.stack}\n`);
+      if (debug && error.stack) err(`${visible(error.stack)}\n`);
       return EXIT.ERROR;
     }
     const failure = error instanceof Error ? error : new Error(String(error));
-    err(`peak-fix: internal error: ${failure.message.split('\n')[0]}\n`);
-    if (debug && failure.stack) err(`${failure.stack}\n`);
+    err(`peak-fix: internal error: ${visibleLine(failure.message.split('\n')[0])}\n`);
+    if (debug && failure.stack) err(`${visible(failure.stack)}\n`);
     return EXIT.ERROR;
   }
 }
@@ -155,14 +163,19 @@ async function execute(flags: Flags, io: CliIO, out: (text: string) => void, err
   let failingFindings = 0;
   let nonCompliant = 0;
   const controller = new AbortController();
-  let interrupts = 0;
-  const onInterrupt = (): void => {
-    interrupts++;
-    // A second Ctrl-C does not wait: every file is still either old or new (writes are atomic renames).
-    if (interrupts > 1 && io.signals === process) process.exit(EXIT.INTERRUPTED);
+  let received: StopSignal | undefined;
+  const onSignal = (signal: StopSignal): void => {
+    // A second signal does not wait: temporary files of writes in flight are removed and every file is
+    // still either old or new (a write is a rename); the report is not printed then.
+    if (received !== undefined && io.signals === process) {
+      removePendingTemporaries();
+      process.exit(STOP_SIGNALS[received]);
+    }
+    received ??= signal;
     controller.abort();
   };
-  io.signals?.on('SIGINT', onInterrupt);
+  const handlers = (Object.keys(STOP_SIGNALS) as StopSignal[]).map((signal) => [signal, () => onSignal(signal)] as const);
+  for (const [signal, handler] of handlers) io.signals?.on(signal, handler);
   try {
     const result = await run({
       cwd: io.cwd,
@@ -180,14 +193,14 @@ async function execute(flags: Flags, io: CliIO, out: (text: string) => void, err
         reporter.file(file);
       },
     });
-    reporter.done({ summary: result.summary, interrupted: result.interrupted, notStarted: result.notStarted });
-    if (controller.signal.aborted) return EXIT.INTERRUPTED;
+    reporter.done({ summary: result.summary, interrupted: result.interrupted, notStarted: result.notStarted, signal: received });
+    if (received !== undefined) return STOP_SIGNALS[received];
     if (result.summary.errors > 0) return EXIT.ERROR;
     if ((mode === 'check' || mode === 'list-different') && result.summary.changed + nonCompliant > 0) return EXIT.CHANGES;
     if (failingFindings > 0) return EXIT.CHANGES;
     return EXIT.OK;
   } finally {
-    io.signals?.off('SIGINT', onInterrupt);
+    for (const [signal, handler] of handlers) io.signals?.off(signal, handler);
   }
 }
 
@@ -206,16 +219,16 @@ async function runStdin(flags: Flags, fix: FixOptions, io: CliIO, context: Repor
   const name = flags.stdinFilepath ?? '<stdin>';
   const bytes = await readStdin(io.stdin);
   const result = runText(bytes, name, fix, undefined, { ...inputs, buildArgs: flags.buildArgs });
-  if (context.debug && result.stack) context.stderr(`${result.stack}\n`);
+  if (context.debug && result.stack) context.stderr(`${visible(result.stack)}\n`);
   if (flags.format !== 'text') {
     const reporter = reporters[flags.format as keyof typeof reporters](context);
     reporter.file(result);
     reporter.done({ summary: summarize([result]), interrupted: false, notStarted: 0 });
   } else if (result.status === 'error') {
-    context.stderr(`peak-fix: ${name}: ${result.error}\n`);
+    context.stderr(`peak-fix: ${visibleLine(name)}: ${visibleLine(result.error ?? '')}\n`);
   } else {
     context.stdout(result.output ?? result.original ?? '');
-    if (result.status === 'skipped') context.stderr(`peak-fix: ${name}: skipped: ${result.skipped}\n`);
+    if (result.status === 'skipped') context.stderr(`peak-fix: ${visibleLine(name)}: skipped: ${visibleLine(result.skipped ?? '')}\n`);
     const colors = pc.createColors(context.color);
     context.stderr(result.findings.map((finding) => formatFinding(name, finding, colors)).join(''));
   }
@@ -428,7 +441,7 @@ function buildParser() {
         'Base images: images built here (compose, bake) > peak-fix-images.json (peak-fix inspect) > config "images" > built-in table.\n' +
         'Silence one finding with a `# peak-fix-ignore RULE` comment above the instruction; `# peak-fix-disable` in the first lines leaves a file alone.\n' +
         'Verify a built image: peak-fix verify IMAGE --uid N [--home DIR] [--dir DIR...] [--serve PORT] (see peak-fix verify --help).\n' +
-        'Exit codes: 0 ok (also after --write), 1 --check/--list-different found changes or --fail-on matched, 2 usage error or a file could not be processed, 130 interrupted.',
+        'Exit codes: 0 ok (also after --write), 1 --check/--list-different found changes or --fail-on matched, 2 usage error or a file could not be processed, 130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP.',
     )
     .help('help')
     .alias('help', 'h')

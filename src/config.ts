@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseCatalog, type CatalogEntry } from './catalog.js';
 import type { FixOptions } from './index.js';
+import { fsError } from './io.js';
 
 /** A config that cannot be used: one line, naming the file. */
 export class ConfigError extends Error {
@@ -56,7 +57,7 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Loaded
   if (explicit !== undefined) {
     const file = path.resolve(cwd, explicit);
     const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-      throw new ConfigError(`${file}: cannot read config: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
+      throw new ConfigError(`${file}: cannot read config: ${error.code === 'ENOENT' ? 'no such file' : fsError(error).message}`);
     });
     const json = parseJson(file, text);
     if (path.basename(file) === 'package.json') {
@@ -103,7 +104,7 @@ async function readOptional(file: string): Promise<string | undefined> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return undefined;
-    throw new ConfigError(`${file}: cannot read config: ${(error as Error).message}`);
+    throw new ConfigError(`${file}: cannot read config: ${fsError(error).message}`);
   }
 }
 

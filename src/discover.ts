@@ -3,7 +3,18 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import fg from 'fast-glob';
 import ignore, { type Ignore } from 'ignore';
-import { fsError } from './io.js';
+import { describeKind, fsError } from './io.js';
+
+/** A `.gitignore` that exists but cannot be read: the files it governs are not processed. */
+export class GitignoreError extends Error {
+  constructor(
+    readonly file: string,
+    reason: string,
+  ) {
+    super(`cannot read .gitignore: ${reason}`);
+    this.name = 'GitignoreError';
+  }
+}
 
 /** Directories never entered. */
 const SKIPPED_DIRS = new Set(['node_modules', '.git']);
@@ -35,8 +46,10 @@ export interface Target {
   error?: string;
   /** Set when the file is deliberately left alone (a link out of the tree...). */
   skipped?: string;
-  /** The last component is a symbolic link. */
+  /** The last component is a symbolic link (or a directory link on the way). */
   link: boolean;
+  /** `dev:ino` of the file, when it could be stat'ed: hard links share it. */
+  fileId?: string;
 }
 
 export interface Discovery {
@@ -67,7 +80,7 @@ export async function discover(inputs: readonly string[], cwd: string): Promise<
     } catch (error) {
       const linkInfo = await lstat(absPath).catch(() => undefined);
       if (!linkInfo && fg.isDynamicPattern(input)) {
-        const matches = await globFiles(input, cwd, ignores);
+        const matches = await globFiles(input, cwd, ignores, found);
         if (matches.length === 0) notices.push(`${input}: no files match this pattern`);
         for (const match of matches) found.push(await fileTarget(match, cwd, cwdReal));
         continue;
@@ -78,6 +91,12 @@ export async function discover(inputs: readonly string[], cwd: string): Promise<
     }
     if (info.isDirectory()) {
       const root = await realpath(absPath).catch(() => absPath);
+      if (inside(absPath, cwd) && !inside(root, cwdReal)) {
+        const shown = display(absPath, cwd) || '.';
+        const skipped = `reached through a symbolic link to ${root}, outside ${cwdReal}: not followed`;
+        found.push({ path: shown, absPath, realPath: root, link: true, skipped });
+        continue;
+      }
       const before = found.length;
       await walk(absPath, { top: absPath, real: root }, ignores, cwd, found);
       if (found.length === before) notices.push(`${display(absPath, cwd) || '.'}: no Dockerfiles found`);
@@ -85,14 +104,27 @@ export async function discover(inputs: readonly string[], cwd: string): Promise<
     }
     found.push(await fileTarget(absPath, cwd, cwdReal));
   }
-  return { targets: dedupe(found), notices };
+  return { targets: dedupe(await identify(found), notices), notices };
 }
 
 /** A file named explicitly or matched by a glob: a link is followed when it stays in the cwd's tree. */
 async function fileTarget(absPath: string, cwd: string, cwdReal: string): Promise<Target> {
   const shown = display(absPath, cwd);
   const linkInfo = await lstat(absPath).catch(() => undefined);
-  if (!linkInfo?.isSymbolicLink()) return { path: shown, absPath, realPath: await realpath(absPath).catch(() => absPath), link: false };
+  if (!linkInfo?.isSymbolicLink()) {
+    const realPath = await realpath(absPath).catch(() => absPath);
+    // `linkdir/Dockerfile`: a directory link on the way must not lead out of the tree either.
+    if (inside(absPath, cwd) && !inside(realPath, cwdReal)) {
+      return {
+        path: shown,
+        absPath,
+        realPath,
+        link: true,
+        skipped: `reached through a symbolic link to ${realPath}, outside ${cwdReal}: not followed`,
+      };
+    }
+    return { path: shown, absPath, realPath, link: false };
+  }
   // A link outside the cwd is judged against its own directory.
   const root = inside(absPath, cwd) ? cwdReal : await realpath(path.dirname(absPath)).catch(() => path.dirname(absPath));
   return linkTarget(absPath, shown, root);
@@ -133,12 +165,12 @@ async function walk(dir: string, tree: Tree, ignores: IgnoreChecker, cwd: string
     const absPath = path.join(dir, entry.name);
     if (entry.isDirectory()) {
       if (SKIPPED_DIRS.has(entry.name)) continue;
-      if (await ignores.ignored(absPath, true, tree.top)) continue;
+      if (await ignoredOrFailed(ignores, absPath, true, tree.top, cwd, out)) continue;
       await walk(absPath, tree, ignores, cwd, out);
       continue;
     }
     if (!isDockerfileName(entry.name)) continue;
-    if (await ignores.ignored(absPath, false, tree.top)) continue;
+    if (await ignoredOrFailed(ignores, absPath, false, tree.top, cwd, out)) continue;
     if (entry.isSymbolicLink()) {
       const info = await stat(absPath).catch(() => undefined);
       if (info?.isDirectory()) continue; // links to directories are not followed
@@ -151,7 +183,28 @@ async function walk(dir: string, tree: Tree, ignores: IgnoreChecker, cwd: string
   }
 }
 
-async function globFiles(pattern: string, cwd: string, ignores: IgnoreChecker): Promise<string[]> {
+/**
+ * Whether `absPath` is ignored; when a `.gitignore` on the way cannot be read, an error target naming it is
+ * added (once: targets with the same error path are merged) and the path is treated as not to be processed.
+ */
+async function ignoredOrFailed(
+  ignores: IgnoreChecker,
+  absPath: string,
+  isDir: boolean,
+  root: string,
+  cwd: string,
+  out: Target[],
+): Promise<boolean> {
+  try {
+    return await ignores.ignored(absPath, isDir, root);
+  } catch (error) {
+    if (!(error instanceof GitignoreError)) throw error;
+    out.push({ path: display(error.file, cwd), absPath: error.file, realPath: error.file, link: false, error: error.message });
+    return true;
+  }
+}
+
+async function globFiles(pattern: string, cwd: string, ignores: IgnoreChecker, out: Target[]): Promise<string[]> {
   const entries = await fg(pattern, {
     cwd,
     absolute: true,
@@ -168,22 +221,44 @@ async function globFiles(pattern: string, cwd: string, ignores: IgnoreChecker): 
     const absPath = path.resolve(entry);
     const info = await stat(absPath).catch(() => undefined);
     if (info?.isDirectory()) continue;
-    if (await ignores.ignored(absPath, false, cwd)) continue;
+    if (await ignoredOrFailed(ignores, absPath, false, cwd, cwd, out)) continue;
     files.push(absPath);
   }
   return files;
 }
 
-/** One entry per real file: a path without links wins over one through a link, then the first by path. */
-function dedupe(targets: Target[]): Target[] {
+/** Sets each readable target's file identity (device and inode), which hard links share. */
+async function identify(targets: Target[]): Promise<Target[]> {
+  return Promise.all(
+    targets.map(async (target) => {
+      if (target.error !== undefined || target.skipped !== undefined) return target;
+      const info = await stat(target.realPath).catch(() => undefined);
+      return info ? { ...target, fileId: `${info.dev}:${info.ino}` } : target;
+    }),
+  );
+}
+
+/**
+ * One entry per real file: a path without links wins over one through a link, then the first by path. Hard
+ * links to one file are one file too: it is processed once (and a write refuses it, since a rename would
+ * split the links), and a notice names the other paths.
+ */
+function dedupe(targets: Target[], notices: string[]): Target[] {
   const indirect = (t: Target): number => Number(t.absPath !== t.realPath);
   const ordered = [...targets].sort((a, b) => indirect(a) - indirect(b) || compare(a.path, b.path));
-  const seen = new Set<string>();
+  const seen = new Map<string, Target>();
   const kept: Target[] = [];
   for (const target of ordered) {
     const key = target.error ? `error:${target.absPath}` : target.realPath;
+    const id = target.fileId;
     if (seen.has(key)) continue;
-    seen.add(key);
+    if (id !== undefined && seen.has(id)) {
+      const first = seen.get(id) as Target;
+      if (target.realPath !== first.realPath) notices.push(`${target.path}: hard link to ${first.path}, processed once as ${first.path}`);
+      continue;
+    }
+    seen.set(key, target);
+    if (id !== undefined) seen.set(id, target);
     kept.push(target);
   }
   return kept.sort((a, b) => compare(a.path, b.path));
@@ -256,13 +331,27 @@ class IgnoreChecker {
     return ignored;
   }
 
+  /**
+   * The rules of `dir/.gitignore`; none when there is no such file. One that exists but cannot be read is an
+   * error (GitignoreError): going on without it could rewrite files the repository means to ignore.
+   */
   private rules(dir: string): Promise<Ignore | undefined> {
     let cached = this.files.get(dir);
     if (!cached) {
-      cached = readFile(path.join(dir, '.gitignore'), 'utf8').then(
-        (text) => ignore().add(text),
-        () => undefined,
-      );
+      const file = path.join(dir, '.gitignore');
+      cached = (async () => {
+        const info = await stat(file).catch((error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+          throw new GitignoreError(file, fsError(error).message);
+        });
+        if (info === undefined) return undefined;
+        // A FIFO would block the read forever, a directory has no rules to read.
+        if (!info.isFile()) throw new GitignoreError(file, `not a regular file (${describeKind(info)})`);
+        const text = await readFile(file, 'utf8').catch((error: unknown) => {
+          throw new GitignoreError(file, fsError(error).message);
+        });
+        return ignore().add(text);
+      })();
       this.files.set(dir, cached);
     }
     return cached;

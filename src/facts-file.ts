@@ -1,5 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import writeFileAtomic from 'write-file-atomic';
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
 import type { FactsLookup } from './facts.js';
 import type { InspectedImage } from './inspect.js';
 
@@ -103,8 +104,32 @@ export async function writeFactsFile(
     /\[\n\s+([^[\]{}]*?)\n\s*\]/g,
     (_m, inner: string) => `[${inner.split(/,\n\s*/).join(', ')}]`,
   );
-  await writeFileAtomic(file, text + '\n');
+  await writeWhole(file, text + '\n');
   return images;
+}
+
+/**
+ * The facts file is written whole or not at all: a temporary file beside it (O_EXCL, never through a link), every
+ * byte written and synced, then renamed over it. A full disk leaves the old file as it was.
+ */
+async function writeWhole(file: string, text: string): Promise<void> {
+  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const handle = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } catch (error) {
+    await handle.close();
+    await unlink(temporary).catch(() => undefined);
+    throw error;
+  }
+  await handle.close();
+  try {
+    await rename(temporary, file);
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined);
+    throw error;
+  }
 }
 
 /** Facts for the exact image: by digest when the reference has one, else by repository and tag. */

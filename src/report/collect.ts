@@ -1,3 +1,4 @@
+import { visible } from './visible.js';
 import type { FileResult } from '../runner.js';
 import type { Reporter, ReporterContext, RunEnd } from './index.js';
 
@@ -10,7 +11,7 @@ export function createCollectingReporter(context: ReporterContext, render: (file
     },
     file(result) {
       files.push(result);
-      if (context.debug && result.stack) context.stderr(`${result.stack}\n`);
+      if (context.debug && result.stack) context.stderr(`${visible(result.stack)}\n`);
     },
     done(end) {
       context.stdout(JSON.stringify(render(files, end), null, 2) + '\n');

@@ -27,6 +27,8 @@ export interface RunEnd {
   summary: Summary;
   interrupted: boolean;
   notStarted: number;
+  /** The signal that stopped the run (SIGINT, SIGTERM, SIGHUP), if one did. */
+  signal?: string;
 }
 
 /**

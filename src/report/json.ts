@@ -1,6 +1,6 @@
 import type { Finding } from '../index.js';
 import type { FileStatus, FileResult, Summary } from '../runner.js';
-import { unifiedDiff } from './diff.js';
+import { boundedDiff } from './diff.js';
 import { createCollectingReporter } from './collect.js';
 import type { Reporter, ReporterContext, RunEnd } from './index.js';
 
@@ -22,8 +22,10 @@ export interface JsonReport {
   /** Sorted by path; one entry per file processed (files never started after an interrupt are absent). */
   files: JsonFile[];
   summary: Summary;
-  /** Present (true) only when the run was interrupted (SIGINT) before every file was started. */
+  /** Present (true) only when the run was interrupted (SIGINT, SIGTERM, SIGHUP) before every file was started. */
   interrupted?: true;
+  /** The signal that stopped the run, when one did; the files listed are complete (in-flight writes finished). */
+  signal?: string;
 }
 
 export interface JsonFile {
@@ -32,8 +34,10 @@ export interface JsonFile {
   /** `changed`: would change (dry run, --check) or was rewritten (--write). */
   status: FileStatus;
   findings: Finding[];
-  /** Unified diff of the change (uncoloured), or null when the file does not change. */
+  /** Unified diff of the change (uncoloured), or null when the file does not change or the diff was left out. */
   diff: string | null;
+  /** Why the diff of a changed file was left out (too large to compute in bounded time). */
+  diffOmitted?: string;
   /** Why the file could not be processed (status `error`), one line. */
   error?: string;
   /** Why the file was left alone (status `skipped`). */
@@ -41,11 +45,13 @@ export interface JsonFile {
 }
 
 export function toJsonFile(result: FileResult): JsonFile {
-  const diff =
+  const bounded =
     result.original !== undefined && result.output !== undefined && result.original !== result.output
-      ? unifiedDiff(result.path, result.original, result.output)
+      ? boundedDiff(result.path, result.original, result.output)
       : null;
+  const diff = bounded !== null && 'patch' in bounded ? bounded.patch : null;
   const file: JsonFile = { path: result.path, status: result.status, findings: result.findings, diff };
+  if (bounded !== null && 'omitted' in bounded) file.diffOmitted = bounded.omitted;
   if (result.error !== undefined) file.error = result.error;
   if (result.skipped !== undefined) file.skipped = result.skipped;
   return file;
@@ -55,6 +61,7 @@ export function createJsonReporter(context: ReporterContext): Reporter {
   return createCollectingReporter(context, (files, end: RunEnd) => {
     const report: JsonReport = { files: files.map(toJsonFile), summary: end.summary };
     if (end.interrupted) report.interrupted = true;
+    if (end.signal !== undefined) report.signal = end.signal;
     return report;
   });
 }

@@ -25,7 +25,7 @@ export interface SarifLog {
   runs: unknown[];
 }
 
-export function toSarif(files: FileResult[], toolVersion: string, wrote: boolean): SarifLog {
+export function toSarif(files: FileResult[], toolVersion: string, wrote: boolean, signal?: string): SarifLog {
   const rules = [
     NOT_MIGRATED,
     ...RULES.map((rule) => ({
@@ -38,7 +38,7 @@ export function toSarif(files: FileResult[], toolVersion: string, wrote: boolean
   ];
   const ruleIndex = new Map(rules.map((rule, index) => [rule.id, index]));
   const location = (path: string, line: number) => ({
-    physicalLocation: { artifactLocation: { uri: encodeURI(path.split('\\').join('/')) }, region: { startLine: Math.max(1, line) } },
+    physicalLocation: { artifactLocation: { uri: pathToUri(path) }, region: { startLine: Math.max(1, line) } },
   });
   const results = files.flatMap((file) => [
     ...(file.status === 'changed' && !wrote
@@ -73,7 +73,8 @@ export function toSarif(files: FileResult[], toolVersion: string, wrote: boolean
         tool: { driver: { name: 'peak-fix', version: toolVersion, rules } },
         invocations: [
           {
-            executionSuccessful: failures.length === 0,
+            executionSuccessful: failures.length === 0 && signal === undefined,
+            ...(signal === undefined ? {} : { exitSignalName: signal }),
             toolExecutionNotifications: failures.map((file) => ({
               level: 'error',
               message: { text: `${file.path}: ${file.error ?? 'could not be processed'}` },
@@ -87,6 +88,21 @@ export function toSarif(files: FileResult[], toolVersion: string, wrote: boolean
   };
 }
 
+/**
+ * A path as a URI reference: each segment percent-encoded, so `#` and `?` stay part of the name (`encodeURI`
+ * left them as a fragment and a query) and a `:` in the first segment is not read as a scheme.
+ */
+export function pathToUri(path: string): string {
+  return path
+    .split('\\')
+    .join('/')
+    .split('/')
+    .map((segment) => encodeURIComponent(segment))
+    .join('/');
+}
+
 export function createSarifReporter(context: ReporterContext): Reporter {
-  return createCollectingReporter(context, (files) => toSarif(files, context.version ?? 'unknown', context.mode === 'write'));
+  return createCollectingReporter(context, (files, end) =>
+    toSarif(files, context.version ?? 'unknown', context.mode === 'write', end.signal),
+  );
 }

@@ -1,8 +1,20 @@
 import pc from 'picocolors';
 import type { Finding } from '../index.js';
 import type { FileResult, Summary } from '../runner.js';
-import { colorizeDiff, unifiedDiff, type Colors } from './diff.js';
+import { boundedDiff, colorizeDiff, type Colors } from './diff.js';
 import type { Mode, Reporter, ReporterContext, RunEnd } from './index.js';
+import { visible, visibleLine } from './visible.js';
+
+/** A diff with its file names on one line each and no raw control characters in its lines. */
+function visibleDiff(patch: string): string {
+  return patch
+    .split('\n')
+    .map((line) => {
+      if (line.startsWith('--- ') || line.startsWith('+++ ')) return line.slice(0, 4) + visibleLine(line.slice(4));
+      return line.endsWith('\r') ? visible(line.slice(0, -1)) + '\r' : visible(line); // a CRLF line end stays
+    })
+    .join('\n');
+}
 
 /** `  path:line  severity  message  (rule)`, and the hint on its own indented line. */
 export function formatFinding(path: string, finding: Finding, colors: Colors = pc.createColors(false)): string {
@@ -13,9 +25,9 @@ export function formatFinding(path: string, finding: Finding, colors: Colors = p
         ? colors.yellow(finding.severity)
         : colors.blue(finding.severity);
   // A finding about a build-context file names it too: `Dockerfile:5 (docker-entrypoint.sh:4)`.
-  const where = finding.context ? ` (${contextPath(path, finding.context.file)}:${finding.context.line})` : '';
-  let text = `  ${path}:${finding.line}${where}  ${severity}  ${finding.message}  ${colors.dim(`(${finding.rule})`)}\n`;
-  if (finding.hint) text += `      ${colors.dim('hint:')} ${finding.hint}\n`;
+  const where = finding.context ? ` (${visibleLine(contextPath(path, finding.context.file))}:${finding.context.line})` : '';
+  let text = `  ${visibleLine(path)}:${finding.line}${where}  ${severity}  ${visibleLine(finding.message)}  ${colors.dim(`(${finding.rule})`)}\n`;
+  if (finding.hint) text += `      ${colors.dim('hint:')} ${visibleLine(finding.hint)}\n`;
   return text;
 }
 
@@ -49,42 +61,48 @@ export function createTextReporter(context: ReporterContext): Reporter {
 
   return {
     notice(message) {
-      stderr(`peak-fix: ${message}\n`);
+      stderr(`peak-fix: ${visibleLine(message)}\n`);
     },
     file(result) {
+      const path = visibleLine(result.path);
       switch (result.status) {
         case 'error':
-          stderr(`peak-fix: ${result.path}: ${result.error}\n`);
-          if (context.debug && result.stack) stderr(`${result.stack}\n`);
+          stderr(`peak-fix: ${path}: ${visibleLine(result.error ?? '')}\n`);
+          if (context.debug && result.stack) stderr(`${visible(result.stack)}\n`);
           return;
         case 'skipped':
           if (listOnly) return;
-          stderr(`peak-fix: ${result.path}: skipped: ${result.skipped}\n`);
+          stderr(`peak-fix: ${path}: skipped: ${visibleLine(result.skipped ?? '')}\n`);
           if (mode !== 'check') stdout(findings(result, false));
           return;
         case 'unchanged': {
           // Unchanged but not compliant (an error finding): --check and --list-different still name the file.
           const failing = result.findings.some((f) => f.severity === 'error');
-          if (failing && mode === 'list-different') stdout(`${result.path}\n`);
+          if (failing && mode === 'list-different') stdout(`${path}\n`);
           if (listOnly) return;
-          if (failing && mode === 'check') stdout(`${colors.yellow('[warn]')} ${result.path}\n${findings(result, true)}`);
-          if (context.verbose) stderr(`${result.path}: unchanged\n`);
+          if (failing && mode === 'check') stdout(`${colors.yellow('[warn]')} ${path}\n${findings(result, true)}`);
+          if (context.verbose) stderr(`${path}: unchanged\n`);
           if (mode !== 'check') stdout(findings(result, false));
           return;
         }
         case 'changed':
-          if (mode === 'list-different') stdout(`${result.path}\n`);
-          else if (mode === 'check') stdout(`${colors.yellow('[warn]')} ${result.path}\n`);
-          else if (mode === 'write') stdout(`${result.path}\n${findings(result, true)}`);
+          if (mode === 'list-different') stdout(`${path}\n`);
+          else if (mode === 'check') stdout(`${colors.yellow('[warn]')} ${path}\n`);
+          else if (mode === 'write') stdout(`${path}\n${findings(result, true)}`);
           else {
-            const patch = unifiedDiff(result.path, result.original ?? '', result.output ?? '');
+            const diff = boundedDiff(result.path, result.original ?? '', result.output ?? '');
+            if ('omitted' in diff) stderr(`peak-fix: ${path}: ${diff.omitted}\n`);
+            const patch = 'patch' in diff ? visibleDiff(diff.patch) : '';
             stdout((context.color ? colorizeDiff(patch, colors) : patch) + findings(result, true));
           }
           return;
       }
     },
     done(end: RunEnd) {
-      if (end.interrupted) stderr(`peak-fix: interrupted: ${end.notStarted} file${end.notStarted === 1 ? '' : 's'} not processed\n`);
+      if (end.interrupted)
+        stderr(
+          `peak-fix: interrupted${end.signal ? ` (${end.signal})` : ''}: ${end.notStarted} file${end.notStarted === 1 ? '' : 's'} not processed\n`,
+        );
       if (listOnly) return;
       let line = formatSummary(end.summary, mode);
       if (mode === 'check' && end.summary.changed > 0) line += ' (run peak-fix --write to fix)';
