@@ -11,6 +11,10 @@ import { findRule, RULES } from './rules.js';
 import { run, runText, summarize } from './runner.js';
 import type { Severity } from './types.js';
 import { verifyImage } from './verify.js';
+import { readFleetEnv } from './fleet/context.js';
+import { createProgress } from './fleet/progress.js';
+import { runReport } from './fleet/report-cli.js';
+import { FleetSession } from './fleet/session.js';
 
 /** Exit codes. */
 export const EXIT = {
@@ -64,6 +68,9 @@ interface Flags {
   failOn?: Severity;
   listRules: boolean;
   explain?: string;
+  prBody?: string;
+  reportFile?: string;
+  guideUrl?: string;
 }
 
 /** Runs the CLI; resolves to the exit code. Never throws, never calls process.exit. */
@@ -78,6 +85,7 @@ export async function main(argv: readonly string[], partialIO: Partial<CliIO> = 
   let debug = argv.includes('--debug');
   try {
     if (argv[0] === 'verify') return await runVerify(argv.slice(1), out, err);
+    if (argv[0] === 'report') return await runReport(argv.slice(1), { cwd: io.cwd, out, err });
     const parsed = await parseFlags(argv);
     if (typeof parsed === 'string') {
       out(parsed.endsWith('\n') ? parsed : parsed + '\n');
@@ -103,8 +111,16 @@ export async function main(argv: readonly string[], partialIO: Partial<CliIO> = 
   }
 }
 
-async function execute(flags: Flags, io: CliIO, out: (text: string) => void, err: (text: string) => void): Promise<number> {
-  const mode: Mode = flags.write ? 'write' : flags.check ? 'check' : flags.listDifferent ? 'list-different' : 'dry-run';
+async function execute(flags: Flags, io: CliIO, out: (text: string) => void, rawErr: (text: string) => void): Promise<number> {
+  const fleetEnv = readFleetEnv(io.env);
+  const progress = createProgress(io.stderr);
+  const err = progress.wrap(rawErr);
+  // A fleet runner's dry run (multi-gitter --dry-run: DRY_RUN=true; git-xargs --dry-run: XARGS_DRY_RUN=true)
+  // turns --write into a dry run, so the same script serves both.
+  const dryRunByRunner = flags.write && fleetEnv.dryRun;
+  if (dryRunByRunner)
+    err(`peak-fix: ${fleetEnv.dryRunVariable} (${fleetEnv.runner} dry run): --write becomes a dry run, nothing is written\n`);
+  const mode: Mode = flags.write && !dryRunByRunner ? 'write' : flags.check ? 'check' : flags.listDifferent ? 'list-different' : 'dry-run';
   const fix = await resolveOptions(flags, io.cwd);
   const color = flags.color ?? (Boolean(io.stdout.isTTY) && !io.env.NO_COLOR);
   const context: ReporterContext = {
@@ -122,6 +138,18 @@ async function execute(flags: Flags, io: CliIO, out: (text: string) => void, err
   if (flags.stdin) return runStdin(flags, fix, io, context);
 
   const reporter = reporters[flags.format](context);
+  const fleet = new FleetSession(
+    { prBody: flags.prBody, reportFile: flags.reportFile, guideUrl: flags.guideUrl ?? (io.env.PEAK_FIX_GUIDE_URL || undefined) },
+    {
+      cwd: io.cwd,
+      env: fleetEnv,
+      fix,
+      failOn: flags.failOn,
+      mode,
+      version: context.version ?? 'unknown',
+      notice: (m) => err(`peak-fix: ${m}\n`),
+    },
+  );
   let failingFindings = 0;
   const controller = new AbortController();
   let interrupts = 0;
@@ -140,18 +168,27 @@ async function execute(flags: Flags, io: CliIO, out: (text: string) => void, err
       write: mode === 'write',
       signal: controller.signal,
       onNotice: (message) => reporter.notice(message),
+      onStart: (total) => progress.start(total),
       onResult: (file) => {
+        progress.tick();
         if (flags.failOn) failingFindings += file.findings.filter((f) => atLeast(f.severity, flags.failOn as Severity)).length;
+        fleet.onResult(file);
         reporter.file(file);
       },
     });
+    progress.end();
     reporter.done({ summary: result.summary, interrupted: result.interrupted, notStarted: result.notStarted });
-    if (controller.signal.aborted) return EXIT.INTERRUPTED;
-    if (result.summary.errors > 0) return EXIT.ERROR;
-    if ((mode === 'check' || mode === 'list-different') && result.summary.changed > 0) return EXIT.CHANGES;
-    if (failingFindings > 0) return EXIT.CHANGES;
-    return EXIT.OK;
+    const code = controller.signal.aborted
+      ? EXIT.INTERRUPTED
+      : result.summary.errors > 0
+        ? EXIT.ERROR
+        : ((mode === 'check' || mode === 'list-different') && result.summary.changed > 0) || failingFindings > 0
+          ? EXIT.CHANGES
+          : EXIT.OK;
+    await fleet.finish({ exitCode: code, summary: result.summary, interrupted: result.interrupted });
+    return code;
   } finally {
+    progress.end();
     io.signals?.off('SIGINT', onInterrupt);
   }
 }
@@ -259,11 +296,16 @@ async function parseFlags(argv: readonly string[]): Promise<Flags | string> {
     failOn: severityFlag(strings('fail-on')),
     listRules: args['list-rules'] === true,
     explain: strings('explain'),
+    prBody: strings('pr-body'),
+    reportFile: strings('report-file'),
+    guideUrl: strings('guide-url'),
   };
   const modes = [flags.write && '--write', flags.check && '--check', flags.listDifferent && '--list-different'].filter(Boolean);
   if (modes.length > 1) throw new UsageError(`${modes.join(' and ')} cannot be used together`);
   if (flags.stdin && modes.length > 0) throw new UsageError(`--stdin cannot be used with ${modes[0]}`);
   if (flags.stdin && flags.paths.length > 0) throw new UsageError('--stdin reads one Dockerfile from stdin: give no paths');
+  if (flags.stdin && (flags.prBody || flags.reportFile))
+    throw new UsageError('--pr-body and --report-file describe a repository: not with --stdin');
   return flags;
 }
 
@@ -328,6 +370,24 @@ function buildParser() {
         group: 'Output:',
         describe: 'Exit 1 when a finding has this severity or a higher one: warning or error',
       },
+      'pr-body': {
+        type: 'string',
+        requiresArg: true,
+        group: 'Fleet:',
+        describe: "Write this repository's pull-request description (Markdown) to FILE",
+      },
+      'report-file': {
+        type: 'string',
+        requiresArg: true,
+        group: 'Fleet:',
+        describe: 'Append one JSON line for this run to FILE (for peak-fix report)',
+      },
+      'guide-url': {
+        type: 'string',
+        requiresArg: true,
+        group: 'Fleet:',
+        describe: "Link to Peak's guide in the pull-request text [default: $PEAK_FIX_GUIDE_URL]",
+      },
       'list-rules': { type: 'boolean', group: 'Rules:', describe: 'List the rules that report findings, with their severity' },
       explain: { type: 'string', requiresArg: true, group: 'Rules:', describe: 'Explain one rule, with a before/after example' },
       color: {
@@ -346,6 +406,8 @@ function buildParser() {
     .example('$0 --format json > peak-fix.json', 'Machine-readable report')
     .example('$0 --format sarif > peak-fix.sarif', 'Findings for code scanning (SARIF 2.1.0)')
     .example('$0 --check --fail-on warning .', 'CI: also fail on warnings (e.g. a port below 1024)')
+    .example('$0 --write --pr-body /tmp/pr.md --report-file /tmp/results.jsonl', 'Fleet runner script: migrate, describe, record')
+    .example('$0 report results.jsonl --html report.html --failed again.txt', 'The fleet report (see peak-fix report --help)')
     .example('$0 --list-rules', 'The rules and their severities')
     .example('$0 --explain privilege-drop', 'What a rule means, with a before/after example')
     .example('$0 verify my-image:1.0 --uid 1001', 'Check a built image runs as UID 1001 with a writable home')
@@ -358,7 +420,8 @@ function buildParser() {
       'Config: {"user", "home", "uidArg", "preset", "allStages", "workdir"} in .peak-fix.json or package.json "peak-fix"; flags win.\n' +
         'Silence one finding with a `# peak-fix-ignore RULE` comment above the instruction; `# peak-fix-disable` in the first lines leaves a file alone.\n' +
         'Verify a built image: peak-fix verify IMAGE --uid N [--home DIR] [--dir DIR...] (see peak-fix verify --help).\n' +
-        'Exit codes: 0 ok (also after --write), 1 --check/--list-different found changes or --fail-on matched, 2 usage error or a file could not be processed, 130 interrupted.',
+        'Fleet runners: DRY_RUN=true with REPOSITORY (multi-gitter) or XARGS_DRY_RUN=true (git-xargs) turn --write into a dry run.\n' +
+        'Exit codes: 0 ok (also after --write), 1 --check/--list-different found changes or --fail-on matched, 2 usage error, a file could not be processed or a path matched no file, 130 interrupted.',
     )
     .help('help')
     .alias('help', 'h')

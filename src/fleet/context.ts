@@ -119,7 +119,10 @@ export function repositoryFromRemote(url: string): string | undefined {
   } else {
     rest = lastTwo(rest);
   }
-  rest = rest.replace(/\/+$/, '').replace(/\.git$/, '').replace(/^\/+/, '');
+  rest = rest
+    .replace(/\/+$/, '')
+    .replace(/\.git$/, '')
+    .replace(/^\/+/, '');
   return rest || undefined;
 }
 

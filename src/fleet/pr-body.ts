@@ -46,7 +46,9 @@ export function renderPrBody(input: PrBodyInput): string {
     `This pull request ${verb} ${count(changed.length, 'Dockerfile')} so the image runs as Peak's non-root user, as Peak's guide ${guide} asks: ` +
       `the UID comes in as the build argument \`${options.uidArg}\`, a \`${options.user}\` user owns its home \`${options.home}\` and what is copied in, ` +
       `and the image ends with \`USER $${options.uidArg}\`. It was written by peak-fix ${input.version}` +
-      (options.preset === 'peak-doc' ? " with the guide's lines verbatim (`--preset peak-doc`)." : '; every original instruction is kept as it was.'),
+      (options.preset === 'peak-doc'
+        ? " with the guide's lines verbatim (`--preset peak-doc`)."
+        : '; every original instruction is kept as it was.'),
     '',
   );
 
@@ -56,7 +58,9 @@ export function renderPrBody(input: PrBodyInput): string {
     for (const file of changed) {
       const base = file.baseImage ? ` (\`${file.baseImage}\`${file.family ? `, ${file.family}` : ''})` : '';
       const how = HOW[file.family ?? 'unknown'] ?? HOW.unknown;
-      out.push(`- ${code(file.path)}${base}: \`${options.user}\` ${how}; \`--chown\` on \`COPY\`/\`ADD\`; ends with \`USER $${options.uidArg}\`${perLine}.`);
+      out.push(
+        `- ${code(file.path)}${base}: \`${options.user}\` ${how}; \`--chown\` on \`COPY\`/\`ADD\`; ends with \`USER $${options.uidArg}\`${perLine}.`,
+      );
     }
     out.push('');
   }
@@ -65,8 +69,10 @@ export function renderPrBody(input: PrBodyInput): string {
     out.push(`### Needs a person (${attention.length})`, '');
     out.push('peak-fix could not make these safe on its own; the image may build but misbehave when it runs as a non-root user.', '');
     for (const { file, finding } of attention) {
-      const hint = finding.hint ? ` Hint: ${text(finding.hint)}` : '';
-      out.push(`- [ ] ${code(file.path)} line ${finding.line}, **${finding.severity}** \`${finding.rule}\`: ${text(finding.message)}${hint}`);
+      const hint = finding.hint ? ` (hint: ${text(finding.hint)})` : '';
+      out.push(
+        `- [ ] ${code(file.path)} line ${finding.line}, **${finding.severity}** \`${finding.rule}\`: ${text(finding.message)}${hint}`,
+      );
       const rule = findRule(finding.rule);
       if (rule) {
         out.push(`  <details><summary>Why this matters</summary>`, '', `  ${text(rule.description)}`, '', '  </details>');
@@ -94,7 +100,10 @@ export function renderPrBody(input: PrBodyInput): string {
     });
     out.push('```', '');
     if (options.preset === 'safe') {
-      out.push(`A build without \`--build-arg ${options.uidArg}=<uid>\` now stops with a message naming the argument instead of producing a root image.`, '');
+      out.push(
+        `A build without \`--build-arg ${options.uidArg}=<uid>\` now stops with a message naming the argument instead of producing a root image.`,
+        '',
+      );
     }
   }
 

@@ -64,7 +64,8 @@ export class FleetSession {
     }
     if (this.outputs.reportFile !== undefined) {
       const file = path.resolve(cwd, this.outputs.reportFile);
-      if (inside(file)) this.context.notice(`--report-file ${this.outputs.reportFile} is inside the repository: a fleet runner would commit it`);
+      if (inside(file))
+        this.context.notice(`--report-file ${this.outputs.reportFile} is inside the repository: a fleet runner would commit it`);
       const identity = repositoryIdentity(env, git, cwd);
       const result: FleetResult = {
         schema: RESULTS_SCHEMA,
