@@ -56,17 +56,17 @@ export class FleetSession {
     const git = await readGitInfo(cwd);
     const inside = (file: string): boolean => git.root !== undefined && !path.relative(git.root, file).startsWith('..');
     const dryRun = mode !== 'write';
+    const identity = repositoryIdentity(env, git, cwd);
     if (this.outputs.prBody !== undefined) {
-      const file = path.resolve(cwd, this.outputs.prBody);
+      const file = path.resolve(cwd, expandRepository(this.outputs.prBody, identity.repository));
       if (inside(file)) this.context.notice(`--pr-body ${this.outputs.prBody} is inside the repository: a fleet runner would commit it`);
       await mkdir(path.dirname(file), { recursive: true });
       await writeFile(file, renderPrBody({ files: this.files, options: fix, version, guideUrl: this.outputs.guideUrl, dryRun }));
     }
     if (this.outputs.reportFile !== undefined) {
-      const file = path.resolve(cwd, this.outputs.reportFile);
+      const file = path.resolve(cwd, expandRepository(this.outputs.reportFile, identity.repository));
       if (inside(file))
         this.context.notice(`--report-file ${this.outputs.reportFile} is inside the repository: a fleet runner would commit it`);
-      const identity = repositoryIdentity(env, git, cwd);
       const result: FleetResult = {
         schema: RESULTS_SCHEMA,
         repository: identity.repository,
@@ -87,4 +87,20 @@ export class FleetSession {
       appendResult(file, result);
     }
   }
+}
+
+/**
+ * `{repository}` in an output path becomes the repository's name, so one runner script can give every
+ * repository its own file (`--pr-body "$OUT/pr/{repository}.md"` -> `$OUT/pr/acme/api.md`). Each path
+ * component keeps only letters, digits, `.`, `_` and `-`, and `.`/`..` components are dropped, so a name can
+ * never climb out of the directory.
+ */
+export function expandRepository(template: string, repository: string): string {
+  if (!template.includes('{repository}')) return template;
+  const safe = repository
+    .split(/[\\/]+/)
+    .map((part) => part.replace(/[^A-Za-z0-9._-]/g, '_'))
+    .filter((part) => part !== '' && part !== '.' && part !== '..')
+    .join('/');
+  return template.split('{repository}').join(safe || 'repository');
 }
