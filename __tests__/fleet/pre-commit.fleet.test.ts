@@ -8,8 +8,9 @@ import { exec, git, ROOT } from './fleet-harness.js';
 
 /**
  * The hooks in .pre-commit-hooks.yaml, run by Debian's pre-commit (scripts/fleet/ensure-tools.sh) with
- * `pre-commit try-repo` against this checkout, in a throw-away repository: pre-commit builds and installs the
- * package (`language: node`, npm), then passes the staged Dockerfiles, and only those, to peak-fix.
+ * `pre-commit try-repo` against this checkout, in a throw-away repository: pre-commit clones the hook
+ * repository into its cache, the hook installs itself there on first use (npm ci), and only the staged
+ * Dockerfiles reach peak-fix.
  */
 const LEGACY = 'FROM debian:bookworm-slim\nCOPY legacy /legacy\nCMD ["/legacy"]\n';
 const APP = 'FROM python:3.11-slim\nCOPY app.py /srv/app.py\nCMD ["python", "/srv/app.py"]\n';
@@ -23,9 +24,10 @@ const tryRepo = (hook: string) => exec('pre-commit', ['try-repo', ROOT, hook, '-
 beforeAll(() => {
   dir = realpathSync(mkdtempSync(path.join(tmpdir(), 'peak-fix-pre-commit-')));
   project = path.join(dir, 'project');
+  // The machine's own environment (npm's registry and certificate settings live in the user's npmrc), plus
+  // a pre-commit cache of the test's own.
   env = {
-    PATH: process.env.PATH,
-    HOME: dir,
+    ...process.env,
     PRE_COMMIT_HOME: path.join(dir, 'cache'),
     GIT_AUTHOR_NAME: 'Dev',
     GIT_AUTHOR_EMAIL: 'dev@example.invalid',
@@ -51,8 +53,8 @@ describe('pre-commit hooks', () => {
       language: string;
     }[];
     expect(hooks.map((h) => [h.id, h.entry, h.language])).toEqual([
-      ['peak-fix', 'peak-fix --check', 'node'],
-      ['peak-fix-write', 'peak-fix --write', 'node'],
+      ['peak-fix', 'scripts/pre-commit-hook.sh --check', 'script'],
+      ['peak-fix-write', 'scripts/pre-commit-hook.sh --write', 'script'],
     ]);
     const files = new RegExp(hooks[0].files);
     for (const name of ['Dockerfile', 'svc/Dockerfile', 'svc/Dockerfile.prod', 'Containerfile', 'api.Dockerfile', 'x/web.dockerfile'])
