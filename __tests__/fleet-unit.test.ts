@@ -326,3 +326,18 @@ describe('progress line', () => {
     expect(stderr).toMatch(/\r\x1b\[2K60 would change/);
   });
 });
+
+describe('the container image of peak-fix itself', () => {
+  const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+
+  test('its Dockerfile is migrated by peak-fix: --check passes, the runtime stage ends as PEAK_USER_ID', async () => {
+    const run = await runCli(['--check', '--no-config', 'Dockerfile'], { cwd: root });
+    expect([run.code, run.stdout]).toEqual([0, '']);
+    const text = readFileSync(path.join(root, 'Dockerfile'), 'utf8');
+    const runtime = text.slice(text.lastIndexOf('\nFROM '));
+    expect(runtime).toMatch(/\nARG PEAK_USER_ID\nENV PEAK_USER_ID=\$PEAK_USER_ID\n/);
+    expect(runtime.match(/^COPY /gm)?.length).toBe(runtime.match(/^COPY --chown=peak-user /gm)?.length);
+    expect(runtime.trimEnd().split('\n').pop()).toBe('USER $PEAK_USER_ID');
+    expect(runtime).toContain('/usr/local/bin/peak-fix-sourcegraph-step');
+  });
+});
