@@ -175,6 +175,20 @@ describe('pull-request text', () => {
     expect(body).toContain('peak-fix verify peak-check-2 --uid 1001 --home /home/peak-user');
   });
 
+  test('nothing changed: says so, and why (already migrated, or a file that could not be processed)', () => {
+    const none = renderPrBody({ files: [file({ status: 'unchanged' })], options: DEFAULT_OPTIONS, version: '2', dryRun: false });
+    expect(none).toContain('peak-fix 2 found nothing to change');
+    expect(none).not.toContain('### How to check');
+    const failed = renderPrBody({
+      files: [file({ status: 'error', error: 'no FROM' })],
+      options: DEFAULT_OPTIONS,
+      version: '2',
+      dryRun: false,
+    });
+    expect(failed).toContain('could not process every Dockerfile of this repository, so it changed nothing');
+    expect(failed).toContain('- `Dockerfile`: **could not be processed**: no FROM');
+  });
+
   test('without a guide URL the guide is named, not linked; a dry run speaks of what would change', () => {
     const body = renderPrBody({ files: [file({})], options: DEFAULT_OPTIONS, version: '1', dryRun: true });
     expect(body).toContain("Peak's guide _Non-root users and Peak_");

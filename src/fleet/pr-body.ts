@@ -42,15 +42,23 @@ export function renderPrBody(input: PrBodyInput): string {
   const out: string[] = [];
 
   out.push(`## Run the images as Peak's non-root user`, '');
-  out.push(
-    `This pull request ${verb} ${count(changed.length, 'Dockerfile')} so the image runs as Peak's non-root user, as Peak's guide ${guide} asks: ` +
-      `the UID comes in as the build argument \`${options.uidArg}\`, a \`${options.user}\` user owns its home \`${options.home}\` and what is copied in, ` +
-      `and the image ends with \`USER $${options.uidArg}\`. It was written by peak-fix ${input.version}` +
-      (options.preset === 'peak-doc'
-        ? " with the guide's lines verbatim (`--preset peak-doc`)."
-        : '; every original instruction is kept as it was.'),
-    '',
-  );
+  if (changed.length === 0) {
+    out.push(
+      failed.length > 0
+        ? `peak-fix ${input.version} could not process every Dockerfile of this repository, so it changed nothing; see _Left alone_ below.`
+        : `peak-fix ${input.version} found nothing to change: every Dockerfile here already runs as Peak's non-root user (${guide}), or was left alone on purpose.`,
+      '',
+    );
+  } else
+    out.push(
+      `This pull request ${verb} ${count(changed.length, 'Dockerfile')} so the image runs as Peak's non-root user, as Peak's guide ${guide} asks: ` +
+        `the UID comes in as the build argument \`${options.uidArg}\`, a \`${options.user}\` user owns its home \`${options.home}\` and what is copied in, ` +
+        `and the image ends with \`USER $${options.uidArg}\`. It was written by peak-fix ${input.version}` +
+        (options.preset === 'peak-doc'
+          ? " with the guide's lines verbatim (`--preset peak-doc`)."
+          : '; every original instruction is kept as it was.'),
+      '',
+    );
 
   if (changed.length > 0) {
     out.push('### What changed', '');
