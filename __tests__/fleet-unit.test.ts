@@ -131,6 +131,13 @@ describe('the CLI under a fleet runner', () => {
     expect(lines[1]).toMatchObject({ repository: 'acme/other', repositorySource: 'git-xargs', runner: 'git-xargs' });
   });
 
+  test('an output that cannot be written is one line and exit 2', async () => {
+    writeTree(dir, { Dockerfile: DEBIAN, 'taken/x': '' });
+    const run = await runCli(['--report-file', 'taken/x/results.jsonl'], { cwd: dir });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^peak-fix: cannot write .*taken\/x.*: E[A-Z]+$/m);
+  });
+
   test('--pr-body and --report-file are refused with --stdin', async () => {
     const run = await runCli(['--stdin', '--pr-body', 'x.md'], { cwd: dir, stdin: DEBIAN });
     expect(run.code).toBe(2);

@@ -1,6 +1,6 @@
 import { writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { FixOptions } from '../index.js';
+import { PeakFixError, type FixOptions } from '../index.js';
 import type { FileResult, Summary } from '../runner.js';
 import { readGitInfo, repositoryIdentity, type FleetEnv } from './context.js';
 import { renderPrBody } from './pr-body.js';
@@ -49,9 +49,19 @@ export class FleetSession {
     if (this.active) this.files.push(fleetFile(result));
   }
 
-  /** Writes the pull-request text and the results line; throws on I/O errors (the CLI exits 2). */
+  /** Writes the pull-request text and the results line; an I/O error becomes a one-line PeakFixError (exit 2). */
   async finish(end: FleetRunEnd): Promise<void> {
     if (!this.active) return;
+    try {
+      await this.write(end);
+    } catch (error) {
+      if (error instanceof PeakFixError) throw error;
+      const failure = error as NodeJS.ErrnoException;
+      throw new PeakFixError(`cannot write ${failure.path ?? 'the fleet outputs'}: ${failure.code ?? failure.message}`);
+    }
+  }
+
+  private async write(end: FleetRunEnd): Promise<void> {
     const { cwd, env, fix, mode, version } = this.context;
     const git = await readGitInfo(cwd);
     const inside = (file: string): boolean => git.root !== undefined && !path.relative(git.root, file).startsWith('..');
