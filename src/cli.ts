@@ -374,13 +374,14 @@ function buildParser() {
         type: 'string',
         requiresArg: true,
         group: 'Fleet:',
-        describe: "Write this repository's pull-request description (Markdown) to FILE",
+        describe: "Write this repository's pull-request description (Markdown) to FILE ({repository} in FILE: owner/name)",
       },
       'report-file': {
         type: 'string',
         requiresArg: true,
         group: 'Fleet:',
-        describe: 'Append one JSON line for this run to FILE (for peak-fix report)',
+        describe:
+          'Append one JSON line for this run to FILE, for peak-fix report (repository: runner variables, PEAK_FIX_REPOSITORY, git remote)',
       },
       'guide-url': {
         type: 'string',
