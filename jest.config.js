@@ -3,7 +3,7 @@ export default {
   testEnvironment: 'node',
   roots: ['<rootDir>/__tests__', '<rootDir>/transforms'],
   testMatch: ['**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/__tests__/e2e/'],
+  testPathIgnorePatterns: ['/node_modules/', '/__tests__/e2e/', '/__tests__/fleet/'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {

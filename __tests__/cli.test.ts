@@ -71,12 +71,24 @@ describe('default dry run', () => {
     expect(await tty(['--no-color'], {})).not.toMatch(/\x1b\[/);
   });
 
-  test('a directory without Dockerfiles is a notice, exit 0', async () => {
+  test('a directory or pattern named on the command line that matches no file is an error, exit 2 (CI-safe)', async () => {
     mkdirSync(path.join(dir, 'empty'));
-    const { code, stdout, stderr } = await runCli(['empty'], { cwd: dir });
+    writeTree(dir, { 'svc/Dockerfile': DEBIAN });
+    const named = await runCli(['--check', 'empty'], { cwd: dir });
+    expect(named.code).toBe(2);
+    expect(named.stderr).toContain('peak-fix: empty: no Dockerfiles found');
+    const typo = await runCli(['--check', 'svc/Dokcerfile*', 'svc'], { cwd: dir });
+    expect(typo.code).toBe(2);
+    expect(typo.stdout).toBe('[warn] svc/Dockerfile\n');
+    expect(typo.stderr).toContain('peak-fix: svc/Dokcerfile*: no files match this pattern');
+  });
+
+  test('the implicit current directory without Dockerfiles is a notice, exit 0 (a fleet clone with nothing to do)', async () => {
+    mkdirSync(path.join(dir, 'empty'));
+    const { code, stdout, stderr } = await runCli(['--write'], { cwd: path.join(dir, 'empty') });
     expect(code).toBe(0);
     expect(stdout).toBe('');
-    expect(stderr).toContain('peak-fix: empty: no Dockerfiles found');
+    expect(stderr).toContain('peak-fix: .: no Dockerfiles found');
   });
 });
 

@@ -110,17 +110,20 @@ describe('discover', () => {
     expect(found).toEqual(['app/Dockerfile', 'other/Dockerfile']);
   });
 
-  test('globs match any name; no match is a notice', async () => {
+  test('globs match any name; no match is reported as unmatched', async () => {
     writeTree(dir, { 'a/one.txt': DEBIAN, 'a/two.txt': DEBIAN, 'node_modules/x.txt': DEBIAN });
     const result = await discover(['a/*.txt', 'node_modules/*.txt', 'zzz/*.nothing'], dir);
     expect(result.targets.map((t) => t.path)).toEqual(['a/one.txt', 'a/two.txt']);
-    expect(result.notices).toContain('zzz/*.nothing: no files match this pattern');
+    expect(result.unmatched.map((u) => [u.input, u.reason])).toEqual([
+      ['node_modules/*.txt', 'no files match this pattern'],
+      ['zzz/*.nothing', 'no files match this pattern'],
+    ]);
   });
 
-  test('a directory without Dockerfiles is a notice, a missing path an error target', async () => {
+  test('a directory without Dockerfiles is unmatched, a missing path an error target', async () => {
     mkdirSync(path.join(dir, 'empty'));
     const result = await discover(['empty', 'missing'], dir);
-    expect(result.notices).toEqual(['empty: no Dockerfiles found']);
+    expect(result.unmatched).toEqual([expect.objectContaining({ input: 'empty', shown: 'empty', reason: 'no Dockerfiles found' })]);
     expect(result.targets).toEqual([expect.objectContaining({ path: 'missing', error: 'no such file or directory' })]);
   });
 

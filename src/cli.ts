@@ -17,6 +17,10 @@ import { findRule, RULES } from './rules.js';
 import { run, runText, summarize } from './runner.js';
 import type { Severity } from './types.js';
 import { verifyImage } from './verify.js';
+import { readFleetEnv } from './fleet/context.js';
+import { createProgress } from './fleet/progress.js';
+import { runReport } from './fleet/report-cli.js';
+import { FleetSession } from './fleet/session.js';
 
 /** Exit codes. */
 export const EXIT = {
@@ -82,6 +86,9 @@ interface Flags {
   inspectImages: boolean;
   /** `--arg NAME=VALUE`: values for FROM variables. */
   buildArgs: Record<string, string>;
+  prBody?: string;
+  reportFile?: string;
+  guideUrl?: string;
 }
 
 /** Runs the CLI; resolves to the exit code. Never throws, never calls process.exit. */
@@ -97,6 +104,7 @@ export async function main(argv: readonly string[], partialIO: Partial<CliIO> = 
   try {
     if (argv[0] === 'verify') return await runVerify(argv.slice(1), out, err);
     if (argv[0] === 'inspect') return await runInspectCommand(argv.slice(1), { cwd: io.cwd, docker: io.docker, out, err });
+    if (argv[0] === 'report') return await runReport(argv.slice(1), { cwd: io.cwd, out, err });
     const parsed = await parseFlags(argv);
     if (typeof parsed === 'string') {
       out(parsed.endsWith('\n') ? parsed : parsed + '\n');
@@ -128,8 +136,16 @@ export async function main(argv: readonly string[], partialIO: Partial<CliIO> = 
   }
 }
 
-async function execute(flags: Flags, io: CliIO, out: (text: string) => void, err: (text: string) => void): Promise<number> {
-  const mode: Mode = flags.write ? 'write' : flags.check ? 'check' : flags.listDifferent ? 'list-different' : 'dry-run';
+async function execute(flags: Flags, io: CliIO, out: (text: string) => void, rawErr: (text: string) => void): Promise<number> {
+  const fleetEnv = readFleetEnv(io.env);
+  const progress = createProgress(io.stderr);
+  const err = progress.wrap(rawErr);
+  // A fleet runner's dry run (multi-gitter --dry-run: DRY_RUN=true; git-xargs --dry-run: XARGS_DRY_RUN=true)
+  // turns --write into a dry run, so the same script serves both.
+  const dryRunByRunner = flags.write && fleetEnv.dryRun;
+  if (dryRunByRunner)
+    err(`peak-fix: ${fleetEnv.dryRunVariable} (${fleetEnv.runner} dry run): --write becomes a dry run, nothing is written\n`);
+  const mode: Mode = flags.write && !dryRunByRunner ? 'write' : flags.check ? 'check' : flags.listDifferent ? 'list-different' : 'dry-run';
   const { fix, config } = await resolveOptions(flags, io.cwd);
   const color = flags.color ?? (Boolean(io.stdout.isTTY) && !io.env.NO_COLOR);
   const context: ReporterContext = {
@@ -160,6 +176,18 @@ async function execute(flags: Flags, io: CliIO, out: (text: string) => void, err
   }
 
   const reporter = reporters[flags.format](context);
+  const fleet = new FleetSession(
+    { prBody: flags.prBody, reportFile: flags.reportFile, guideUrl: flags.guideUrl ?? (io.env.PEAK_FIX_GUIDE_URL || undefined) },
+    {
+      cwd: io.cwd,
+      env: fleetEnv,
+      fix,
+      failOn: flags.failOn,
+      mode,
+      version: context.version ?? 'unknown',
+      notice: (m) => err(`peak-fix: ${m}\n`),
+    },
+  );
   let failingFindings = 0;
   let nonCompliant = 0;
   const controller = new AbortController();
@@ -186,20 +214,30 @@ async function execute(flags: Flags, io: CliIO, out: (text: string) => void, err
       signal: controller.signal,
       prepare: (targets) => gatherFacts(targets, factsOptions),
       onNotice: (message) => reporter.notice(message),
+      onStart: (total) => progress.start(total),
       onResult: (file) => {
+        progress.tick();
         if (flags.failOn) failingFindings += file.findings.filter((f) => atLeast(f.severity, flags.failOn as Severity)).length;
         // Not compliant as it is: an error finding (a fixed UID), or a file skipped because its base cannot be known.
         if (notCompliant(file)) nonCompliant++;
+        fleet.onResult(file);
         reporter.file(file);
       },
     });
+    progress.end();
     reporter.done({ summary: result.summary, interrupted: result.interrupted, notStarted: result.notStarted, signal: received });
-    if (received !== undefined) return STOP_SIGNALS[received];
-    if (result.summary.errors > 0) return EXIT.ERROR;
-    if ((mode === 'check' || mode === 'list-different') && result.summary.changed + nonCompliant > 0) return EXIT.CHANGES;
-    if (failingFindings > 0) return EXIT.CHANGES;
-    return EXIT.OK;
+    const code =
+      received !== undefined
+        ? STOP_SIGNALS[received]
+        : result.summary.errors > 0
+          ? EXIT.ERROR
+          : ((mode === 'check' || mode === 'list-different') && result.summary.changed + nonCompliant > 0) || failingFindings > 0
+            ? EXIT.CHANGES
+            : EXIT.OK;
+    await fleet.finish({ exitCode: code, summary: result.summary, interrupted: result.interrupted });
+    return code;
   } finally {
+    progress.end();
     for (const [signal, handler] of handlers) io.signals?.off(signal, handler);
   }
 }
@@ -327,11 +365,16 @@ async function parseFlags(argv: readonly string[]): Promise<Flags | string> {
     explain: strings('explain'),
     inspectImages: args['inspect-images'] === true,
     buildArgs: buildArgsFlag(args.arg),
+    prBody: strings('pr-body'),
+    reportFile: strings('report-file'),
+    guideUrl: strings('guide-url'),
   };
   const modes = [flags.write && '--write', flags.check && '--check', flags.listDifferent && '--list-different'].filter(Boolean);
   if (modes.length > 1) throw new UsageError(`${modes.join(' and ')} cannot be used together`);
   if (flags.stdin && modes.length > 0) throw new UsageError(`--stdin cannot be used with ${modes[0]}`);
   if (flags.stdin && flags.paths.length > 0) throw new UsageError('--stdin reads one Dockerfile from stdin: give no paths');
+  if (flags.stdin && (flags.prBody || flags.reportFile))
+    throw new UsageError('--pr-body and --report-file describe a repository: not with --stdin');
   return flags;
 }
 
@@ -408,6 +451,25 @@ function buildParser() {
         group: 'Output:',
         describe: 'Exit 1 when a finding has this severity or a higher one: warning or error',
       },
+      'pr-body': {
+        type: 'string',
+        requiresArg: true,
+        group: 'Fleet:',
+        describe: "Write this repository's pull-request description (Markdown) to FILE ({repository} in FILE: owner/name)",
+      },
+      'report-file': {
+        type: 'string',
+        requiresArg: true,
+        group: 'Fleet:',
+        describe:
+          'Append one JSON line for this run to FILE, for peak-fix report (repository: runner variables, PEAK_FIX_REPOSITORY, git remote)',
+      },
+      'guide-url': {
+        type: 'string',
+        requiresArg: true,
+        group: 'Fleet:',
+        describe: "Link to Peak's guide in the pull-request text [default: $PEAK_FIX_GUIDE_URL]",
+      },
       'list-rules': { type: 'boolean', group: 'Rules:', describe: 'List the rules that report findings, with their severity' },
       explain: { type: 'string', requiresArg: true, group: 'Rules:', describe: 'Explain one rule, with a before/after example' },
       color: {
@@ -426,6 +488,8 @@ function buildParser() {
     .example('$0 --format json > peak-fix.json', 'Machine-readable report')
     .example('$0 --format sarif > peak-fix.sarif', 'Findings for code scanning (SARIF 2.1.0)')
     .example('$0 --check --fail-on warning .', 'CI: also fail on warnings (e.g. a port below 1024)')
+    .example('$0 --write --pr-body /tmp/pr.md --report-file /tmp/results.jsonl', 'Fleet runner script: migrate, describe, record')
+    .example('$0 report results.jsonl --html report.html --failed again.txt', 'The fleet report (see peak-fix report --help)')
     .example('$0 --list-rules', 'The rules and their severities')
     .example('$0 --explain privilege-drop', 'What a rule means, with a before/after example')
     .example('$0 verify my-image:1.0 --uid 1001', 'Check a built image runs as UID 1001 with a writable home')
@@ -441,7 +505,8 @@ function buildParser() {
         'Base images: images built here (compose, bake) > peak-fix-images.json (peak-fix inspect) > config "images" > built-in table.\n' +
         'Silence one finding with a `# peak-fix-ignore RULE` comment above the instruction; `# peak-fix-disable` in the first lines leaves a file alone.\n' +
         'Verify a built image: peak-fix verify IMAGE --uid N [--home DIR] [--dir DIR...] [--serve PORT] (see peak-fix verify --help).\n' +
-        'Exit codes: 0 ok (also after --write), 1 --check/--list-different found changes or --fail-on matched, 2 usage error or a file could not be processed, 130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP.',
+        'Fleet runners: DRY_RUN=true with REPOSITORY (multi-gitter) or XARGS_DRY_RUN=true (git-xargs) turn --write into a dry run.\n' +
+        'Exit codes: 0 ok (also after --write), 1 --check/--list-different found changes or --fail-on matched, 2 usage error, a file could not be processed or a path matched no file, 130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP.',
     )
     .help('help')
     .alias('help', 'h')

@@ -57,6 +57,11 @@ export interface Discovery {
   targets: Target[];
   /** Things worth saying that are not errors (a directory without Dockerfiles...). */
   notices: string[];
+  /**
+   * Inputs that matched no file (a glob matching nothing, a directory without Dockerfiles): the runner makes
+   * them errors when they were given on the command line, notices otherwise.
+   */
+  unmatched: { input: string; shown: string; absPath: string; reason: string }[];
 }
 
 /**
@@ -68,6 +73,7 @@ export interface Discovery {
  */
 export async function discover(inputs: readonly string[], cwd: string): Promise<Discovery> {
   const notices: string[] = [];
+  const unmatched: Discovery['unmatched'] = [];
   const found: Target[] = [];
   const ignores = new IgnoreChecker();
   const cwdReal = await realpath(cwd).catch(() => path.resolve(cwd));
@@ -81,7 +87,9 @@ export async function discover(inputs: readonly string[], cwd: string): Promise<
       const linkInfo = await lstat(absPath).catch(() => undefined);
       if (!linkInfo && fg.isDynamicPattern(input)) {
         const matches = await globFiles(input, cwd, ignores, found);
-        if (matches.length === 0) notices.push(`${input}: no files match this pattern`);
+        if (matches.length === 0) {
+          unmatched.push({ input, shown: input, absPath, reason: 'no files match this pattern' });
+        }
         for (const match of matches) found.push(await fileTarget(match, cwd, cwdReal));
         continue;
       }
@@ -99,12 +107,14 @@ export async function discover(inputs: readonly string[], cwd: string): Promise<
       }
       const before = found.length;
       await walk(absPath, { top: absPath, real: root }, ignores, cwd, found);
-      if (found.length === before) notices.push(`${display(absPath, cwd) || '.'}: no Dockerfiles found`);
+      if (found.length === before) {
+        unmatched.push({ input, shown: display(absPath, cwd) || '.', absPath, reason: 'no Dockerfiles found' });
+      }
       continue;
     }
     found.push(await fileTarget(absPath, cwd, cwdReal));
   }
-  return { targets: dedupe(await identify(found), notices), notices };
+  return { targets: dedupe(await identify(found), notices), notices, unmatched };
 }
 
 /** A file named explicitly or matched by a glob: a link is followed when it stays in the cwd's tree. */

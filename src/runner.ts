@@ -1,6 +1,6 @@
 import { fixDockerfile, PeakFixError, type EngineInputs, type Finding, type FixOptions, type FixResult } from './index.js';
 import { readContextFiles } from './context-io.js';
-import { discover, type Target } from './discover.js';
+import { compare, discover, type Discovery, type Target } from './discover.js';
 import { decodeDockerfile, FileError, readDockerfile, writeDockerfile } from './io.js';
 
 export type FileStatus = 'changed' | 'unchanged' | 'skipped' | 'error';
@@ -50,6 +50,8 @@ export interface RunOptions {
   onResult?: (result: FileResult) => void;
   /** Called for notices (a directory without Dockerfiles...), before any result. */
   onNotice?: (message: string) => void;
+  /** Called once the files are found, with their number (a progress line). */
+  onStart?: (total: number) => void;
   /** The engine; tests can wrap it. */
   engine?: typeof fixDockerfile;
   /**
@@ -74,11 +76,18 @@ export const DEFAULT_CONCURRENCY = 8;
 
 /** Finds the files, runs the engine on each, writes when asked; one bad file never stops the batch. */
 export async function run(options: RunOptions): Promise<RunResult> {
-  const inputs = options.paths.length > 0 ? options.paths : ['.'];
-  const { targets, notices } = await discover(inputs, options.cwd);
+  const explicit = options.paths.length > 0;
+  const inputs = explicit ? options.paths : ['.'];
+  const discovery = await discover(inputs, options.cwd);
+  // CI-safe, as prettier: a path or pattern given on the command line that matches no file is an error
+  // (exit 2), so a typo cannot turn a gate green. The implicit `.` of a fleet runner's clone is not: a
+  // repository without Dockerfiles has nothing to do.
+  const targets = explicit ? withUnmatched(discovery.targets, discovery.unmatched) : discovery.targets;
+  const notices = [...discovery.notices, ...(explicit ? [] : discovery.unmatched.map((u) => `${u.shown}: ${u.reason}`))];
   const prepared = await options.prepare?.(targets);
   if (prepared) notices.push(...prepared.notices);
   for (const notice of notices) options.onNotice?.(notice);
+  options.onStart?.(targets.length);
 
   const files: FileResult[] = [];
   const summary: Summary = { changed: 0, unchanged: 0, skipped: 0, errors: 0 };
@@ -98,6 +107,11 @@ export async function run(options: RunOptions): Promise<RunResult> {
     emit,
   );
   return { files, summary, notices, interrupted: started < targets.length, notStarted: targets.length - started };
+}
+
+function withUnmatched(targets: Target[], unmatched: Discovery['unmatched']): Target[] {
+  const errors: Target[] = unmatched.map((u) => ({ path: u.shown, absPath: u.absPath, realPath: u.absPath, link: false, error: u.reason }));
+  return [...targets, ...errors].sort((a, b) => compare(a.path, b.path));
 }
 
 /** Runs the engine over one text (stdin); nothing is read or written. */

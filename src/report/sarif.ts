@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { RULES } from '../rules.js';
 import type { Severity } from '../types.js';
 import type { FileResult } from '../runner.js';
@@ -40,30 +41,39 @@ export function toSarif(files: FileResult[], toolVersion: string, wrote: boolean
   const location = (path: string, line: number) => ({
     physicalLocation: { artifactLocation: { uri: pathToUri(path) }, region: { startLine: Math.max(1, line) } },
   });
-  const results = files.flatMap((file) => [
-    ...(file.status === 'changed' && !wrote
-      ? [
-          {
-            ruleId: NOT_MIGRATED.id,
-            ruleIndex: 0,
-            level: 'warning',
-            message: { text: NOT_MIGRATED.shortDescription.text },
-            locations: [location(file.path, 1)],
-          },
-        ]
-      : []),
-    ...file.findings.map((finding) => ({
-      ruleId: finding.rule,
-      ...(ruleIndex.has(finding.rule) ? { ruleIndex: ruleIndex.get(finding.rule) } : {}),
-      level: LEVEL[finding.severity],
-      message: { text: finding.hint ? `${finding.message} (${finding.hint})` : finding.message },
-      // A finding about a build-context file (an entrypoint script) points there; the Dockerfile line is related.
-      locations: [
-        finding.context ? location(contextPath(file.path, finding.context.file), finding.context.line) : location(file.path, finding.line),
-      ],
-      ...(finding.context ? { relatedLocations: [{ id: 1, ...location(file.path, finding.line) }] } : {}),
-    })),
-  ]);
+  const results = files.flatMap((file) => {
+    const fingerprint = fingerprinter(file);
+    const fix = wholeFileFix(file);
+    return [
+      ...(file.status === 'changed' && !wrote
+        ? [
+            {
+              ruleId: NOT_MIGRATED.id,
+              ruleIndex: 0,
+              level: 'warning',
+              message: { text: NOT_MIGRATED.shortDescription.text },
+              locations: [location(file.path, 1)],
+              partialFingerprints: { [FINGERPRINT_KEY]: fingerprint(NOT_MIGRATED.id, 0) },
+              ...(fix ? { fixes: [fix] } : {}),
+            },
+          ]
+        : []),
+      ...file.findings.map((finding) => ({
+        ruleId: finding.rule,
+        ...(ruleIndex.has(finding.rule) ? { ruleIndex: ruleIndex.get(finding.rule) } : {}),
+        level: LEVEL[finding.severity],
+        message: { text: finding.hint ? `${finding.message} (${finding.hint})` : finding.message },
+        // A finding about a build-context file (an entrypoint script) points there; the Dockerfile line is related.
+        locations: [
+          finding.context
+            ? location(contextPath(file.path, finding.context.file), finding.context.line)
+            : location(file.path, finding.line),
+        ],
+        ...(finding.context ? { relatedLocations: [{ id: 1, ...location(file.path, finding.line) }] } : {}),
+        partialFingerprints: { [FINGERPRINT_KEY]: fingerprint(finding.rule, finding.line) },
+      })),
+    ];
+  });
   const failures = files.filter((file) => file.status === 'error');
   return {
     version: '2.1.0',
@@ -99,6 +109,43 @@ export function pathToUri(path: string): string {
     .split('/')
     .map((segment) => encodeURIComponent(segment))
     .join('/');
+}
+
+/**
+ * Code scanning matches a result across runs by `partialFingerprints`. Ours is a hash of the file's path, the
+ * rule, the text of the instruction's line (trimmed) and how many identical results came before it in the
+ * file: it survives lines added above or below, and changes only when the flagged line itself changes.
+ */
+export const FINGERPRINT_KEY = 'peakFixFinding/v1';
+
+function fingerprinter(file: FileResult): (rule: string, line: number) => string {
+  const lines = file.original?.split(/\r\n|\r|\n/) ?? [];
+  const seen = new Map<string, number>();
+  return (rule, line) => {
+    const content = line > 0 ? (lines[line - 1] ?? '').replace(/^\uFEFF/, '').trim() : '';
+    const key = `${file.path.split('\\').join('/')}\0${rule}\0${content}`;
+    const occurrence = seen.get(key) ?? 0;
+    seen.set(key, occurrence + 1);
+    return createHash('sha256').update(`${key}\0${occurrence}`).digest('hex').slice(0, 32);
+  };
+}
+
+/**
+ * The migration of a file that still needs it, as one SARIF fix replacing the file's text. Only emitted when
+ * there is a change to describe: a `fixes` entry is never empty.
+ */
+function wholeFileFix(file: FileResult): unknown {
+  if (file.original === undefined || file.output === undefined || file.original === file.output) return undefined;
+  const uri = pathToUri(file.path);
+  return {
+    description: { text: 'Migrate to the Peak non-root user (peak-fix --write)' },
+    artifactChanges: [
+      {
+        artifactLocation: { uri },
+        replacements: [{ deletedRegion: { charOffset: 0, charLength: file.original.length }, insertedContent: { text: file.output } }],
+      },
+    ],
+  };
 }
 
 export function createSarifReporter(context: ReporterContext): Reporter {
