@@ -64,6 +64,8 @@ interface Flags {
   failOn?: Severity;
   listRules: boolean;
   explain?: string;
+  /** Worker threads; undefined: one per core. */
+  jobs?: number;
 }
 
 /** Runs the CLI; resolves to the exit code. Never throws, never calls process.exit. */
@@ -138,6 +140,11 @@ async function execute(flags: Flags, io: CliIO, out: (text: string) => void, err
       paths: flags.paths,
       fix,
       write: mode === 'write',
+      jobs: flags.jobs ?? (await import('./pool.js')).defaultJobs(),
+      // Only diffs need the texts (text dry run, json); the others never copy them from the workers.
+      texts: mode === 'dry-run' || flags.format === 'json',
+      // The summary is all execute() needs; the reporter sees every file as it comes.
+      keepFiles: false,
       signal: controller.signal,
       onNotice: (message) => reporter.notice(message),
       onResult: (file) => {
@@ -259,6 +266,7 @@ async function parseFlags(argv: readonly string[]): Promise<Flags | string> {
     failOn: severityFlag(strings('fail-on')),
     listRules: args['list-rules'] === true,
     explain: strings('explain'),
+    jobs: jobsFlag(strings('jobs')),
   };
   const modes = [flags.write && '--write', flags.check && '--check', flags.listDifferent && '--list-different'].filter(Boolean);
   if (modes.length > 1) throw new UsageError(`${modes.join(' and ')} cannot be used together`);
@@ -337,6 +345,13 @@ function buildParser() {
       },
       verbose: { type: 'boolean', group: 'Output:', describe: 'Also list unchanged files and informational findings' },
       debug: { type: 'boolean', group: 'Output:', describe: 'Like --verbose, and print stack traces' },
+      jobs: {
+        alias: 'j',
+        type: 'string',
+        requiresArg: true,
+        group: 'Performance:',
+        describe: 'Worker threads for big batches (output order is unchanged) [default: the number of cores]',
+      },
     })
     .example('$0', 'Show the diff for every Dockerfile under the current directory')
     .example('$0 --write .', 'Rewrite them in place')
@@ -421,6 +436,12 @@ function severityFlag(value: string | undefined): Severity | undefined {
   if (value === undefined) return undefined;
   if (value !== 'warning' && value !== 'error') throw new UsageError(`invalid --fail-on ${JSON.stringify(value)}: use warning or error`);
   return value;
+}
+
+function jobsFlag(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[1-9][0-9]{0,3}$/.test(value)) throw new UsageError(`invalid --jobs ${JSON.stringify(value)}: use a whole number from 1 to 9999`);
+  return Number(value);
 }
 
 function explain(id: string, out: (text: string) => void): number {

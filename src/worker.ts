@@ -1,0 +1,18 @@
+// One file per task on a worker thread of the pool (src/pool.ts): the same read, engine and atomic write as
+// in the main thread (runner.ts's processTarget), so a file's result does not depend on where it ran.
+import type { Target } from './discover.js';
+import { processTarget, withoutTexts, type FileResult } from './runner.js';
+import type { FixOptions } from './types.js';
+
+export interface FileTask {
+  target: Target;
+  fix: Partial<FixOptions>;
+  write: boolean;
+  /** Send the original and migrated texts back (diffs need them); otherwise they are not copied at all. */
+  texts: boolean;
+}
+
+export default async function processFile(task: FileTask): Promise<FileResult> {
+  const result = await processTarget(task.target, { fix: task.fix, write: task.write });
+  return task.texts ? result : withoutTexts(result);
+}
