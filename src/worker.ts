@@ -1,5 +1,5 @@
-// One file per task on a worker thread of the pool (src/pool.ts): the same read, engine and atomic write as
-// in the main thread (runner.ts's processTarget), so a file's result does not depend on where it ran.
+// Files on a worker thread of the pool (src/pool.ts), a batch per task: the same read, engine and atomic write
+// as on the main thread (runner.ts's processTarget), so a file's result does not depend on where it ran.
 import type { Target } from './discover.js';
 import { processTarget, withoutTexts, type FileResult } from './runner.js';
 import type { FixOptions } from './types.js';
@@ -12,7 +12,12 @@ export interface FileTask {
   texts: boolean;
 }
 
-export default async function processFile(task: FileTask): Promise<FileResult> {
-  const result = await processTarget(task.target, { fix: task.fix, write: task.write });
-  return task.texts ? result : withoutTexts(result);
+/** Results in the tasks' order; processTarget turns every failure into an error result, so one never stops the rest. */
+export default async function processFiles(tasks: FileTask[]): Promise<FileResult[]> {
+  return Promise.all(
+    tasks.map(async (task) => {
+      const result = await processTarget(task.target, { fix: task.fix, write: task.write });
+      return task.texts ? result : withoutTexts(result);
+    }),
+  );
 }

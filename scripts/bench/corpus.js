@@ -84,7 +84,9 @@ function instruction(rand, shell, i) {
     const steps = 2 + Math.floor(rand() * 8);
     for (let s = 0; s < steps; s++) {
       if (rand() < 0.25) lines.push(`    # ${pick(rand, ['pin the version', 'clean caches', 'see ticket OPS-' + i])}`);
-      lines.push(`    ${s === 0 ? install : pick(rand, ['mkdir -p ' + dir + '/cache', 'echo step ' + s, 'rm -rf /var/lib/apt/lists/*', 'ln -s /usr/bin/python3 /usr/local/bin/py'])}; \\`);
+      lines.push(
+        `    ${s === 0 ? install : pick(rand, ['mkdir -p ' + dir + '/cache', 'echo step ' + s, 'rm -rf /var/lib/apt/lists/*', 'ln -s /usr/bin/python3 /usr/local/bin/py'])}; \\`,
+      );
     }
     lines.push(`    true`);
     return lines;
@@ -96,16 +98,26 @@ function instruction(rand, shell, i) {
     if (rand() < 0.5) return [`RUN <<${tag}`, 'set -e', ...body, tag];
     return [`COPY <<${tag} ${dir}/run-${i}.sh`, '#!/bin/sh', ...body, tag];
   }
-  if (kind < 0.42) return [`RUN ${pick(rand, [install, 'mkdir -p ' + dir, 'pip install --no-cache-dir -r requirements.txt', 'npm ci --omit=dev', 'chmod +x ' + dir + '/entrypoint.sh'])}`];
-  if (kind < 0.56) return [`COPY ${pick(rand, ['requirements.txt', 'package*.json', 'src/', '.', 'entrypoint.sh'])} ${pick(rand, [dir + '/', '.', './'])}`];
+  if (kind < 0.42)
+    return [
+      `RUN ${pick(rand, [install, 'mkdir -p ' + dir, 'pip install --no-cache-dir -r requirements.txt', 'npm ci --omit=dev', 'chmod +x ' + dir + '/entrypoint.sh'])}`,
+    ];
+  if (kind < 0.56)
+    return [
+      `COPY ${pick(rand, ['requirements.txt', 'package*.json', 'src/', '.', 'entrypoint.sh'])} ${pick(rand, [dir + '/', '.', './'])}`,
+    ];
   if (kind < 0.6) return [`ADD ${pick(rand, ['https://example.com/tool.tar.gz', 'vendor.tar.gz', 'conf/'])} ${dir}/`];
-  if (kind < 0.67) return [`ENV ${pick(rand, ['PATH', 'LANG', 'APP_HOME', 'PYTHONUNBUFFERED'])}=${pick(rand, ['/usr/local/bin:$PATH', 'C.UTF-8', dir, '1'])}`];
+  if (kind < 0.67)
+    return [
+      `ENV ${pick(rand, ['PATH', 'LANG', 'APP_HOME', 'PYTHONUNBUFFERED'])}=${pick(rand, ['/usr/local/bin:$PATH', 'C.UTF-8', dir, '1'])}`,
+    ];
   if (kind < 0.71) return [`ARG ${pick(rand, ['VERSION', 'BUILD_DATE', 'GIT_SHA'])}${rand() < 0.5 ? '=1.0' : ''}`];
   if (kind < 0.75) return [`WORKDIR ${dir}`];
   if (kind < 0.79) return [`LABEL maintainer="team-${i % 7}@example.com" \\`, `      org.opencontainers.image.version="1.${i}"`];
   if (kind < 0.82) return [`VOLUME ${dir}/data`];
   if (kind < 0.85) return [`EXPOSE ${pick(rand, ['80', '8080', '443', '5000', '3000'])}`];
-  if (kind < 0.93) return [`# ${pick(rand, ['Install dependencies first for layer caching', 'TODO: slim this down', 'Runtime configuration', ''])}`, ''];
+  if (kind < 0.93)
+    return [`# ${pick(rand, ['Install dependencies first for layer caching', 'TODO: slim this down', 'Runtime configuration', ''])}`, ''];
   return [''];
 }
 
@@ -146,6 +158,7 @@ export function writeCorpus(root, count, seed) {
   const rand = random(seed);
   let bytes = 0;
   let lines = 0;
+  let bytesFirst1000 = 0;
   for (let i = 0; i < count; i++) {
     const dir = join(root, corpusDir(i), `s${i % 100}`);
     mkdirSync(dir, { recursive: true });
@@ -153,9 +166,10 @@ export function writeCorpus(root, count, seed) {
     const text = dockerfile(rand, n);
     writeFileSync(join(dir, 'Dockerfile'), text);
     bytes += Buffer.byteLength(text);
+    if (i < 1000) bytesFirst1000 += Buffer.byteLength(text);
     lines += text.split('\n').length - 1;
   }
-  return { files: count, bytes, lines };
+  return { files: count, bytes, lines, bytesFirst1000 };
 }
 
 function corpusDir(i) {
