@@ -7,10 +7,8 @@ import { ConfigError, loadConfig } from './config.js';
 import { PeakFixError, validateOptions, type FixOptions } from './index.js';
 import { MAX_BYTES } from './io.js';
 import { formatFinding, isFormat, reporters, type Mode, type ReporterContext } from './report/index.js';
-import { findRule, RULES } from './rules.js';
 import { run, runText, summarize } from './runner.js';
 import type { Severity } from './types.js';
-import { verifyImage } from './verify.js';
 
 /** Exit codes. */
 export const EXIT = {
@@ -87,10 +85,11 @@ export async function main(argv: readonly string[], partialIO: Partial<CliIO> = 
     }
     debug = parsed.debug;
     if (parsed.listRules) {
+      const { RULES } = await import('./rules.js');
       out(RULES.map((rule) => `${rule.id.padEnd(22)} ${rule.severity.padEnd(8)} ${rule.summary}\n`).join(''));
       return EXIT.OK;
     }
-    if (parsed.explain !== undefined) return explain(parsed.explain, out);
+    if (parsed.explain !== undefined) return await explain(parsed.explain, out);
     return await execute(parsed, io, out, err);
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError || error instanceof PeakFixError) {
@@ -123,7 +122,7 @@ async function execute(flags: Flags, io: CliIO, out: (text: string) => void, err
 
   if (flags.stdin) return runStdin(flags, fix, io, context);
 
-  const reporter = reporters[flags.format](context);
+  const reporter = (await reporters[flags.format]())(context);
   let failingFindings = 0;
   const controller = new AbortController();
   let interrupts = 0;
@@ -174,7 +173,7 @@ async function runStdin(flags: Flags, fix: FixOptions, io: CliIO, context: Repor
   const result = runText(bytes, name, fix);
   if (context.debug && result.stack) context.stderr(`${result.stack}\n`);
   if (flags.format !== 'text') {
-    const reporter = reporters[flags.format as keyof typeof reporters](context);
+    const reporter = (await reporters[flags.format as keyof typeof reporters]())(context);
     reporter.file(result);
     reporter.done({ summary: summarize([result]), interrupted: false, notStarted: 0 });
   } else if (result.status === 'error') {
@@ -444,7 +443,8 @@ function jobsFlag(value: string | undefined): number | undefined {
   return Number(value);
 }
 
-function explain(id: string, out: (text: string) => void): number {
+async function explain(id: string, out: (text: string) => void): Promise<number> {
+  const { findRule } = await import('./rules.js');
   const rule = findRule(id);
   if (!rule) throw new UsageError(`unknown rule ${JSON.stringify(id)} (see peak-fix --list-rules)`);
   const indent = (text: string) => text.replace(/^/gm, '    ');
@@ -494,6 +494,7 @@ async function runVerify(argv: readonly string[], out: (text: string) => void, e
     out(text.endsWith('\n') ? text : text + '\n');
     return EXIT.OK;
   }
+  const { verifyImage } = await import('./verify.js');
   const result = verifyImage({
     image: String(args.image),
     uid: String(args.uid),
