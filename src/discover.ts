@@ -264,10 +264,15 @@ class IgnoreChecker {
   private rules(dir: string): Promise<Ignore | undefined> {
     let cached = this.files.get(dir);
     if (!cached) {
-      cached = readFile(path.join(dir, '.gitignore'), 'utf8').then(
-        (text) => ignore().add(text),
-        () => undefined,
-      );
+      // Most directories have no .gitignore: a failed read would build (and throw away) an error with a stack
+      // trace for each, a third of discovery's CPU time on a tree of 20,000 directories.
+      const file = path.join(dir, '.gitignore');
+      cached = existsSync(file)
+        ? readFile(file, 'utf8').then(
+            (text) => ignore().add(text),
+            () => undefined,
+          )
+        : Promise.resolve(undefined);
       this.files.set(dir, cached);
     }
     return cached;
