@@ -131,7 +131,8 @@ try {
     overhead.check.push(await cli(['--check', '--jobs', '1', ...five]));
   }
   const profileDir = join(dir, 'profile');
-  await timed(node, ['--cpu-prof', '--cpu-prof-dir', profileDir, BIN, '--check', '--jobs', '1', ...five], { cwd: corpusRoot });
+  // The unbundled build, so that the profile names peak-fix's own modules (src/model, transforms...).
+  await timed(node, ['--cpu-prof', '--cpu-prof-dir', profileDir, PLAIN, '--check', '--jobs', '1', ...five], { cwd: corpusRoot });
   const profile = summarise(
     join(
       profileDir,
