@@ -21,7 +21,8 @@ await build({
   // Loaded from node_modules, not bundled: tinypool starts its workers from its own files (found from its
   // import.meta.url) and write-file-atomic names temporary files after its __filename; dockerfile-ast (CommonJS)
   // runs in the hot loop, where the bundle's CommonJS interop getters cost 4% of the CPU time.
-  external: ['tinypool', 'write-file-atomic', 'dockerfile-ast'],
+  // web-tree-sitter and tree-sitter-bash (the shell parser) load their .wasm files relative to themselves too.
+  external: ['tinypool', 'write-file-atomic', 'dockerfile-ast', 'web-tree-sitter', 'tree-sitter-bash'],
   chunkNames: '[name]-[hash]',
   logLevel: 'warning',
 });
