@@ -78,13 +78,20 @@ export class FilePool {
   }
 
   private flush(): void {
-    while (this.pending.length > 0) {
-      const batch = this.pending.splice(0, BATCH);
-      (this.pool.run(batch.map((p) => p.task)) as Promise<FileResult[]>).then(
-        (results) => batch.forEach((p, i) => p.resolve(results[i])),
-        (error: unknown) => batch.forEach((p) => p.reject(error)),
-      );
-    }
+    while (this.pending.length > 0) this.submit(this.pending.splice(0, BATCH));
+  }
+
+  private submit(batch: Pending[]): void {
+    (this.pool.run(batch.map((p) => p.task)) as Promise<FileResult[]>).then(
+      (results) => batch.forEach((p, i) => p.resolve(results[i])),
+      (error: unknown) => {
+        // Every failure inside a file's processing is already a result: this is a worker that died (out of
+        // memory...), taking its batch with it. Each file is tried again on its own, so that only the file
+        // that kills a worker fails (the runner reports it as an internal error).
+        if (batch.length === 1) batch[0].reject(error);
+        else for (const pending of batch) this.submit([pending]);
+      },
+    );
   }
 
   destroy(): Promise<void> {
