@@ -324,6 +324,18 @@ describe('options and config', () => {
   });
 });
 
+test('--jobs takes a whole number from 1', async () => {
+  for (const value of ['0', 'x', '1.5', '-2']) {
+    expect(await runCli(['--check', '--jobs', value], { cwd: dir })).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: `peak-fix: invalid --jobs ${JSON.stringify(value)}: use a whole number from 1 to 9999\n`,
+    });
+  }
+  writeTree(dir, { Dockerfile: DEBIAN });
+  expect(await runCli(['--check', '-j', '3'], { cwd: dir })).toMatchObject({ code: 1, stdout: '[warn] Dockerfile\n' });
+});
+
 describe('--help and --version', () => {
   test('--help documents every flag, with examples', async () => {
     const { code, stdout } = await runCli(['--help'], { cwd: dir });
@@ -366,6 +378,9 @@ describe('bin/peak-fix.js (built)', () => {
     });
     if (build.status !== 0 && !existsSync(path.join(REPO, 'dist/src/cli.js')))
       throw new Error(`build failed:\n${build.stdout}${build.stderr}`);
+    // The bundle bin/ runs (scripts/bundle.js, the second half of `npm run build`).
+    const bundle = spawnSync(process.execPath, [path.join(REPO, 'scripts/bundle.js')], { cwd: REPO, encoding: 'utf8' });
+    if (bundle.status !== 0) throw new Error(`bundle failed:\n${bundle.stdout}${bundle.stderr}`);
   }, 120_000);
 
   const bin = (argv: string[], options: { cwd: string; input?: string; uid?: number }) => {
@@ -385,6 +400,63 @@ describe('bin/peak-fix.js (built)', () => {
     expect(bin(['--write'], { cwd: dir })).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Dockerfile\n/) });
     expect(read('Dockerfile')).toBe(fixDockerfile(DEBIAN).output);
     expect(bin(['--check'], { cwd: dir })).toMatchObject({ code: 0, stdout: '' });
+  });
+
+  describe('--jobs: worker threads', () => {
+    // 48 files: enough for the pool (16 per worker), with every kind of outcome among them.
+    const tree = (): Record<string, string> => {
+      const files: Record<string, string> = {};
+      for (let i = 0; i < 48; i++) {
+        const name = `svc${String(i).padStart(2, '0')}/Dockerfile`;
+        files[name] = i % 3 === 0 ? ALPINE : i % 3 === 1 ? DEBIAN : fixDockerfile(DEBIAN).output;
+      }
+      files['svc07/Dockerfile'] = NO_FROM;
+      files['svc11/Dockerfile'] = 'FROM debian\nRUN <<EOF\necho never closed\n';
+      files['svc13/Dockerfile'] = 'FROM mcr.microsoft.com/windows/servercore:ltsc2022\nRUN echo hi\n';
+      return files;
+    };
+
+    test('the pool takes big batches only, and only with more than one job', async () => {
+      const { useWorkers, MIN_FILES_PER_WORKER } = (await import(path.join(REPO, 'dist/src/pool.js'))) as typeof import('../src/pool.js');
+      expect(useWorkers(2, 2 * MIN_FILES_PER_WORKER)).toBe(true);
+      expect(useWorkers(2, 2 * MIN_FILES_PER_WORKER - 1)).toBe(false);
+      expect(useWorkers(1, 100_000)).toBe(false);
+      expect(tree()).toHaveProperty(['svc47/Dockerfile']); // this suite's batches do take the pool
+      expect(Object.keys(tree()).length).toBeGreaterThanOrEqual(2 * MIN_FILES_PER_WORKER);
+    });
+
+    // The text reporter in two modes (diffs, [warn] lines) and a collecting one (json): each spawn costs ~0.3 s.
+    test.each([[[]], [['--check', '--verbose']], [['--format', 'json']]])(
+      '%j: the same output, in the same order, with --jobs 2 as with --jobs 1',
+      (flags) => {
+        writeTree(dir, tree());
+        const one = bin([...flags, '--jobs', '1'], { cwd: dir });
+        const two = bin([...flags, '--jobs', '2'], { cwd: dir });
+        expect(two).toEqual(one);
+        expect(one.code).toBe(2); // the two files that cannot be migrated
+        expect(one.stdout + one.stderr).toContain('svc07/Dockerfile');
+        expect(one.stdout + one.stderr).toContain('svc11/Dockerfile');
+      },
+    );
+
+    test('--write --jobs 2: every file as the engine makes it; the bad ones untouched', () => {
+      const files = tree();
+      writeTree(dir, files);
+      const result = bin(['--write', '--jobs', '2'], { cwd: dir });
+      expect(result.code).toBe(2);
+      for (const [name, original] of Object.entries(files)) {
+        let expected = original;
+        try {
+          expected = fixDockerfile(original).output;
+        } catch {
+          // cannot be migrated: left as it was
+        }
+        expect(read(name)).toBe(expected);
+      }
+      expect(result.stdout.split('\n').filter((line) => line.startsWith('svc'))).toEqual(
+        Object.keys(files).filter((name) => read(name) !== files[name]),
+      );
+    });
   });
 
   test('the library entry resolves through package.json exports, as `import ... from "peak-fix"`', () => {

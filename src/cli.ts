@@ -13,10 +13,8 @@ import { PeakFixError, validateOptions, type EngineInputs, type FixOptions } fro
 import { MAX_BYTES, removePendingTemporaries } from './io.js';
 import { formatFinding, isFormat, reporters, type Mode, type ReporterContext } from './report/index.js';
 import { visible, visibleLine } from './report/visible.js';
-import { findRule, RULES } from './rules.js';
 import { run, runText, summarize } from './runner.js';
 import type { Severity } from './types.js';
-import { verifyImage } from './verify.js';
 import { readFleetEnv } from './fleet/context.js';
 import { createProgress } from './fleet/progress.js';
 import { runReport } from './fleet/report-cli.js';
@@ -89,6 +87,8 @@ interface Flags {
   prBody?: string;
   reportFile?: string;
   guideUrl?: string;
+  /** Worker threads; undefined: one per core. */
+  jobs?: number;
 }
 
 /** Runs the CLI; resolves to the exit code. Never throws, never calls process.exit. */
@@ -112,10 +112,11 @@ export async function main(argv: readonly string[], partialIO: Partial<CliIO> = 
     }
     debug = parsed.debug;
     if (parsed.listRules) {
+      const { RULES } = await import('./rules.js');
       out(RULES.map((rule) => `${rule.id.padEnd(22)} ${rule.severity.padEnd(8)} ${rule.summary}\n`).join(''));
       return EXIT.OK;
     }
-    if (parsed.explain !== undefined) return explain(parsed.explain, out);
+    if (parsed.explain !== undefined) return await explain(parsed.explain, out);
     return await execute(parsed, io, out, err);
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError || error instanceof PeakFixError || error instanceof FactsFileError) {
@@ -175,7 +176,7 @@ async function execute(flags: Flags, io: CliIO, out: (text: string) => void, raw
     return runStdin(flags, fix, io, context, { facts: lookup });
   }
 
-  const reporter = reporters[flags.format](context);
+  const reporter = (await reporters[flags.format]())(context);
   const fleet = new FleetSession(
     { prBody: flags.prBody, reportFile: flags.reportFile, guideUrl: flags.guideUrl ?? (io.env.PEAK_FIX_GUIDE_URL || undefined) },
     {
@@ -211,6 +212,12 @@ async function execute(flags: Flags, io: CliIO, out: (text: string) => void, raw
       fix,
       inputs: { buildArgs: flags.buildArgs },
       write: mode === 'write',
+      jobs: flags.jobs ?? (await import('./pool.js')).defaultJobs(),
+      // Only diffs (text dry run, json), SARIF's fixes and fingerprints and the fleet outputs need the texts; the
+      // others never copy them from the workers.
+      texts: mode === 'dry-run' || flags.format !== 'text' || flags.prBody !== undefined || flags.reportFile !== undefined,
+      // The summary is all execute() needs; the reporter sees every file as it comes.
+      keepFiles: false,
       signal: controller.signal,
       prepare: (targets) => gatherFacts(targets, factsOptions),
       onNotice: (message) => reporter.notice(message),
@@ -259,7 +266,7 @@ async function runStdin(flags: Flags, fix: FixOptions, io: CliIO, context: Repor
   const result = runText(bytes, name, fix, undefined, { ...inputs, buildArgs: flags.buildArgs });
   if (context.debug && result.stack) context.stderr(`${visible(result.stack)}\n`);
   if (flags.format !== 'text') {
-    const reporter = reporters[flags.format as keyof typeof reporters](context);
+    const reporter = (await reporters[flags.format as keyof typeof reporters]())(context);
     reporter.file(result);
     reporter.done({ summary: summarize([result]), interrupted: false, notStarted: 0 });
   } else if (result.status === 'error') {
@@ -368,6 +375,7 @@ async function parseFlags(argv: readonly string[]): Promise<Flags | string> {
     prBody: strings('pr-body'),
     reportFile: strings('report-file'),
     guideUrl: strings('guide-url'),
+    jobs: jobsFlag(strings('jobs')),
   };
   const modes = [flags.write && '--write', flags.check && '--check', flags.listDifferent && '--list-different'].filter(Boolean);
   if (modes.length > 1) throw new UsageError(`${modes.join(' and ')} cannot be used together`);
@@ -479,6 +487,13 @@ function buildParser() {
       },
       verbose: { type: 'boolean', group: 'Output:', describe: 'Also list unchanged files and informational findings' },
       debug: { type: 'boolean', group: 'Output:', describe: 'Like --verbose, and print stack traces' },
+      jobs: {
+        alias: 'j',
+        type: 'string',
+        requiresArg: true,
+        group: 'Performance:',
+        describe: 'Worker threads for big batches (output order is unchanged) [default: the number of cores]',
+      },
     })
     .example('$0', 'Show the diff for every Dockerfile under the current directory')
     .example('$0 --write .', 'Rewrite them in place')
@@ -584,7 +599,14 @@ function severityFlag(value: string | undefined): Severity | undefined {
   return value;
 }
 
-function explain(id: string, out: (text: string) => void): number {
+function jobsFlag(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[1-9][0-9]{0,3}$/.test(value)) throw new UsageError(`invalid --jobs ${JSON.stringify(value)}: use a whole number from 1 to 9999`);
+  return Number(value);
+}
+
+async function explain(id: string, out: (text: string) => void): Promise<number> {
+  const { findRule } = await import('./rules.js');
   const rule = findRule(id);
   if (!rule) throw new UsageError(`unknown rule ${JSON.stringify(id)} (see peak-fix --list-rules)`);
   const indent = (text: string) => text.replace(/^/gm, '    ');
@@ -649,6 +671,7 @@ async function runVerify(argv: readonly string[], out: (text: string) => void, e
       throw new UsageError(`verify: --${name} must be a number from ${min} to ${max}, got ${JSON.stringify(value)}`);
     return Number(value);
   };
+  const { verifyImage } = await import('./verify.js');
   const result = verifyImage({
     image: String(args.image),
     uid: String(args.uid),

@@ -31,6 +31,11 @@ export interface RunFactsOptions {
 
 export interface RunFacts {
   inputsFor(target: Target): EngineInputs;
+  /**
+   * Nothing but the built-in catalog applies (no facts file, no catalog, no images built here): the facts are the
+   * engine's own, so files can go to worker threads, which cannot be sent a lookup function.
+   */
+  builtInOnly: boolean;
   lookup: FactsLookup;
   notices: string[];
 }
@@ -143,6 +148,7 @@ export async function gatherFacts(targets: readonly Target[], options: RunFactsO
     lookup,
     notices,
     inputsFor: (target) => ({ facts: lookup, buildsBaseImage: buildsBase.has(target.realPath) }),
+    builtInOnly: entries.length === 0 && options.catalog.length === 0 && builtBy.size === 0,
   };
 }
 

@@ -42,8 +42,17 @@ export interface RunOptions {
   inputs?: EngineInputs;
   /** Rewrite changed files in place. */
   write: boolean;
-  /** Files in flight at once (default 8). */
+  /** Files in flight at once (default 8; with worker threads, 4 per worker). */
   concurrency?: number;
+  /**
+   * Worker threads to spread the files over (default 1: all on the main thread). Big batches only: a few
+   * files stay on the main thread (see pool.ts). Ignored when `engine` is given (a function cannot be sent).
+   */
+  jobs?: number;
+  /** Pass `original` and `output` to `onResult` (default true); without them, no text is copied from workers. */
+  texts?: boolean;
+  /** Keep every file's result in `RunResult.files` (default true); false keeps memory flat on huge trees. */
+  keepFiles?: boolean;
   /** When aborted, no new file is started; files in flight (and their atomic writes) finish. */
   signal?: AbortSignal;
   /** Called once per file, in output (sorted) order, as soon as the file and all before it are done. */
@@ -58,7 +67,7 @@ export interface RunOptions {
    * Called once with the files found, before any is processed: gathers what the engine gets besides the text
    * (facts about base images: src/run-facts.ts); its notices are passed to `onNotice`.
    */
-  prepare?: (targets: readonly Target[]) => Promise<{ inputsFor(target: Target): EngineInputs; notices: string[] }>;
+  prepare?: (targets: readonly Target[]) => Promise<{ inputsFor(target: Target): EngineInputs; notices: string[]; builtInOnly?: boolean }>;
 }
 
 export interface RunResult {
@@ -91,22 +100,43 @@ export async function run(options: RunOptions): Promise<RunResult> {
 
   const files: FileResult[] = [];
   const summary: Summary = { changed: 0, unchanged: 0, skipped: 0, errors: 0 };
+  const texts = options.texts ?? true;
   const emit = (result: FileResult): void => {
-    options.onResult?.(result);
-    const { original: _original, output: _output, ...kept } = result;
-    files.push(kept);
+    options.onResult?.(texts ? result : withoutTexts(result));
+    if (options.keepFiles ?? true) files.push(withoutTexts(result));
     count(summary, result.status);
   };
 
-  const started = await pool(
-    targets,
-    options.concurrency ?? DEFAULT_CONCURRENCY,
-    options.signal,
-    (target) =>
-      processTarget(target, options, prepared?.inputsFor(target) ?? {}).catch((error: unknown) => failure(target.path, error, [])),
-    emit,
-  );
-  return { files, summary, notices, interrupted: started < targets.length, notStarted: targets.length - started };
+  const jobs = options.engine ? 1 : (options.jobs ?? 1);
+  // Worker threads cannot be sent the facts lookup of an organisation's catalog or facts file: such runs stay
+  // on the main thread (the facts are then the same for every file, wherever it runs).
+  const portable = prepared === undefined || prepared.builtInOnly === true;
+  const { useWorkers, FilePool } = jobs > 1 && portable ? await import('./pool.js') : { useWorkers: () => false, FilePool: undefined };
+  const workers = FilePool && useWorkers(jobs, targets.length) ? new FilePool(jobs) : undefined;
+  const portableInputs = { buildArgs: options.inputs?.buildArgs };
+  try {
+    const started = await pool(
+      targets,
+      options.concurrency ?? workers?.inFlight ?? DEFAULT_CONCURRENCY,
+      options.signal,
+      (target) =>
+        (workers
+          ? workers.run({ target, fix: options.fix, write: options.write, texts, inputs: portableInputs })
+          : processTarget(target, options, prepared?.inputsFor(target) ?? {})
+        ).catch((error: unknown) => failure(target.path, error, [])),
+      emit,
+    );
+    return { files, summary, notices, interrupted: started < targets.length, notStarted: targets.length - started };
+  } finally {
+    await workers?.destroy();
+  }
+}
+
+/** The result without its texts (what is kept, or sent, when the texts are not needed). */
+export function withoutTexts(result: FileResult): FileResult {
+  if (result.original === undefined && result.output === undefined) return result;
+  const { original: _original, output: _output, ...kept } = result;
+  return kept;
 }
 
 function withUnmatched(targets: Target[], unmatched: Discovery['unmatched']): Target[] {
@@ -144,7 +174,12 @@ function count(summary: Summary, status: FileStatus): void {
   else summary.errors++;
 }
 
-async function processTarget(target: Target, options: RunOptions, inputs: EngineInputs): Promise<FileResult> {
+/** Reads one file, runs the engine, writes when asked; on the main thread or a worker (worker.ts). */
+export async function processTarget(
+  target: Target,
+  options: Pick<RunOptions, 'fix' | 'write' | 'engine' | 'inputs'>,
+  inputs: EngineInputs = {},
+): Promise<FileResult> {
   const { path } = target;
   if (target.error !== undefined) return { path, status: 'error', findings: [], error: target.error };
   if (target.skipped !== undefined) return { path, status: 'skipped', findings: [], skipped: target.skipped };

@@ -1,7 +1,4 @@
 import type { FileResult, Summary } from '../runner.js';
-import { createJsonReporter } from './json.js';
-import { createSarifReporter } from './sarif.js';
-import { createTextReporter } from './summary.js';
 
 export { unifiedDiff, colorizeDiff } from './diff.js';
 export { formatFinding, formatSummary } from './summary.js';
@@ -43,12 +40,15 @@ export interface Reporter {
 
 export type ReporterFactory = (context: ReporterContext) => Reporter;
 
-/** Output formats by name: adding one means one module and one entry here. */
+/**
+ * Output formats by name, each module loaded only when its format is used (start-up time): adding one means
+ * one module and one entry here.
+ */
 export const reporters = {
-  text: createTextReporter,
-  json: createJsonReporter,
-  sarif: createSarifReporter,
-} satisfies Record<string, ReporterFactory>;
+  text: async () => (await import('./summary.js')).createTextReporter,
+  json: async () => (await import('./json.js')).createJsonReporter,
+  sarif: async () => (await import('./sarif.js')).createSarifReporter,
+} satisfies Record<string, () => Promise<ReporterFactory>>;
 
 export type Format = keyof typeof reporters;
 
