@@ -49,6 +49,18 @@ export function fixDockerfile(text: string, partialOptions: Partial<FixOptions> 
     return !base.unresolved && base.facts.os === 'linux';
   };
   const targets = new Set<Stage>(options.allStages ? model.stages.filter(migratable) : [final]);
+  // One policy for every stage: a stage that cannot be migrated is skipped with its reason, the rest migrated.
+  if (options.allStages) {
+    for (const stage of model.stages) {
+      if (targets.has(stage)) continue;
+      const base = stageBase(model, stage);
+      const reason = base.unresolved
+        ? `stage skipped: FROM ${stage.from.getImage() ?? ''}: ${base.unresolved.join(', ')} ${base.unresolved.length > 1 ? 'have' : 'has'} no value, so its base image cannot be known`
+        : `stage skipped: Windows base image ${base.reference}: Linux user management does not apply`;
+      const hint = base.unresolved ? `give a value with ${base.unresolved.map((n) => `--arg ${n}=<value>`).join(' ')}` : undefined;
+      findings.push(finding(base.unresolved ? 'unresolved-base' : 'windows-base', stage.from, reason, hint, 'stage-skipped'));
+    }
+  }
   const render = new Renderer(model);
   const edits: TextEdit[] = [];
   const peak = new PeakLines(model, options);

@@ -266,6 +266,29 @@ const CASES: Case[] = [
     notOwned: ['/etc/passwd', '/etc', '/etc/motd', '/usr/local/bin', '/usr/local/bin/app.sh'],
   },
   {
+    // Issue 8: a hand migration with a defaulted UID gets the guard: without the argument the build fails
+    // naming PEAK_USER_ID (check 6) instead of running as 1001 or root.
+    name: 'hand-migrated-defaulted-uid',
+    dockerfile:
+      'FROM debian:bookworm-slim\nARG PEAK_USER_ID\nRUN useradd -l -m -u ${PEAK_USER_ID:-1001} peak-user\n' +
+      'WORKDIR /app\nCOPY app.sh .\nUSER $PEAK_USER_ID\nCMD ["sh", "app.sh"]\n',
+    files: { 'app.sh': app('echo hand-migrated-app') },
+    uid: '1016',
+    app: { expect: 'hand-migrated-app' },
+    dirs: ['/app'],
+  },
+  {
+    // Issue 8: the user made in a parent stage: the child gets the guard too.
+    name: 'user-from-parent-stage',
+    dockerfile:
+      'FROM debian:bookworm-slim AS base\nARG PEAK_USER_ID\nRUN useradd -l -m -u "$PEAK_USER_ID" peak-user\n\n' +
+      'FROM base\nWORKDIR /app\nCOPY --chown=peak-user app.sh .\nUSER $PEAK_USER_ID\nCMD ["sh", "app.sh"]\n',
+    files: { 'app.sh': app('echo parent-stage-app') },
+    uid: '1017',
+    app: { expect: 'parent-stage-app' },
+    dirs: ['/app'],
+  },
+  {
     // Issue 15: an image that sets HOME on purpose keeps it, and it is writable.
     name: 'env-home-on-purpose',
     dockerfile: 'FROM debian:bookworm-slim\nENV HOME=/opt/app-root/src\nWORKDIR /opt/app-root/src\nCOPY app.sh .\nCMD ["sh", "app.sh"]\n',
