@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
-import { decodeDockerfile, FileError, fsError, MAX_BYTES, readDockerfile, writeDockerfile } from '../src/io.js';
+import { decodeDockerfile, FileError, fsError, HARD_MAX_BYTES, MAX_BYTES, readDockerfile, writeDockerfile } from '../src/io.js';
 import { cleanup, DEBIAN, tempDir } from './helpers/cli.js';
 
 let dir: string;
@@ -69,12 +69,12 @@ describe('readDockerfile guards', () => {
     expect(error.message).toBe('not a regular file (a character device)');
   });
 
-  test('larger than 5 MB', async () => {
+  test('larger than 20 MB (the hard limit: files over 5 MB are read, and only accepted when already migrated)', async () => {
     const file = path.join(dir, 'Dockerfile');
-    writeFileSync(file, 'FROM debian\n' + '#'.repeat(MAX_BYTES));
+    writeFileSync(file, 'FROM debian\n' + '#'.repeat(HARD_MAX_BYTES));
     const error = await readError(file);
     expect(error.code).toBe('TOO_LARGE');
-    expect(error.message).toMatch(/^file is larger than 5 MB/);
+    expect(error.message).toMatch(/^file is larger than 20 MB/);
   });
 
   test('exactly 5 MB is accepted', async () => {

@@ -282,18 +282,26 @@ describe('what a rename would break or take over is refused', () => {
 });
 
 describe('the size limit', () => {
-  test('a file just under 5 MB whose rewrite would pass it is not written, and is still read next run', async () => {
+  test('a file just under 5 MB whose rewrite passes it is written, and the next run accepts it unchanged', async () => {
     const file = path.join(dir, 'Dockerfile');
     const head = 'FROM debian:bookworm-slim\nCOPY a /a\n';
     writeFileSync(file, head + '#'.repeat(MAX_BYTES - head.length - 10) + '\n');
-    for (let run = 0; run < 2; run++) {
-      const { code, stderr } = await runCli(['--write'], { cwd: dir });
-      expect(code).toBe(2);
-      expect(stderr).toMatch(
-        /peak-fix: Dockerfile: the rewritten file would be 5\.0 MB, over the 5 MB limit peak-fix reads: not written\n/,
-      );
-      expect(statSync(file).size).toBeLessThanOrEqual(MAX_BYTES);
-    }
+    const first = await runCli(['--write'], { cwd: dir });
+    expect(first.code).toBe(0);
+    expect(statSync(file).size).toBeGreaterThan(MAX_BYTES);
+    const second = await runCli(['--check'], { cwd: dir });
+    expect({ code: second.code, stderr: second.stderr }).toEqual({ code: 0, stderr: expect.not.stringMatching(/larger than/) });
+    unlinkSync(file);
+  });
+
+  test('a file over 5 MB that still needs migrating is refused, and left as it is', async () => {
+    const file = path.join(dir, 'Dockerfile');
+    const text = 'FROM debian:bookworm-slim\nCOPY a /a\n' + '#'.repeat(MAX_BYTES) + '\n';
+    writeFileSync(file, text);
+    const { code, stderr } = await runCli(['--write'], { cwd: dir });
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/peak-fix: Dockerfile: file is larger than 5 MB \(5\.0 MB\): not migrated\n/);
+    expect(readFileSync(file, 'utf8')).toBe(text);
     unlinkSync(file);
   });
 });

@@ -10,7 +10,7 @@ import { FactsFileError } from './facts-file.js';
 import { factsFilePath, runInspectCommand } from './inspect-command.js';
 import { gatherFacts } from './run-facts.js';
 import { PeakFixError, validateOptions, type EngineInputs, type FixOptions } from './index.js';
-import { MAX_BYTES, removePendingTemporaries } from './io.js';
+import { HARD_MAX_BYTES, removePendingTemporaries } from './io.js';
 import { formatFinding, isFormat, reporters, type Mode, type ReporterContext } from './report/index.js';
 import { visible, visibleLine } from './report/visible.js';
 import { run, runText, summarize } from './runner.js';
@@ -287,7 +287,7 @@ async function readStdin(stdin: AsyncIterable<string | Uint8Array>): Promise<Buf
     const buffer = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk);
     chunks.push(buffer);
     total += buffer.length;
-    if (total > MAX_BYTES) break; // decodeDockerfile reports the size
+    if (total > HARD_MAX_BYTES) break; // decodeDockerfile reports the size
   }
   return Buffer.concat(chunks, total);
 }

@@ -5,6 +5,12 @@ import { basename, dirname, join } from 'node:path';
 
 /** Files above this size are refused: no Dockerfile is that big, and the engine holds the whole text. */
 export const MAX_BYTES = 5 * 1024 * 1024;
+/**
+ * Files over MAX_BYTES are still read up to this size, so that a file just under the limit whose rewrite grew
+ * past it is accepted by the next run (which changes nothing in it); the runner refuses to migrate them, and no
+ * rewrite larger than this is written.
+ */
+export const HARD_MAX_BYTES = 4 * MAX_BYTES;
 
 /** A file that cannot be read or written safely. The message is one line and does not repeat the path. */
 export class FileError extends Error {
@@ -56,7 +62,7 @@ export async function readDockerfile(path: string): Promise<ReadResult> {
   try {
     const stats = await handle.stat();
     checkStats(stats);
-    const bytes = await readAtMost(handle, MAX_BYTES + 1);
+    const bytes = await readAtMost(handle, HARD_MAX_BYTES + 1);
     const text = decodeDockerfile(bytes);
     return {
       text,
@@ -75,7 +81,7 @@ export async function readDockerfile(path: string): Promise<ReadResult> {
  */
 export function decodeDockerfile(bytes: Uint8Array): string {
   if (bytes.length === 0) throw new FileError('empty file', 'EMPTY');
-  if (bytes.length > MAX_BYTES) throw new FileError(`file is larger than 5 MB (${formatMegabytes(bytes.length)})`, 'TOO_LARGE');
+  if (bytes.length > HARD_MAX_BYTES) throw new FileError(`file is larger than 20 MB (${formatMegabytes(bytes.length)})`, 'TOO_LARGE');
   // UTF-32 first: its little-endian BOM starts with UTF-16's (FF FE).
   if (
     (bytes[0] === 0xff && bytes[1] === 0xfe && bytes[2] === 0 && bytes[3] === 0) ||
@@ -140,9 +146,9 @@ export interface WriteHooks {
  */
 export async function writeDockerfile(path: string, text: string, snapshot: Snapshot, hooks: WriteHooks = {}): Promise<void> {
   const bytes = Buffer.from(text, 'utf8');
-  if (bytes.length > MAX_BYTES) {
+  if (bytes.length > HARD_MAX_BYTES) {
     throw new FileError(
-      `the rewritten file would be ${formatMegabytes(bytes.length)}, over the 5 MB limit peak-fix reads: not written`,
+      `the rewritten file would be ${formatMegabytes(bytes.length)}, over the 20 MB limit peak-fix reads: not written`,
       'TOO_LARGE',
     );
   }
@@ -292,7 +298,7 @@ async function readCurrent(path: string): Promise<Buffer> {
   try {
     const stats = await handle.stat();
     if (!stats.isFile()) throw changedOnDisk();
-    return await readAtMost(handle, MAX_BYTES + 1);
+    return await readAtMost(handle, HARD_MAX_BYTES + 1);
   } finally {
     await handle.close().catch(() => undefined);
   }
@@ -313,7 +319,7 @@ async function readAtMost(handle: import('node:fs/promises').FileHandle, limit: 
 
 function checkStats(stats: Stats): void {
   if (stats.isFile()) {
-    if (stats.size > MAX_BYTES) throw new FileError(`file is larger than 5 MB (${formatMegabytes(stats.size)})`, 'TOO_LARGE');
+    if (stats.size > HARD_MAX_BYTES) throw new FileError(`file is larger than 20 MB (${formatMegabytes(stats.size)})`, 'TOO_LARGE');
     return;
   }
   throw new FileError(`not a regular file (${describeKind(stats)})`, 'NOT_REGULAR');
@@ -330,7 +336,7 @@ export function describeKind(stats: Stats): string {
   return 'unknown type';
 }
 
-function formatMegabytes(bytes: number): string {
+export function formatMegabytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 

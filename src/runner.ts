@@ -1,7 +1,7 @@
 import { fixDockerfile, PeakFixError, type EngineInputs, type Finding, type FixOptions, type FixResult } from './index.js';
 import { readContextFiles } from './context-io.js';
 import { compare, discover, type Discovery, type Target } from './discover.js';
-import { decodeDockerfile, FileError, readDockerfile, writeDockerfile } from './io.js';
+import { decodeDockerfile, FileError, formatMegabytes, MAX_BYTES, readDockerfile, writeDockerfile } from './io.js';
 
 export type FileStatus = 'changed' | 'unchanged' | 'skipped' | 'error';
 
@@ -215,6 +215,17 @@ function applyEngine(
     return { ...failure(path, error, []), original: text };
   }
   const base = { path, findings: result.findings, original: text, output: result.output };
+  // Over 5 MB only what is already migrated is accepted (a rewrite that grew past the limit, read again).
+  if (result.changed && Buffer.byteLength(text, 'utf8') > MAX_BYTES) {
+    return {
+      ...failure(
+        path,
+        new FileError(`file is larger than 5 MB (${formatMegabytes(Buffer.byteLength(text, 'utf8'))}): not migrated`, 'TOO_LARGE'),
+        [],
+      ),
+      original: text,
+    };
+  }
   if (result.skipped !== undefined && !result.changed) return { ...base, status: 'skipped', skipped: result.skipped };
   return { ...base, status: result.changed ? 'changed' : 'unchanged' };
 }
