@@ -1,5 +1,6 @@
 import type { RuntimePath } from './facts.js';
 import { isSystemDir } from './model/dirs.js';
+import { parseImageRef } from './images.js';
 
 /**
  * What official server images write at run time, as facts with the source they were read from (the image's
@@ -331,24 +332,9 @@ export const SERVER_IMAGES: readonly ServerImage[] = [
   },
 ];
 
-/** Splits `registry/path/name:tag@digest` into a Docker Hub-style repository and a tag. */
-function repositoryAndTag(reference: string): { repository: string; tag: string } {
-  let rest = reference.trim().toLowerCase();
-  const at = rest.indexOf('@');
-  if (at >= 0) rest = rest.slice(0, at);
-  let tag = '';
-  const colon = rest.lastIndexOf(':');
-  if (colon > rest.lastIndexOf('/')) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-  }
-  rest = rest.replace(/^(?:docker\.io\/|index\.docker\.io\/)?(?:library\/)?/, '');
-  return { repository: rest, tag };
-}
-
 /** The server image an image reference names (ARG defaults already substituted), or undefined. */
 export function findServerImage(reference: string): ServerImage | undefined {
-  const { repository, tag } = repositoryAndTag(reference);
+  const { repository, tag } = parseImageRef(reference);
   const rows = SERVER_IMAGES.filter((row) => row.repositories.includes(repository));
   return rows.find((row) => row.tags?.test(tag)) ?? rows.find((row) => !row.tags && !(repository === 'php'));
 }
