@@ -71,8 +71,8 @@ function withoutRuntimePaths(paths: string[]) {
       .split('\n')
       .map((line) => {
         if (!line.includes('-exec chown')) return line;
-        let out = line.replace(/^RUN (?:mkdir -p [^&]+&& )?(?:touch [^&]+&& )?find /, 'RUN find ');
-        for (const path of paths) out = out.replace(` ${path} `, ' ');
+        let out = line.replace(/^RUN (?:mkdir -p [^&]+&& )?(?:touch [^&]+&& )?/, 'RUN ');
+        for (const path of paths) out = out.replaceAll(` ${path};`, ';').replaceAll(` ${path} `, ' ');
         return out;
       })
       .join('\n');
@@ -147,7 +147,7 @@ describe('servers start as PEAK_USER_ID', () => {
     const uid = '1001';
     const m = migrate('nginx-site', NGINX_SITE, uid);
     expect(m.rewritten).toContain('touch /var/run/nginx.pid');
-    expect(m.rewritten).toMatch(/find \/home\/peak-user \/var\/cache\/nginx \/var\/run\/nginx\.pid /);
+    expect(m.rewritten).toMatch(/for d in \/home\/peak-user \/var\/cache\/nginx \/var\/run\/nginx\.pid; do /);
     const verified = verifyServe(m.migrated, uid, 8080);
     expect(verified.out).toMatch(/ok +start: running as --user 1001, listening on 8080/);
     expect(verified.out).toMatch(/ok +pid 1 uid: PID 1 runs as 1001/);
