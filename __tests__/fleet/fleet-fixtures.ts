@@ -13,9 +13,11 @@ export interface FleetRepo {
   rules?: string[];
 }
 
+// Peak's guide by hand, with the guard peak-fix adds to hand migrations (an empty UID fails the build).
 const PEAK_GUIDE_MIGRATED = `FROM python:3.8.13-slim-buster
 ARG PEAK_USER_ID
 ENV PEAK_USER_ID=$PEAK_USER_ID
+RUN : "\${PEAK_USER_ID:?build argument PEAK_USER_ID is required}"
 RUN id peak-user || useradd -l -m -d /home/peak-user -u $PEAK_USER_ID peak-user
 RUN chown -R peak-user:peak-user /home/peak-user
 WORKDIR /home/peak-user
@@ -111,7 +113,8 @@ export const FLEET: FleetRepo[] = [
     owner: 'acme',
     name: 'unprocessable',
     outcome: 'failed',
-    files: { Dockerfile: 'ARG BASE\nFROM $BASE\nCOPY . /app\nCMD ["/app/run"]\n' },
+    // No FROM: not a Dockerfile that builds an image (an unknown `FROM $BASE` is a skip, not a failure).
+    files: { Dockerfile: 'COPY . /app\nCMD ["/app/run"]\n' },
   },
   { owner: 'acme', name: 'docs-only', outcome: 'compliant', files: { 'README.md': '# Documentation only\n' } },
   {
@@ -185,9 +188,12 @@ export const FLEET: FleetRepo[] = [
   },
   {
     owner: 'platform',
-    name: 'amazon-cli',
+    name: 'ubi-cli',
     outcome: 'migrated',
-    files: { Dockerfile: 'FROM amazonlinux:2023\nRUN dnf install -y awscli\nCOPY sync.sh /usr/local/bin/sync.sh\nCMD ["sync.sh"]\n' },
+    files: {
+      Dockerfile:
+        'FROM registry.access.redhat.com/ubi9/ubi:9.4\nRUN dnf install -y awscli\nCOPY sync.sh /usr/local/bin/sync.sh\nCMD ["sync.sh"]\n',
+    },
   },
 ];
 
