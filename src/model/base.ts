@@ -88,10 +88,20 @@ const cache = new WeakMap<Stage, StageBase>();
 export function stageBase(model: DockerfileModel, stage: Stage): StageBase {
   const cached = cache.get(stage);
   if (cached) return cached;
+  // Up the chain to a stage already known (or the root), then every stage on the way gets its answer: a chain of
+  // 20,000 stages costs linear time.
+  const pending: Stage[] = [];
   let root = stage;
-  while (root.parent) root = root.parent;
-  const base = root === stage ? resolveRoot(model, stage) : stageBase(model, root);
-  cache.set(stage, base);
+  while (root.parent && !cache.has(root)) {
+    pending.push(root);
+    root = root.parent;
+  }
+  let base = cache.get(root);
+  if (!base) {
+    base = resolveRoot(model, root);
+    cache.set(root, base);
+  }
+  for (const s of pending) cache.set(s, base);
   return base;
 }
 
