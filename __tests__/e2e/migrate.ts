@@ -1,5 +1,5 @@
 /**
- * One end-to-end migration, checked the way rewrite.e2e.test.ts checks its cases: the original is built, migrated
+ * One end-to-end migration, checked the way every e2e suite checks its cases: the original is built, migrated
  * with `peak-fix --write`, built again with the UID build argument, and the image is checked as Peak runs it
  * (builds; Config.User and `id -u` are the UID; HOME and the listed directories writable; the application prints
  * what it printed before; at most 1 MB bigger; no image without the argument).
@@ -27,6 +27,14 @@ export interface Case {
   dirs?: string[];
   /** No shell in the image: check the UID with the stand-in's /hello binary instead of id/sh. */
   noShell?: boolean;
+  /** The HOME the image sets on purpose (default: the user's home). */
+  home?: string;
+  /** Paths the user must NOT own afterwards (least privilege: the operating system stays root's). */
+  notOwned?: string[];
+  /** The input is already migrated: peak-fix leaving it unchanged is expected, not a problem. */
+  alreadyMigrated?: boolean;
+  /** Applied to the rewritten Dockerfile before building: only the sabotage tests use it. */
+  sabotage?: (rewritten: string) => string;
 }
 
 const made = { tags: [] as string[], dirs: [] as string[] };
@@ -59,6 +67,7 @@ export function migrate(c: Case): { problems: string[]; rewritten: string } {
   const noArg = testTag(`${c.name}-noarg`);
   made.tags.push(original, migrated, noArg);
 
+  // An already migrated original needs the UID too; an unused build argument only warns.
   const before = build(dir, original, { PEAK_USER_ID: c.uid });
   if (!before.ok) throw new Error(`the original of ${c.name} does not build:\n${before.output}`);
   const expected = appOutput(original, c);
@@ -66,9 +75,12 @@ export function migrate(c: Case): { problems: string[]; rewritten: string } {
 
   const fixed = peakFix(dir, c.flags ?? []);
   if (fixed.code !== 0) throw new Error(`peak-fix --write failed on ${c.name}:\n${fixed.out}`);
-  const rewritten = readFileSync(join(dir, 'Dockerfile'), 'utf8');
-  if (rewritten === c.dockerfile) return { problems: ['rewrite: peak-fix left the file unchanged'], rewritten };
-  writeFileSync(join(dir, 'Dockerfile'), rewritten);
+  let rewritten = readFileSync(join(dir, 'Dockerfile'), 'utf8');
+  if (rewritten === c.dockerfile && !c.alreadyMigrated) return { problems: ['rewrite: peak-fix left the file unchanged'], rewritten };
+  if (c.sabotage) {
+    rewritten = c.sabotage(rewritten);
+    writeFileSync(join(dir, 'Dockerfile'), rewritten);
+  }
 
   // 1. it builds
   const after = build(dir, migrated, { PEAK_USER_ID: c.uid });
@@ -81,8 +93,13 @@ export function migrate(c: Case): { problems: string[]; rewritten: string } {
     const hello = run(migrated, [], { entrypoint: '/hello' });
     if (!hello.stdout.startsWith(`uid=${c.uid} `)) problems.push(`process uid: ${hello.stdout.trim()}`);
   } else {
-    const verified = verifyImage({ image: migrated, uid: c.uid, home: HOME, dirs: c.dirs });
+    const verified = verifyImage({ image: migrated, uid: c.uid, home: c.home ?? HOME, dirs: c.dirs });
     for (const check of verified.checks) if (!check.ok) problems.push(`${check.name}: ${check.detail}`);
+    for (const path of c.notOwned ?? []) {
+      const owner = run(migrated, ['-c', `stat -c %u ${path}`], { entrypoint: 'sh' }).stdout.trim();
+      if (owner === c.uid) problems.push(`least privilege: ${path} is owned by ${c.uid}`);
+      else if (!/^\d+$/.test(owner)) problems.push(`least privilege: cannot stat ${path}: ${JSON.stringify(owner)}`);
+    }
   }
 
   // 4. the application does what it did
