@@ -79,7 +79,7 @@ export const userBlock: Transform = {
       // The older guide makes the ENV optional, so only the ARG the creation line needs is added.
       if (!argBefore) missing.push(instruction('ARG', options.uidArg));
       // Whatever created the user, an image that ends as the UID must not build without it.
-      if (!guarded(ctx) && can.run(plan.base.facts)) missing.push(instruction('RUN', uidGuard(options)));
+      if (!guardedInChain(plan.stage, peak) && can.run(plan.base.facts)) missing.push(instruction('RUN', uidGuard(options)));
       if (missing.length > 0) edits.push({ offset: lineStartOffset(model, create), remove: 0, insert: render.beforeLine(missing) });
       const uid = peak.userCreation(create)?.uid ?? null;
       if (!peak.isUidWord(uid)) {
@@ -98,7 +98,7 @@ export const userBlock: Transform = {
     } else if (plan.userFromParent) {
       // The user comes from the parent stage; the final USER still needs the UID in scope, and a guard of its own.
       if (!stage.instructions.some((i) => peak.isUidArg(i) || peak.isUidEnv(i))) items.push(instruction('ARG', options.uidArg));
-      if (!guarded(ctx) && can.run(plan.base.facts)) items.push(instruction('RUN', uidGuard(options)));
+      if (!guardedInChain(plan.stage, peak) && can.run(plan.base.facts)) items.push(instruction('RUN', uidGuard(options)));
     } else {
       if (!leadingArg) items.push(instruction('ARG', options.uidArg));
       if (!leadingEnv && !envAnywhere && plan.declareUidEnv) items.push(instruction('ENV', `${options.uidArg}=$${options.uidArg}`));
@@ -132,11 +132,6 @@ export const userBlock: Transform = {
     return { edits, findings };
   },
 };
-
-/** Some RUN of the stage, or of a stage it is built from, already refuses an empty UID. */
-function guarded(ctx: TransformContext): boolean {
-  return guardedInChain(ctx.plan.stage, ctx.plan.peak);
-}
 
 /**
  * The user in force at the start of the stage, written so that it means the same user here: a variable that is

@@ -21,6 +21,8 @@ import {
 export class PeakLines {
   private readonly peakUserValues: Set<string>;
   private readonly facts = new Map<Instruction, RunFacts>();
+  /** Answers about stage chains, one map per question (see anyInChain); a PeakLines lives for one run. */
+  readonly chainMemo = { creates: new Map<Stage, boolean>(), guards: new Map<Stage, boolean>() };
 
   constructor(
     private readonly model: DockerfileModel,
@@ -171,10 +173,6 @@ export function envPairs(env: Instruction): [string, string][] {
   return properties.map((p) => [p.getName(), p.getValue() ?? '']);
 }
 
-export function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 export function normalisePath(path: string): string {
   const trimmed = path.trim().replace(/^["']|["']$/g, '');
   return trimmed.length > 1 ? trimmed.replace(/\/+$/, '') : trimmed;
@@ -236,38 +234,26 @@ export function planStage(
   };
 }
 
-const chainCreates = new WeakMap<PeakLines, Map<Stage, boolean>>();
-
 /**
- * Whether the user exists at the end of `stage` (created there or further up, or inserted by this run). Memoised
- * per run and computed from the top of the chain down, so 20,000 chained stages cost linear time and no stack.
+ * Whether `holds` is true of `stage` or of any stage it is built from. Memoised in `memo` (one per question and run)
+ * and computed from the top of the chain down, so 20,000 chained stages cost linear time and no stack.
  */
-function createsUserInChain(stage: Stage | null, peak: PeakLines, targets: ReadonlySet<Stage>): boolean {
-  if (!stage) return false;
-  let memo = chainCreates.get(peak);
-  if (!memo) chainCreates.set(peak, (memo = new Map()));
+function anyInChain(stage: Stage, memo: Map<Stage, boolean>, holds: (s: Stage) => boolean): boolean {
   const pending: Stage[] = [];
   for (let s: Stage | null = stage; s && !memo.has(s); s = s.parent) pending.push(s);
-  for (const s of pending.reverse()) {
-    const above = s.parent ? (memo.get(s.parent) as boolean) : false;
-    memo.set(s, above || targets.has(s) || s.instructions.some((i) => peak.createsUser(i)));
-  }
+  for (const s of pending.reverse()) memo.set(s, (s.parent ? (memo.get(s.parent) as boolean) : false) || holds(s));
   return memo.get(stage) as boolean;
 }
 
-const chainGuards = new WeakMap<PeakLines, Map<Stage, boolean>>();
+/** Whether the user exists at the end of `stage` (created there or further up, or inserted by this run). */
+function createsUserInChain(stage: Stage | null, peak: PeakLines, targets: ReadonlySet<Stage>): boolean {
+  if (!stage) return false;
+  return anyInChain(stage, peak.chainMemo.creates, (s) => targets.has(s) || s.instructions.some((i) => peak.createsUser(i)));
+}
 
-/** Some RUN of the stage, or of a stage it is built from, refuses an empty UID (memoised like createsUserInChain). */
+/** Some RUN of the stage, or of a stage it is built from, refuses an empty UID. */
 export function guardedInChain(stage: Stage, peak: PeakLines): boolean {
-  let memo = chainGuards.get(peak);
-  if (!memo) chainGuards.set(peak, (memo = new Map()));
-  const pending: Stage[] = [];
-  for (let s: Stage | null = stage; s && !memo.has(s); s = s.parent) pending.push(s);
-  for (const s of pending.reverse()) {
-    const above = s.parent ? (memo.get(s.parent) as boolean) : false;
-    memo.set(s, above || s.instructions.some((i) => peak.guardsUid(i)));
-  }
-  return memo.get(stage) as boolean;
+  return anyInChain(stage, peak.chainMemo.guards, (s) => s.instructions.some((i) => peak.guardsUid(i)));
 }
 
 function endsAsPeakUser(stage: Stage, peak: PeakLines): boolean {
