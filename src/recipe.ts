@@ -69,7 +69,7 @@ export function createUser(o: FixOptions, facts: ImageFacts): string {
  * true: the Red Hat family, unknown bases) `chown -R` is the fallback, so the build never fails for want of
  * findutils; no package is installed.
  */
-export function ownCommand(o: FixOptions, whole: string[], dirsOnly: string[] = [], mayBeMissing = true, facts?: ImageFacts): string {
+function ownCommands(o: FixOptions, whole: string[], dirsOnly: string[], mayBeMissing: boolean, facts?: ImageFacts): string[] {
   const not = `\\( ! -user ${o.user} -o ! -group ${o.user} \\)`;
   const chown = `${o.user}:${o.user}`;
   // The home is made by the user block, so it is there; other directories may have been removed since.
@@ -80,12 +80,12 @@ export function ownCommand(o: FixOptions, whole: string[], dirsOnly: string[] = 
   const parts: string[] = [];
   if (whole.length > 0) parts.push(loop(whole, ''));
   if (dirsOnly.length > 0) parts.push(loop(dirsOnly, ' -type d'));
-  if (!facts || facts.find === true) return parts.join(' && ');
+  if (!facts || facts.find === true) return parts;
   const all = [...whole, ...dirsOnly];
   const fallback = mayBeMissing
     ? `for d in ${all.join(' ')}; do [ ! -e "$d" ] || chown -R ${chown} "$d"; done`
     : `chown -R ${chown} ${all.join(' ')}`;
-  return `if command -v find >/dev/null 2>&1; then ${parts.join(' && ')}; else ${fallback}; fi`;
+  return [`if command -v find >/dev/null 2>&1; then ${parts.join(' && ')}; else ${fallback}; fi`];
 }
 
 /**
@@ -131,9 +131,8 @@ export function ownInstruction(
   const all = [...whole, ...dirsOnly];
   const mkdir = create ? `mkdir -p ${all.join(' ')} && ` : '';
   if (o.preset === 'peak-doc') return instruction('RUN', `${mkdir}chown -R ${o.user}:${o.user} ${all.join(' ')}`);
-  const own = ownCommand(o, whole, dirsOnly, !create, facts);
-  if (own.startsWith('if ') || !own.includes(' && ')) return instruction('RUN', `${mkdir}${own}`);
-  const [first, ...rest] = own.split(' && ');
+  // One command a line, joined with `&&`.
+  const [first, ...rest] = ownCommands(o, whole, dirsOnly, !create, facts);
   return instruction('RUN', `${mkdir}${first}`, ...rest.map((r) => `&& ${r}`));
 }
 
