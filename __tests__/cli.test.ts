@@ -1,19 +1,13 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
 import { applyPatch } from 'diff';
 import { main } from '../src/cli.js';
 import { fixDockerfile } from '../src/index.js';
 import type { JsonReport } from '../src/report/json.js';
 import { unifiedDiff } from '../src/report/diff.js';
-import { ALPINE, cleanup, DEBIAN, NO_FROM, runCli, tempDir, writeTree } from './helpers/cli.js';
-
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = path.join(REPO, 'bin/peak-fix.js');
-const VERSION = (JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
+import { ALPINE, cleanup, DEBIAN, NO_FROM, runCli, tempDir, VERSION, writeTree } from './helpers/cli.js';
 
 let dir: string;
 beforeEach(() => {
@@ -22,7 +16,6 @@ beforeEach(() => {
 afterEach(() => cleanup(dir));
 
 const read = (name: string): string => readFileSync(path.join(dir, name), 'utf8');
-const SUMMARY = /^\d+ (would change|changed), \d+ unchanged, \d+ skipped, \d+ errors?\b/m;
 
 describe('default dry run', () => {
   test('prints a unified diff per changed file, findings under it, the summary on stderr; writes nothing', async () => {

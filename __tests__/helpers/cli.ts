@@ -1,7 +1,8 @@
-import { mkdtempSync, mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli.js';
 import type { DockerEngine } from '../../src/docker-engine.js';
 
@@ -53,3 +54,10 @@ export const DEBIAN = 'FROM debian:bookworm-slim\nCOPY a /a\nCMD ["/a"]\n';
 export const ALPINE = 'FROM alpine:3.20\nRUN echo hi\n';
 /** Not a Dockerfile the engine can migrate (no FROM). */
 export const NO_FROM = 'RUN echo no from\n';
+
+/** The repository, the built CLI's launcher and the package version, for tests that run the CLI. */
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const BIN = path.join(REPO, 'bin/peak-fix.js');
+export const VERSION = (JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
+/** The closing summary line of a text run. */
+export const SUMMARY = /^\d+ (would change|changed), \d+ unchanged, \d+ skipped, \d+ errors?\b/m;
