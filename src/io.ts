@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { constants, unlinkSync, type Stats } from 'node:fs';
+import { close, constants, fchmod, fchown, fstat, fsync, openSync, unlinkSync, write, type Stats } from 'node:fs';
 import { access, lstat, open, readlink, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 
 /** Files above this size are refused: no Dockerfile is that big, and the engine holds the whole text. */
 export const MAX_BYTES = 5 * 1024 * 1024;
@@ -259,29 +260,45 @@ async function checkReplaceable(target: string, stats: Stats): Promise<void> {
 
 /** Writes every byte to a new temporary file with the original's mode, owner and group, then flushes it. */
 async function writeTemporary(temporary: string, bytes: Buffer, original: Stats): Promise<void> {
-  const handle = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
+  // Created synchronously and recorded in the same tick: a signal handler (which runs between ticks) then never
+  // sees the file on disk without it being in pendingTemporaries, and no create is still in flight on the thread
+  // pool when it exits.
+  const fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
   pendingTemporaries.add(temporary);
   try {
     let written = 0;
     while (written < bytes.length) {
       // fs.write may write fewer bytes than asked (a nearly full disk): keep going until all are written or it fails.
-      const { bytesWritten } = await handle.write(bytes, written, bytes.length - written, written);
+      const { bytesWritten } = await writeAsync(fd, bytes, written, bytes.length - written, written);
       if (bytesWritten <= 0) throw new FileError(`short write: ${written} of ${bytes.length} bytes written; not overwritten`, 'IO');
       written += bytesWritten;
     }
     if (original.uid !== process.geteuid?.() || original.gid !== process.getegid?.()) {
-      await handle.chown(original.uid, original.gid).catch((error: NodeJS.ErrnoException) => {
+      await fchownAsync(fd, original.uid, original.gid).catch((error: NodeJS.ErrnoException) => {
         throw new FileError(`its owner ${original.uid}:${original.gid} could not be kept (${error.code}): not overwritten`, 'NOT_WRITABLE');
       });
     }
-    await handle.chmod(original.mode & 0o7777); // after chown, which clears setuid/setgid
-    await handle.sync();
-    const { size } = await handle.stat();
+    await fchmodAsync(fd, original.mode & 0o7777); // after chown, which clears setuid/setgid
+    await fsyncAsync(fd);
+    const { size } = await fstatAsync(fd);
     if (size !== bytes.length) throw new FileError(`short write: ${size} of ${bytes.length} bytes on disk; not overwritten`, 'IO');
   } finally {
-    await handle.close();
+    await closeAsync(fd).catch(() => undefined);
   }
 }
+
+const writeAsync = promisify(write) as (
+  fd: number,
+  buffer: Buffer,
+  offset: number,
+  length: number,
+  position: number,
+) => Promise<{ bytesWritten: number; buffer: Buffer }>;
+const fchownAsync = promisify(fchown);
+const fchmodAsync = promisify(fchmod);
+const fsyncAsync = promisify(fsync);
+const fstatAsync = promisify(fstat);
+const closeAsync = promisify(close);
 
 function sameFile(now: Stats, snapshot: Snapshot): boolean {
   return now.dev === snapshot.dev && now.ino === snapshot.ino && now.size === snapshot.size && now.mtimeMs === snapshot.mtimeMs;

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import Tinypool from 'tinypool';
-import type { FileResult } from './runner.js';
+import type { PreparedFile } from './runner.js';
 import type { FileTask } from './worker.js';
 
 /** Default for --jobs: one worker per core. */
@@ -28,12 +28,12 @@ export function useWorkers(jobs: number, files: number): boolean {
 
 interface Pending {
   task: FileTask;
-  resolve: (result: FileResult) => void;
+  resolve: (result: PreparedFile) => void;
   reject: (error: unknown) => void;
 }
 
 /**
- * Worker threads that process files (read, engine, write); results come back as values. `run` takes one
+ * Worker threads that read and migrate files (the main thread writes them); results come back as values. `run` takes one
  * file; files submitted together are sent in batches of `BATCH`.
  */
 export class FilePool {
@@ -62,7 +62,7 @@ export class FilePool {
     return this.jobs * 2 * BATCH * 2;
   }
 
-  run(task: FileTask): Promise<FileResult> {
+  run(task: FileTask): Promise<PreparedFile> {
     return new Promise((resolve, reject) => {
       this.pending.push({ task, resolve, reject });
       if (this.pending.length >= BATCH) this.flush();
@@ -82,7 +82,7 @@ export class FilePool {
   }
 
   private submit(batch: Pending[]): void {
-    (this.pool.run(batch.map((p) => p.task)) as Promise<FileResult[]>).then(
+    (this.pool.run(batch.map((p) => p.task)) as Promise<PreparedFile[]>).then(
       (results) => batch.forEach((p, i) => p.resolve(results[i])),
       (error: unknown) => {
         // Every failure inside a file's processing is already a result: this is a worker that died (out of

@@ -1,7 +1,7 @@
 import { fixDockerfile, PeakFixError, type EngineInputs, type Finding, type FixOptions, type FixResult } from './index.js';
 import { readContextFiles } from './context-io.js';
 import { compare, discover, type Discovery, type Target } from './discover.js';
-import { decodeDockerfile, FileError, formatMegabytes, MAX_BYTES, readDockerfile, writeDockerfile } from './io.js';
+import { decodeDockerfile, FileError, formatMegabytes, MAX_BYTES, readDockerfile, writeDockerfile, type Snapshot } from './io.js';
 
 export type FileStatus = 'changed' | 'unchanged' | 'skipped' | 'error';
 
@@ -121,7 +121,9 @@ export async function run(options: RunOptions): Promise<RunResult> {
       options.signal,
       (target) =>
         (workers
-          ? workers.run({ target, fix: options.fix, write: options.write, texts, inputs: portableInputs })
+          ? workers
+              .run({ target, fix: options.fix, write: options.write, texts, inputs: portableInputs })
+              .then((fromWorker) => commitTarget(target.realPath, fromWorker, options.write))
           : processTarget(target, options, prepared?.inputsFor(target) ?? {})
         ).catch((error: unknown) => failure(target.path, error, [])),
       emit,
@@ -174,30 +176,57 @@ function count(summary: Summary, status: FileStatus): void {
   else summary.errors++;
 }
 
-/** Reads one file, runs the engine, writes when asked; on the main thread or a worker (worker.ts). */
+/** Reads one file, runs the engine, writes when asked: on the main thread. */
 export async function processTarget(
   target: Target,
   options: Pick<RunOptions, 'fix' | 'write' | 'engine' | 'inputs'>,
   inputs: EngineInputs = {},
 ): Promise<FileResult> {
+  return commitTarget(target.realPath, await prepareTarget(target, options, inputs), options.write);
+}
+
+/** A file read and migrated, not yet written: what a worker thread sends back (worker.ts). */
+export interface PreparedFile {
+  result: FileResult;
+  /** What was read, when the file changed: the write checks the file on disk is still exactly that. */
+  snapshot?: Snapshot;
+}
+
+/** Reads one file and runs the engine; never writes (on the main thread or a worker). */
+export async function prepareTarget(
+  target: Target,
+  options: Pick<RunOptions, 'fix' | 'engine' | 'inputs'>,
+  inputs: EngineInputs = {},
+): Promise<PreparedFile> {
   const { path } = target;
-  if (target.error !== undefined) return { path, status: 'error', findings: [], error: target.error };
-  if (target.skipped !== undefined) return { path, status: 'skipped', findings: [], skipped: target.skipped };
+  if (target.error !== undefined) return { result: { path, status: 'error', findings: [], error: target.error } };
+  if (target.skipped !== undefined) return { result: { path, status: 'skipped', findings: [], skipped: target.skipped } };
   let read;
   try {
     read = await readDockerfile(target.realPath);
   } catch (error) {
-    return failure(path, error, []);
+    return { result: failure(path, error, []) };
   }
   // Files the Dockerfile copies in (a server's configuration, an entrypoint script): the engine reads none itself.
   const contextFiles = await readContextFiles(target.realPath, read.text);
   const result = applyEngine(path, read.text, options.fix, options.engine ?? fixDockerfile, { ...options.inputs, ...inputs, contextFiles });
-  if (result.status !== 'changed' || !options.write) return result;
+  return result.status === 'changed' ? { result, snapshot: read.snapshot } : { result };
+}
+
+/**
+ * Writes a changed file, on the main thread only: a second SIGINT/SIGTERM/SIGHUP removes the temporary files
+ * of writes in flight before exiting (io.ts), which it can only know of in its own thread.
+ */
+export async function commitTarget(realPath: string, { result, snapshot }: PreparedFile, write: boolean): Promise<FileResult> {
+  if (result.status !== 'changed' || !write || snapshot === undefined) return result;
   try {
-    await writeDockerfile(target.realPath, result.output as string, read.snapshot);
+    // From a worker the bytes arrive as a plain Uint8Array (structured clone): a Buffer view, not a copy.
+    const raw: Uint8Array = snapshot.bytes;
+    const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+    await writeDockerfile(realPath, result.output as string, { ...snapshot, bytes });
     return { ...result, written: true };
   } catch (error) {
-    return { ...failure(path, error, result.findings), original: result.original, output: result.output };
+    return { ...failure(result.path, error, result.findings), original: result.original, output: result.output };
   }
 }
 
