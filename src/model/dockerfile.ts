@@ -76,12 +76,20 @@ export function parseDockerfile(text: string, inputs: EngineInputs = {}): Docker
  */
 function rejectUnterminated(text: string, ast: Dockerfile, lines: LineIndex): void {
   const instructions = ast.getInstructions();
+  const mayHaveHeredoc = text.includes('<<');
   for (const instruction of instructions) {
     // BuildKit reads heredocs only in RUN, COPY and ADD (and ONBUILD of those), and only where a shell word
     // is `<<NAME` with a non-empty NAME (`reHeredoc = ^(\d*)<<(-?)([^<]*)$`, `heredocFromMatch` returns nil for an
     // empty rest; moby/buildkit frontend/dockerfile/parser/parser.go, parser_heredoc.go). So `$(( 1 << 2 ))` and
     // `CMD cat <<EOF` are not heredocs, and the lines after them are instructions, as dockerfile-ast reads them too.
     if (!HEREDOC_KEYWORDS.has(instruction.getKeyword())) continue;
+    // Reading heredocs costs dockerfile-ast a full argument parse: only where `<<` is written at all.
+    if (
+      !mayHaveHeredoc ||
+      !text.slice(lines.offsetAt(instruction.getRange().start), lines.offsetAt(instruction.getRange().end)).includes('<<')
+    ) {
+      continue;
+    }
     const heredocs =
       (instruction as unknown as { getHeredocs?: () => { getName(): string; getDelimiterRange(): unknown }[] }).getHeredocs?.() ?? [];
     const open = heredocs.find((h) => h.getName() !== '' && h.getDelimiterRange() === null);

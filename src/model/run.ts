@@ -46,7 +46,8 @@ export function runScripts(model: DockerfileModel, run: Instruction): string[] {
       // Not JSON: Docker runs it as a shell line.
     }
   }
-  const heredocs = (run as unknown as { getHeredocs?: () => Heredoc[] }).getHeredocs?.() ?? [];
+  // Reading heredocs costs dockerfile-ast a full argument parse: only where `<<` is written at all.
+  const heredocs = body.includes('<<') ? ((run as unknown as { getHeredocs?: () => Heredoc[] }).getHeredocs?.() ?? []) : [];
   if (heredocs.length === 0) return [dockerfileScript(body, model.escape)];
   const firstLine = body.split(/\r\n|\r|\n/)[0];
   const withoutMarkers = firstLine.replace(/<<-?\s*(["']?)[A-Za-z0-9_.-]+\1/g, '').trim();

@@ -52,25 +52,33 @@ const TEST_COMMANDS = new Set(['[', '[[', 'test']);
 export function parseCommands(script: string): Command[] {
   const tree = parser.parse(script);
   if (!tree) return [];
-  const out: Command[] = [];
+  // Looking for `$(…)` in every word of every command costs a walk of each word's nodes: only when one is written.
+  const found: Found = { out: [], substitutions: script.includes('$(') || script.includes('`') };
   try {
-    walk(tree.rootNode, false, out, new Map());
+    walk(tree.rootNode, false, found, new Map());
   } finally {
     tree.delete();
   }
-  return out;
+  return found.out;
+}
+
+/** The commands found so far, and whether the script has command substitutions to look into at all. */
+interface Found {
+  out: Command[];
+  substitutions: boolean;
 }
 
 /** Values of `for VAR in literal words` loops in scope: `"$VAR"` in the body stands for each of them. */
 type LoopValues = ReadonlyMap<string, string[]>;
 
-function walk(node: Node, conditional: boolean, out: Command[], loops: LoopValues): void {
+function walk(node: Node, conditional: boolean, found: Found, loops: LoopValues): void {
+  const { out } = found;
   const type = node.type;
   if (type === 'command') {
     const command = toCommand(node, conditional, loops);
     if (command) out.push(command);
     // Command substitutions inside the words run too.
-    for (const child of node.namedChildren) if (child) walkSubstitutions(child, conditional, out, loops);
+    if (found.substitutions) for (const child of node.namedChildren) if (child) walkSubstitutions(child, conditional, found, loops);
     return;
   }
   if (type === 'for_statement') {
@@ -79,10 +87,10 @@ function walk(node: Node, conditional: boolean, out: Command[], loops: LoopValue
     const values = node
       .childrenForFieldName('value')
       .filter((v): v is Node => v !== null)
-      .map(literalOf);
+      .map((v) => literalOf(v));
     const body = node.childForFieldName('body');
     if (variable && body && values.length > 0 && values.every((v) => v !== null)) {
-      walk(body, conditional, out, new Map([...loops, [variable, values as string[]]]));
+      walk(body, conditional, found, new Map([...loops, [variable, values as string[]]]));
       return;
     }
   }
@@ -90,7 +98,7 @@ function walk(node: Node, conditional: boolean, out: Command[], loops: LoopValue
     // `echo … >> /etc/passwd`, `{ a; b; } > f`: the redirections apply to every command of the body.
     const first = out.length;
     const body = node.childForFieldName('body');
-    if (body) walk(body, conditional, out, loops);
+    if (body) walk(body, conditional, found, loops);
     const redirects = redirectsOf(node);
     for (const command of out.slice(first)) command.redirects.push(...redirects);
     return;
@@ -103,9 +111,9 @@ function walk(node: Node, conditional: boolean, out: Command[], loops: LoopValue
     // `a && b`, `a || b`: b is conditional after `||`, or after a test.
     const [left, right] = node.namedChildren;
     const operator = node.children.find((c) => c && (c.type === '&&' || c.type === '||'))?.type;
-    if (left) walk(left, conditional, out, loops);
+    if (left) walk(left, conditional, found, loops);
     const leftIsTest = left ? isTest(left) : false;
-    if (right) walk(right, conditional || operator === '||' || leftIsTest, out, loops);
+    if (right) walk(right, conditional || operator === '||' || leftIsTest, found, loops);
     return;
   }
   const childConditional = conditional || CONDITIONAL_PARENTS.has(type);
@@ -113,16 +121,16 @@ function walk(node: Node, conditional: boolean, out: Command[], loops: LoopValue
     if (!child) continue;
     // The condition of an `if` runs unconditionally; its body does not.
     const isCondition = type === 'if_statement' && node.childForFieldName('condition')?.id === child.id;
-    walk(child, isCondition ? conditional : childConditional, out, loops);
+    walk(child, isCondition ? conditional : childConditional, found, loops);
   }
 }
 
-function walkSubstitutions(node: Node, conditional: boolean, out: Command[], loops: LoopValues): void {
+function walkSubstitutions(node: Node, conditional: boolean, found: Found, loops: LoopValues): void {
   if (node.type === 'command_substitution') {
-    for (const child of node.namedChildren) if (child) walk(child, conditional, out, loops);
+    for (const child of node.namedChildren) if (child) walk(child, conditional, found, loops);
     return;
   }
-  for (const child of node.namedChildren) if (child) walkSubstitutions(child, conditional, out, loops);
+  for (const child of node.namedChildren) if (child) walkSubstitutions(child, conditional, found, loops);
 }
 
 function isTest(node: Node): boolean {
@@ -138,14 +146,16 @@ function isTest(node: Node): boolean {
 /** Wrappers that run the rest of their words as a command. */
 const WRAPPERS = new Set(['sudo', 'exec', 'nohup', 'time', 'command', 'builtin']);
 
+/** A command's children that are not its words: the name (taken first), assignments before it, redirections. */
+const NOT_ARGUMENTS = new Set(['command_name', 'variable_assignment', 'file_redirect', 'herestring_redirect', 'heredoc_redirect']);
+
 function toCommand(node: Node, conditional: boolean, loops: LoopValues): Command | null {
   const nameNode = node.childForFieldName('name');
   if (!nameNode) return null;
   const words: Word[] = [toWord(nameNode)];
   for (const child of node.namedChildren) {
-    if (!child || child.id === nameNode.id) continue;
-    if (child.type === 'variable_assignment' || child.type === 'file_redirect' || child.type === 'herestring_redirect') continue;
-    if (child.type === 'heredoc_redirect') continue;
+    // Each `type` read crosses into WebAssembly: once per child.
+    if (!child || NOT_ARGUMENTS.has(child.type)) continue;
     const loopVariable = loops.size > 0 ? loopVariableOf(child) : null;
     const values = loopVariable === null ? undefined : loops.get(loopVariable);
     if (values) words.push(...values.map((value) => ({ raw: child.text, literal: value })));
@@ -197,22 +207,28 @@ function loopVariableOf(node: Node): string | null {
 }
 
 export function toWord(node: Node): Word {
-  return { raw: node.text, literal: literalOf(node) };
+  const raw = node.text;
+  return { raw, literal: literalOf(node, raw) };
 }
 
-function literalOf(node: Node): string | null {
-  switch (node.type) {
+/** The node's value when it has no expansion; `text` is the node's text when the caller already has it. */
+function literalOf(node: Node, text?: string): string | null {
+  // `type` and `text` each cross into WebAssembly: read once.
+  const type = node.type;
+  switch (type) {
     case 'word':
-    case 'command_name':
-      if (node.type === 'command_name') {
+    case 'command_name': {
+      if (type === 'command_name') {
         const inner = node.namedChildren[0];
         if (inner && inner.type !== 'word') return literalOf(inner);
       }
-      return /[$`]/.test(node.text) ? null : node.text.replace(/\\(.)/g, '$1');
+      const value = text ?? node.text;
+      return /[$`]/.test(value) ? null : value.replace(/\\(.)/g, '$1');
+    }
     case 'number':
-      return node.text;
+      return text ?? node.text;
     case 'raw_string':
-      return node.text.slice(1, -1);
+      return (text ?? node.text).slice(1, -1);
     case 'string': {
       let value = '';
       for (const child of node.namedChildren) {
