@@ -93,7 +93,7 @@ const factsMemo = new Map<string, Facts>();
 function factsOf(text: string): Facts {
   let facts = factsMemo.get(text);
   if (facts) return facts;
-  const ast = DockerfileParser.parse(text);
+  const ast = modelOf(text)?.ast ?? DockerfileParser.parse(text);
   const starts = lineStarts(text);
   const at = (p: { line: number; character: number }) => Math.min(starts[Math.min(p.line, starts.length - 1)] + p.character, text.length);
   const escape = ast.getEscapeCharacter();
@@ -134,6 +134,21 @@ function factsOf(text: string): Facts {
   facts = { instructions, froms, globalDefaults, finalUser, escape, stageEnds };
   factsMemo.set(text, facts);
   return facts;
+}
+
+const modelMemo = new Map<string, DockerfileModel | undefined>();
+
+/** The engine's model of a text (undefined when the engine refuses it), parsed once for facts and properties alike. */
+function modelOf(text: string): DockerfileModel | undefined {
+  if (modelMemo.has(text)) return modelMemo.get(text);
+  let model: DockerfileModel | undefined;
+  try {
+    model = parseDockerfile(text);
+  } catch {
+    model = undefined;
+  }
+  modelMemo.set(text, model);
+  return model;
 }
 
 const INHERITED = '<inherited>';
@@ -424,8 +439,9 @@ function migratedResult(c: Case): Migrated | undefined {
   let m: Migrated | undefined;
   if (result && !result.skipped && result.changed && !c.text.includes('# peak-fix-disable')) {
     const options = validateOptions(c.options);
-    const before = parseDockerfile(c.text);
-    const after = parseDockerfile(result.output);
+    const before = modelOf(c.text);
+    const after = modelOf(result.output);
+    if (!before || !after) throw new Error('a migrated case whose input or output the engine cannot parse');
     m = { result, before, after, peakBefore: new PeakLines(before, options), peakAfter: new PeakLines(after, options) };
   }
   migratedMemo.set(c, m);
