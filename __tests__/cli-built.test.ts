@@ -196,11 +196,23 @@ describe('bin/peak-fix.js (built)', () => {
     expect(stderr).toMatch(/interrupted \(SIGINT\): \d+ files not processed/);
     expect(stderr).toMatch(SUMMARY);
 
+    // The files differ only in their FROM line (two kinds) and a comment the engine keeps: one migration per kind.
+    const migratedKinds = new Map<string, string>();
+    const expected = (original: string): string => {
+      const [from, service] = original.split('\n', 2);
+      let migrated = migratedKinds.get(from);
+      if (migrated === undefined) {
+        migrated = fixDockerfile(original.replace(`\n${service}\n`, '\n# service\n')).output;
+        migratedKinds.set(from, migrated);
+      }
+      return migrated.replace('\n# service\n', `\n${service}\n`);
+    };
+    expect(expected(originals.get('batch/s001/Dockerfile')!)).toBe(fixDockerfile(originals.get('batch/s001/Dockerfile')!).output);
     const rewritten: string[] = [];
     for (const [name, original] of originals) {
       const now = read(name);
       if (now === original) continue;
-      expect(now).toBe(fixDockerfile(original).output); // never partial
+      expect(now).toBe(expected(original)); // never partial
       rewritten.push(name);
     }
     expect(rewritten.length).toBeGreaterThan(0);

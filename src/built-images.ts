@@ -1,4 +1,3 @@
-import { parse as parseHcl } from '@cdktf/hcl2json';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
@@ -97,6 +96,15 @@ interface BakeTarget {
 }
 
 /** Bake HCL is converted to JSON by HashiCorp's own parser (compiled to WebAssembly); the JSON form is read as it is. */
+/**
+ * HCL bake files through @cdktf/hcl2json, imported only when there is one: on import it inflates and starts a Go
+ * WebAssembly runtime (about 0.1 s of CPU), which every other run would pay for nothing.
+ */
+async function parseHcl(filename: string, text: string): Promise<unknown> {
+  const { parse } = await import('@cdktf/hcl2json');
+  return parse(filename, text);
+}
+
 export async function bakeImages(file: string, shown: string, text: string): Promise<BuiltImage[]> {
   const json = (file.toLowerCase().endsWith('.hcl') ? await parseHcl(path.basename(file), text) : JSON.parse(text)) as {
     variable?: Record<string, unknown>;
