@@ -21,7 +21,16 @@ export function fixDockerfile(text: string, partialOptions: Partial<FixOptions> 
   const options = validateOptions(partialOptions);
   if (DISABLE.test(text)) return unchanged(text, [], 'disabled by a # peak-fix-disable comment');
   // Facts given by the caller (organisation catalog, inspected images) come first; the built-in catalog is the fallback.
-  const model = parseDockerfile(text, inputs);
+  return fixModel(parseDockerfile(text, inputs), options, inputs);
+}
+
+/**
+ * fixDockerfile on a text already parsed with `parseDockerfile(text, inputs)` (the same inputs), for callers that
+ * also read the model themselves (the property tests): the parse is most of the engine's cost. The model is only read.
+ */
+export function fixModel(model: DockerfileModel, options: FixOptions, inputs: EngineInputs = {}): FixResult {
+  const { text } = model;
+  if (DISABLE.test(text)) return unchanged(text, [], 'disabled by a # peak-fix-disable comment');
   resolveBases(model);
   const final = model.stages[model.stages.length - 1];
   const findings: Finding[] = [];

@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { DockerfileParser } from 'dockerfile-ast';
 import fc from 'fast-check';
+import { fixModel } from '../../src/engine.js';
 import { fixDockerfile, PeakFixError, validateOptions } from '../../src/index.js';
 import { classifyPath, isPlainAbsolute, normaliseAbsolute, volumePaths, writableDirs } from '../../src/model/dirs.js';
 import {
@@ -48,7 +49,9 @@ function run(text: string, options: Partial<FixOptions>): Outcome {
   let outcome = memo.get(key);
   if (!outcome) {
     try {
-      outcome = { ok: true, result: fixDockerfile(text, options) };
+      // The model the properties read is the one the engine migrates: each text is parsed once.
+      const model = modelOf(text);
+      outcome = { ok: true, result: model ? fixModel(model, validateOptions(options)) : fixDockerfile(text, options) };
     } catch (error) {
       outcome = { ok: false, error };
     }
