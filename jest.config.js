@@ -4,6 +4,8 @@ const HOT_LIBRARIES = ['dockerfile-ast', 'vscode-languageserver-textdocument', '
 /** @type {import('jest').Config} */
 export default {
   testEnvironment: 'node',
+  // dist/ for the built-CLI suites, built once before any suite starts (when a source changed).
+  globalSetup: '<rootDir>/scripts/jest-build.js',
   // Jest's default is one worker fewer than the cores: on 2 cores that is 1, and every suite runs in band.
   // The suites are CPU-bound (property tests) or wait on child processes (the built CLI): use every core.
   maxWorkers: '100%',

@@ -1,13 +1,13 @@
 // The built CLI (bin/peak-fix.js, the bundle) run as a child process: in a file of its own so that jest runs it
-// beside the in-process CLI tests (cli.test.ts) on the other core.
-import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+// beside the in-process CLI tests (cli.test.ts) on the other core. The build is jest's global setup
+// (scripts/jest-build.js); the signal tests are in cli-signals.test.ts.
+import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { main } from '../src/cli.js';
 import { fixDockerfile } from '../src/index.js';
-import type { JsonReport } from '../src/report/json.js';
-import { ALPINE, BIN, cleanup, DEBIAN, NO_FROM, REPO, runCli, SUMMARY, tempDir, VERSION, writeTree } from './helpers/cli.js';
+import { ALPINE, BIN, cleanup, DEBIAN, NO_FROM, REPO, runCli, tempDir, VERSION, writeTree } from './helpers/cli.js';
 
 let dir: string;
 beforeEach(() => {
@@ -18,20 +18,6 @@ afterEach(() => cleanup(dir));
 const read = (name: string): string => readFileSync(path.join(dir, name), 'utf8');
 
 describe('bin/peak-fix.js (built)', () => {
-  beforeAll(() => {
-    // `npm run build`. tsc emits even when another module has a type error (type checking is its own
-    // check), so only a missing output fails here.
-    const build = spawnSync(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-      cwd: REPO,
-      encoding: 'utf8',
-    });
-    if (build.status !== 0 && !existsSync(path.join(REPO, 'dist/src/cli.js')))
-      throw new Error(`build failed:\n${build.stdout}${build.stderr}`);
-    // The bundle bin/ runs (scripts/bundle.js, the second half of `npm run build`).
-    const bundle = spawnSync(process.execPath, [path.join(REPO, 'scripts/bundle.js')], { cwd: REPO, encoding: 'utf8' });
-    if (bundle.status !== 0) throw new Error(`bundle failed:\n${bundle.stdout}${bundle.stderr}`);
-  }, 120_000);
-
   const bin = (argv: string[], options: { cwd: string; input?: string; uid?: number }) => {
     const result = spawnSync(process.execPath, [BIN, ...argv], {
       cwd: options.cwd,
@@ -159,192 +145,6 @@ describe('bin/peak-fix.js (built)', () => {
       expect(statSync(path.join(dir, `${sub}/Dockerfile`)).uid).toBe(0);
     }
   });
-
-  test('SIGINT during --write: in-flight writes finish, every file is old or new, exit 130', async () => {
-    const count = 400;
-    const body = ('# ' + 'padding '.repeat(9) + '\n').repeat(2700); // ~200 KB
-    const originals = new Map<string, string>();
-    for (let i = 0; i < count; i++) {
-      const name = `batch/s${String(i).padStart(3, '0')}/Dockerfile`;
-      const text = `${i % 2 ? 'FROM alpine:3.20' : 'FROM debian:bookworm-slim'}\n# service ${i}\n${body}COPY app /app\nCMD ["/app"]\n`;
-      originals.set(name, text);
-    }
-    writeTree(dir, Object.fromEntries(originals));
-    const modes = new Map([...originals.keys()].map((name, i) => [name, i % 3 ? 0o644 : 0o750]));
-    for (const [name, mode] of modes) chmodSync(path.join(dir, name), mode);
-    expect(originals.get('batch/s000/Dockerfile')!.length).toBeGreaterThan(190_000);
-
-    const child = spawn(process.execPath, [BIN, '--write', 'batch'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let sent = false;
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      if (!sent && /\n/.test(stdout)) {
-        sent = true; // after the first completed write
-        child.kill('SIGINT');
-      }
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
-      child.on('close', (c, s) => resolve([c, s])),
-    );
-
-    expect(sent).toBe(true);
-    expect(signal).toBeNull();
-    expect(code).toBe(130);
-    expect(stderr).toMatch(/interrupted \(SIGINT\): \d+ files not processed/);
-    expect(stderr).toMatch(SUMMARY);
-
-    // The files differ only in their FROM line (two kinds) and a comment the engine keeps: one migration per kind.
-    const migratedKinds = new Map<string, string>();
-    const expected = (original: string): string => {
-      const [from, service] = original.split('\n', 2);
-      let migrated = migratedKinds.get(from);
-      if (migrated === undefined) {
-        migrated = fixDockerfile(original.replace(`\n${service}\n`, '\n# service\n')).output;
-        migratedKinds.set(from, migrated);
-      }
-      return migrated.replace('\n# service\n', `\n${service}\n`);
-    };
-    expect(expected(originals.get('batch/s001/Dockerfile')!)).toBe(fixDockerfile(originals.get('batch/s001/Dockerfile')!).output);
-    const rewritten: string[] = [];
-    for (const [name, original] of originals) {
-      const now = read(name);
-      if (now === original) continue;
-      expect(now).toBe(expected(original)); // never partial
-      rewritten.push(name);
-    }
-    expect(rewritten.length).toBeGreaterThan(0);
-    expect(rewritten.length).toBeLessThan(count); // the interrupt stopped the batch
-    // Exactly the files reported as written were rewritten.
-    expect(stdout.split('\n').filter((line) => line.startsWith('batch/'))).toEqual(rewritten);
-    expect(stderr).toContain(`${rewritten.length} changed, 0 unchanged, 0 skipped, 0 errors`);
-    // No temporary file left behind, modes kept.
-    for (const name of originals.keys()) {
-      expect(readdirSync(path.dirname(path.join(dir, name)))).toEqual(['Dockerfile']);
-      expect(statSync(path.join(dir, name)).mode & 0o777).toBe(modes.get(name));
-    }
-  }, 120_000);
-
-  /**
-   * 150 files of ~200 KB under batch/ (enough that a run is still going when the signal arrives), each with what the
-   * engine makes of it. They differ only in a comment line, which the engine keeps as it is: one migration gives
-   * every expected text.
-   */
-  function signalBatch(): { originals: Map<string, string>; expected: Map<string, string> } {
-    const body = ('# ' + 'padding '.repeat(9) + '\n').repeat(2700);
-    const text = (i: number) => `FROM debian:bookworm-slim\n# service ${i}\n${body}COPY app /app\n`;
-    const migrated = fixDockerfile(text(0)).output;
-    const originals = new Map<string, string>();
-    const expected = new Map<string, string>();
-    for (let i = 0; i < 150; i++) {
-      const name = `batch/s${String(i).padStart(3, '0')}/Dockerfile`;
-      originals.set(name, text(i));
-      expected.set(name, migrated.replace('\n# service 0\n', `\n# service ${i}\n`));
-    }
-    expect(fixDockerfile(text(149)).output).toBe(expected.get('batch/s149/Dockerfile'));
-    writeTree(dir, Object.fromEntries(originals));
-    return { originals, expected };
-  }
-
-  /** Whether batch/s000 has been rewritten (its size changes: no need to read 200 KB every 2 ms). */
-  const firstRewritten = (originals: Map<string, string>): boolean =>
-    statSync(path.join(dir, 'batch/s000/Dockerfile')).size !== Buffer.byteLength(originals.get('batch/s000/Dockerfile') as string);
-
-  /** The signal goes once batch/s000 has been rewritten. */
-  async function stoppedRun(signal: NodeJS.Signals, format: string) {
-    const { originals, expected } = signalBatch();
-    const child = spawn(process.execPath, [BIN, '--write', '--format', format, 'batch'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const closed = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
-    let sent = false;
-    const poll = setInterval(() => {
-      if (!sent && firstRewritten(originals)) {
-        sent = true;
-        child.kill(signal);
-      }
-    }, 2);
-    const [code, killedBy] = await closed;
-    clearInterval(poll);
-    expect(sent).toBe(true);
-    expect(killedBy).toBeNull(); // handled, not killed
-    const rewritten: string[] = [];
-    for (const [name, original] of originals) {
-      const now = read(name);
-      if (now === original) continue;
-      expect(now).toBe(expected.get(name)); // never partial
-      rewritten.push(name);
-    }
-    expect(rewritten.length).toBeGreaterThan(0);
-    expect(rewritten.length).toBeLessThan(originals.size);
-    for (const name of originals.keys()) expect(readdirSync(path.dirname(path.join(dir, name)))).toEqual(['Dockerfile']);
-    return { code, stdout, stderr, rewritten };
-  }
-
-  test.each([
-    ['SIGTERM', 143],
-    ['SIGHUP', 129],
-  ] as const)(
-    '%s during --write behaves like SIGINT: writes finish, the list and summary are complete, exit %d',
-    async (signal, exit) => {
-      const { code, stdout, stderr, rewritten } = await stoppedRun(signal, 'text');
-      expect(code).toBe(exit);
-      expect(stderr).toMatch(new RegExp(`interrupted \\(${signal}\\): \\d+ files not processed`));
-      expect(stdout.split('\n').filter((line) => line.startsWith('batch/'))).toEqual(rewritten);
-      expect(stderr).toContain(`${rewritten.length} changed, 0 unchanged, 0 skipped, 0 errors`);
-    },
-    120_000,
-  );
-
-  test('SIGTERM with --format json: still one valid document listing exactly the files written', async () => {
-    const { code, stdout, rewritten } = await stoppedRun('SIGTERM', 'json');
-    expect(code).toBe(143);
-    const report = JSON.parse(stdout) as JsonReport;
-    expect(report.signal).toBe('SIGTERM');
-    expect(report.interrupted).toBe(true);
-    expect(report.files.filter((file) => file.status === 'changed').map((file) => file.path)).toEqual(rewritten);
-    expect(report.summary).toEqual({ changed: rewritten.length, unchanged: 0, skipped: 0, errors: 0 });
-  }, 120_000);
-
-  test('a second SIGTERM exits at once: temporary files removed, every file still old or new', async () => {
-    const { originals, expected } = signalBatch();
-    const child = spawn(process.execPath, [BIN, '--write', 'batch'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.resume();
-    child.stderr.resume();
-    const closed = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
-    let sent = false;
-    const poll = setInterval(() => {
-      if (!sent && firstRewritten(originals)) {
-        sent = true;
-        child.kill('SIGTERM');
-        child.kill('SIGTERM');
-      }
-    }, 2);
-    const [code, killedBy] = await closed;
-    clearInterval(poll);
-    expect(sent).toBe(true);
-    expect([code, killedBy]).toEqual([143, null]);
-    for (const [name, original] of originals) {
-      const now = read(name);
-      if (now !== original) expect(now).toBe(expected.get(name));
-      expect(readdirSync(path.dirname(path.join(dir, name)))).toEqual(['Dockerfile']);
-    }
-  }, 120_000);
-
-  test('SIGHUP with --format sarif: still one valid log, naming the signal', async () => {
-    const { code, stdout } = await stoppedRun('SIGHUP', 'sarif');
-    expect(code).toBe(129);
-    const log = JSON.parse(stdout) as {
-      version: string;
-      runs: { invocations: { executionSuccessful: boolean; exitSignalName?: string }[] }[];
-    };
-    expect(log.version).toBe('2.1.0');
-    expect(log.runs[0].invocations[0]).toMatchObject({ executionSuccessful: false, exitSignalName: 'SIGHUP' });
-  }, 120_000);
 });
 
 test('writes through main() keep unchanged files untouched (mtime)', async () => {
