@@ -1,7 +1,7 @@
 import { describeSource } from './base-image.js';
 import { applyEdits, type LineIndex, type TextEdit } from './edits.js';
 import { resolveBases, stageBase, type StageBase } from './model/base.js';
-import { endOffset, parseDockerfile, type DockerfileModel, type Stage } from './model/dockerfile.js';
+import { endOffset, lineOf, parseDockerfile, type DockerfileModel, type Stage } from './model/dockerfile.js';
 import { PeakLines, planStage } from './model/peak.js';
 import { validateOptions } from './options.js';
 import { instruction, Renderer } from './render.js';
@@ -57,11 +57,21 @@ export function fixModel(model: DockerfileModel, options: FixOptions, inputs: En
     const base = stageBase(model, s);
     return !base.unresolved && base.facts.os === 'linux';
   };
-  const targets = new Set<Stage>(options.allStages ? model.stages.filter(migratable) : [final]);
+  const peak = new PeakLines(model, options);
+  // With --all-stages, a stage built on by a stage that creates the user itself stays as it is: creating the user
+  // there too would make that stage's own useradd fail ("user 'peak-user' already exists").
+  const createdBelow = options.allStages ? stagesCreatingUserBelow(model, peak) : new Map<Stage, Stage>();
+  const targets = new Set<Stage>(options.allStages ? model.stages.filter((s) => migratable(s) && !createdBelow.has(s)) : [final]);
   // One policy for every stage: a stage that cannot be migrated is skipped with its reason, the rest migrated.
   if (options.allStages) {
     for (const stage of model.stages) {
       if (targets.has(stage)) continue;
+      const child = createdBelow.get(stage);
+      if (child && migratable(stage)) {
+        const reason = `stage skipped: stage ${child.name ?? child.index} is built from it and creates ${options.user} itself (line ${lineOf(child.instructions.find((i) => peak.createsUser(i)) ?? child.from)}); creating the user here too would make that useradd fail`;
+        findings.push(finding('child-creates-user', stage.from, reason, undefined, 'stage-skipped'));
+        continue;
+      }
       const base = stageBase(model, stage);
       const reason = base.unresolved
         ? `stage skipped: FROM ${stage.from.getImage() ?? ''}: ${base.unresolved.join(', ')} ${base.unresolved.length > 1 ? 'have' : 'has'} no value, so its base image cannot be known`
@@ -72,7 +82,6 @@ export function fixModel(model: DockerfileModel, options: FixOptions, inputs: En
   }
   const render = new Renderer(model);
   const edits: TextEdit[] = [];
-  const peak = new PeakLines(model, options);
   for (const stage of model.stages) {
     if (!targets.has(stage)) continue;
     const plan = planStage(model, stage, options, targets, inputs, peak);
@@ -88,6 +97,27 @@ export function fixModel(model: DockerfileModel, options: FixOptions, inputs: En
   const output = applyEdits(text, edits);
   const kept = findings.filter((f) => !ignoredByComment(model.lines, f)).sort((a, b) => a.line - b.line);
   return { output, changed: output !== text, edits, findings: kept };
+}
+
+/**
+ * Stages that a later stage is built from (directly or further down) where that later stage creates the user
+ * itself, each with the first such stage; a stage whose own chain already creates the user is not among them
+ * (nothing would be inserted there).
+ */
+function stagesCreatingUserBelow(model: DockerfileModel, peak: PeakLines): Map<Stage, Stage> {
+  const creates = new Map(model.stages.map((s) => [s, s.instructions.some((i) => peak.createsUser(i))]));
+  // A parent is always an earlier stage, so one pass in file order answers "created in this stage or above".
+  const chainCreates = new Map<Stage, boolean>();
+  for (const s of model.stages) chainCreates.set(s, creates.get(s) === true || (s.parent !== null && chainCreates.get(s.parent) === true));
+  const below = new Map<Stage, Stage>();
+  for (const stage of model.stages) {
+    if (!creates.get(stage)) continue;
+    // Up to the first stage that creates the user itself (it has its own walk) or that an earlier walk reached.
+    for (let parent = stage.parent; parent && !creates.get(parent) && !below.has(parent); parent = parent.parent) {
+      if (!chainCreates.get(parent)) below.set(parent, stage);
+    }
+  }
+  return below;
 }
 
 /** A `FROM scratch` chain with no CMD or ENTRYPOINT cannot run: it exists to be copied from or exported. */

@@ -230,6 +230,14 @@ export const RULES: readonly RuleDoc[] = [
     'FROM scratch AS binaries\nCOPY --from=build /out/ /',
     'FROM scratch AS binaries\nCOPY --from=build /out/ /',
   ),
+  rule(
+    'child-creates-user',
+    'info',
+    'With --all-stages, a stage that another stage is built from is left as it is, because that stage creates peak-user itself.',
+    "A stage built FROM another stage inherits its users. If peak-fix created peak-user in the parent, the child's own `useradd peak-user` would fail (`user 'peak-user' already exists`) and the image would no longer build. The parent keeps its original user; the child, which creates the user, is migrated.",
+    'FROM debian AS base\nRUN apt-get update\nFROM base\nRUN useradd -m -u "$PEAK_USER_ID" peak-user',
+    'FROM debian AS base\nRUN apt-get update\nFROM base\nRUN useradd -m -u "$PEAK_USER_ID" peak-user\n...\nUSER $PEAK_USER_ID',
+  ),
   // --- issue 13 (image facts: inspect, catalog, images built from each other) ---
   rule(
     'base-facts',

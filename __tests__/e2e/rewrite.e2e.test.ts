@@ -192,6 +192,20 @@ const CASES: Case[] = [
     dirs: ['/app'],
   },
   {
+    // With --all-stages, a stage that creates the user itself: the stage it is built from is left as it is, or
+    // that useradd would fail ("user 'peak-user' already exists") and the image would no longer build.
+    name: 'all-stages-child-creates-user',
+    dockerfile:
+      'FROM debian:bookworm-slim AS base\nRUN mkdir -p /opt/tools\n\n' +
+      'FROM base AS app\nARG PEAK_USER_ID\nRUN useradd -l -m -u "${PEAK_USER_ID:?build argument PEAK_USER_ID is required}" peak-user\n' +
+      'WORKDIR /app\nCOPY app.sh .\nCMD ["sh", "app.sh"]\n',
+    files: { 'app.sh': app('echo child-creates-user-app') },
+    uid: '1018',
+    flags: ['--all-stages'],
+    app: { expect: 'child-creates-user-app' },
+    dirs: ['/app'],
+  },
+  {
     // Issue 15: an image that sets HOME on purpose keeps it, and it is writable.
     name: 'env-home-on-purpose',
     dockerfile: 'FROM debian:bookworm-slim\nENV HOME=/opt/app-root/src\nWORKDIR /opt/app-root/src\nCOPY app.sh .\nCMD ["sh", "app.sh"]\n',
