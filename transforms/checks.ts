@@ -1,6 +1,7 @@
 import type { Instruction } from 'dockerfile-ast';
 import { foldedText, instructionText, isRootUser, userBefore, userValue, type DockerfileModel } from '../src/model/dockerfile.js';
 import { envPairs } from '../src/model/peak.js';
+import { MENTIONS } from '../src/model/run.js';
 import type { Command } from '../src/model/shell.js';
 import { finding, type Transform } from '../src/transform.js';
 import type { Finding } from '../src/types.js';
@@ -39,7 +40,7 @@ export const sudo: Transform = {
   summary: 'Reports sudo in RUN steps.',
   apply({ model, plan }) {
     const findings = plan.stage.instructions
-      .filter((i) => i.getKeyword() === 'RUN' && plan.peak.run(i).commands.some((c) => c.name === 'sudo' || c.via.includes('sudo')))
+      .filter((i) => plan.peak.mentioning(i, MENTIONS.sudo).commands.some((c) => c.name === 'sudo' || c.via.includes('sudo')))
       .map((i) => finding('sudo', i, 'RUN uses sudo: build steps run as root already, and peak-user has no sudo rights at run time'));
     return { edits: [], findings };
   },
@@ -101,7 +102,7 @@ export const rootHomeWrite: Transform = {
       if (i.getKeyword() !== 'RUN' || plan.peak.isPeakManaged(i)) return;
       if (!isRootUser(userBefore(model, plan.stage, index))) return;
       const hit = plan.peak
-        .run(i)
+        .mentioning(i, MENTIONS.rootHome)
         .commands.map(rootHomeWriteOf)
         .find((h) => h !== null);
       if (hit) {
@@ -184,7 +185,7 @@ export const laterUsers: Transform = {
     const from = plan.existingCreate >= 0 ? plan.existingCreate + 1 : plan.userFromParent ? Infinity : 0;
     stage.instructions.forEach((i, index) => {
       if (index < from || i.getKeyword() !== 'RUN') return;
-      for (const created of peak.run(i).creates) {
+      for (const created of peak.mentioning(i, MENTIONS.creates).creates) {
         if (created.name === peak.options.user) continue;
         const system = peak
           .run(i)

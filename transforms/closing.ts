@@ -3,6 +3,7 @@ import type { TextEdit } from '../src/edits.js';
 import { classifyPath, isPlainAbsolute, normaliseAbsolute, volumePaths, writableDirs, type PathClass } from '../src/model/dirs.js';
 import { chownFlag, endOffset, isRootUser, lastUserIndex, lineStartOffset, userBefore, userValue } from '../src/model/dockerfile.js';
 import { envPairs, normalisePath } from '../src/model/peak.js';
+import { MENTIONS } from '../src/model/run.js';
 import type { Word } from '../src/model/shell.js';
 import { can } from '../src/images.js';
 import { stageServer } from '../src/model/server.js';
@@ -75,7 +76,7 @@ export const closing: Transform = {
     const wholeCandidates: { path: string; at: number }[] = [];
     instructions.slice(0, insertAt).forEach((i, index) => {
       if (i.getKeyword() !== 'RUN' || peak.isPeakManaged(i)) return;
-      for (const chown of peak.run(i).chowns) {
+      for (const chown of peak.mentioning(i, MENTIONS.chowns).chowns) {
         if (peak.isPeakOwner(chown.owner.raw) || isRootOwner(chown.owner)) continue;
         for (const raw of chown.paths) {
           if (!raw.startsWith('/') || !isPlainAbsolute(raw)) continue;

@@ -1,6 +1,7 @@
 import type { Instruction } from 'dockerfile-ast';
 import { instructionText, type DockerfileModel, type Stage } from './dockerfile.js';
 import { normalisePath, type PeakLines } from './peak.js';
+import { MENTIONS } from './run.js';
 import { dockerfileScript } from './shell.js';
 
 /**
@@ -113,7 +114,7 @@ export function volumePaths(model: DockerfileModel, volume: Instruction): string
 export function mkdirPaths(peak: PeakLines, run: Instruction, workdir: string | null): string[] {
   const mounts = mountTargets(run);
   const paths: string[] = [];
-  for (const { path, conditional } of peak.run(run).mkdirs) {
+  for (const { path, conditional } of peak.mentioning(run, MENTIONS.mkdirs).mkdirs) {
     if (conditional) continue;
     const absolute = path.startsWith('/') ? path : workdir && /^[A-Za-z0-9._@+\-/]+$/.test(path) ? joinPath(workdir, path) : null;
     if (!absolute || !isPlainAbsolute(absolute)) continue;
@@ -169,7 +170,7 @@ export function writableDirs(
     } else if (keyword === 'RUN') {
       // The recipe's own lines make what they give the user (`mkdir -p /data && find /data … chown`).
       paths = peak.isPeakManaged(i) ? [] : mkdirPaths(peak, i, workdir);
-      for (const removed of peak.run(i).removes) {
+      for (const removed of peak.mentioning(i, MENTIONS.removes).removes) {
         const absolute = removed.startsWith('/') ? removed : workdir ? joinPath(workdir, removed) : null;
         if (absolute) removals.push({ path: normaliseAbsolute(absolute), at: index });
       }

@@ -1,6 +1,6 @@
 import type { Instruction } from 'dockerfile-ast';
 import type { EngineInputs, FixOptions } from '../types.js';
-import { runFacts, runScripts, type RunFacts } from './run.js';
+import { MENTIONS, NO_FACTS, runFacts, runScripts, type RunFacts } from './run.js';
 import type { Word } from './shell.js';
 import {
   instructionText,
@@ -20,6 +20,8 @@ import {
  */
 export class PeakLines {
   private readonly peakUserValues: Set<string>;
+  /** `${PEAK_USER_ID:?` or `${PEAK_USER_ID?`: a RUN without it guards nothing. */
+  private readonly guardWord: RegExp;
   private readonly facts = new Map<Instruction, RunFacts>();
   /** Answers about stage chains, one map per question (see anyInChain); a PeakLines lives for one run. */
   readonly chainMemo = { creates: new Map<Stage, boolean>(), guards: new Map<Stage, boolean>() };
@@ -30,16 +32,39 @@ export class PeakLines {
   ) {
     const arg = options.uidArg;
     this.peakUserValues = new Set([`$${arg}`, `\${${arg}}`, options.user]);
+    // The UID argument is a validated identifier (options.ts): safe to put in a pattern as it is.
+    this.guardWord = new RegExp(`\\$\\{${arg}:?\\?`);
   }
 
   /** The RUN's commands as far as ownership goes (parsed once per instruction). */
   run(instruction: Instruction): RunFacts {
     let facts = this.facts.get(instruction);
     if (!facts) {
-      facts = instruction.getKeyword() === 'RUN' ? runFacts(runScripts(this.model, instruction)) : runFacts([]);
+      facts = instruction.getKeyword() === 'RUN' ? runFacts(this.scriptsOf(instruction)) : NO_FACTS;
       this.facts.set(instruction, facts);
     }
     return facts;
+  }
+
+  /**
+   * The RUN's facts when its script contains `word`, else none without parsing it: the shell parse costs about as
+   * much as the whole Dockerfile's, and most RUN lines (package installs) answer no question but one or two.
+   */
+  mentioning(instruction: Instruction, word: RegExp): RunFacts {
+    if (instruction.getKeyword() !== 'RUN') return NO_FACTS;
+    if (!this.facts.has(instruction) && !this.scriptsOf(instruction).some((script) => word.test(script))) return NO_FACTS;
+    return this.run(instruction);
+  }
+
+  private readonly scripts = new Map<Instruction, string[]>();
+
+  private scriptsOf(instruction: Instruction): string[] {
+    let scripts = this.scripts.get(instruction);
+    if (!scripts) {
+      scripts = runScripts(this.model, instruction);
+      this.scripts.set(instruction, scripts);
+    }
+    return scripts;
   }
 
   isUidArg(instruction: Instruction): boolean {
@@ -60,7 +85,7 @@ export class PeakLines {
   /** The UID word the RUN creates the user with (null: none given), or undefined when it does not create it. */
   userCreation(instruction: Instruction): { uid: Word | null } | undefined {
     if (instruction.getKeyword() !== 'RUN') return undefined;
-    return this.run(instruction).creates.find((c) => c.name === this.options.user);
+    return this.mentioning(instruction, MENTIONS.creates).creates.find((c) => c.name === this.options.user);
   }
 
   /** The UID word takes the build argument as it is: `$PEAK_USER_ID`, `"${PEAK_USER_ID}"`, `${PEAK_USER_ID:?…}`. */
@@ -76,7 +101,7 @@ export class PeakLines {
     if (instruction.getKeyword() !== 'RUN') return false;
     const arg = this.options.uidArg;
     const guard = [`\${${arg}:?`, `\${${arg}?`];
-    return this.run(instruction).commands.some((c) => c.args.some((w) => guard.some((g) => w.raw.includes(g))));
+    return this.mentioning(instruction, this.guardWord).commands.some((c) => c.args.some((w) => guard.some((g) => w.raw.includes(g))));
   }
 
   /** A RUN that gives the user its home (`chown ... <home>`, or the `find ... -exec chown` form). */
@@ -96,7 +121,7 @@ export class PeakLines {
     let paths = this.owned.get(instruction);
     if (!paths) {
       paths = new Set();
-      for (const chown of this.run(instruction).chowns) {
+      for (const chown of this.mentioning(instruction, MENTIONS.chowns).chowns) {
         if (this.isPeakOwner(chown.owner.raw)) for (const path of chown.paths) if (path.startsWith('/')) paths.add(normalisePath(path));
       }
       this.owned.set(instruction, paths);
@@ -109,10 +134,10 @@ export class PeakLines {
     const keyword = instruction.getKeyword();
     if (keyword === 'RUN') {
       if (this.createsUser(instruction)) return true;
+      // Otherwise only a RUN of the recipe's commands alone that gives the user a path or guards the UID.
+      if (this.ownedPaths(instruction).size === 0 && !this.guardsUid(instruction)) return false;
       const facts = this.run(instruction);
-      if (facts.commands.length === 0) return false;
-      if (this.ownedPaths(instruction).size > 0 && facts.commands.every((c) => PEAK_COMMANDS.has(c.name ?? ''))) return true;
-      return this.guardsUid(instruction) && facts.commands.every((c) => PEAK_COMMANDS.has(c.name ?? ''));
+      return facts.commands.length > 0 && facts.commands.every((c) => PEAK_COMMANDS.has(c.name ?? ''));
     }
     return this.isUidArg(instruction) || this.isUidEnv(instruction) || this.isPeakUser(instruction) || this.isHomeWorkdir(instruction);
   }

@@ -21,6 +21,23 @@ export interface RunFacts {
 
 const EMPTY: RunFacts = Object.freeze({ commands: [], creates: [], mkdirs: [], chowns: [], removes: [] }) as RunFacts;
 
+/** What a RUN that is not parsed does, as far as ownership goes: nothing. */
+export const NO_FACTS = EMPTY;
+
+/**
+ * Words a RUN's script must contain for each question to have an answer other than "no": a question about `mkdir`
+ * need not parse a RUN that never writes `mkdir` (PeakLines.mentioning). The command names the shell model
+ * recognises are literal words of the script, so they are in its text.
+ */
+export const MENTIONS = {
+  creates: /useradd|adduser|\/etc\/passwd/,
+  chowns: /chown/,
+  mkdirs: /mkdir/,
+  removes: /\brm\b/,
+  sudo: /sudo/,
+  rootHome: /git|pip|npm|~|HOME|\/root/,
+} as const;
+
 /**
  * Most RUN lines install packages; only those naming one of these commands can change who owns what, so the
  * others are not parsed at all (the parser costs about as much as the whole Dockerfile parse).
