@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
-import { parse as parseYaml } from 'yaml';
 
 /**
  * Images the organisation builds itself: which Dockerfile produces which image, learned from compose files
@@ -43,7 +42,7 @@ export async function findBuiltImages(roots: readonly string[], cwd: string): Pr
       const text = await readFile(file, 'utf8');
       const base = path.basename(file).toLowerCase();
       if (base.startsWith('docker-bake')) images.push(...(await bakeImages(file, shown, text)));
-      else images.push(...composeImages(file, shown, text));
+      else images.push(...(await composeImages(file, shown, text)));
     } catch (error) {
       problems.push(`${shown}: cannot read the images it builds: ${(error as Error).message.split('\n')[0]}`);
     }
@@ -63,7 +62,9 @@ function interpolate(text: string, known: ReadonlyMap<string, string> = new Map(
   return unresolved ? undefined : out;
 }
 
-export function composeImages(file: string, shown: string, text: string): BuiltImage[] {
+export async function composeImages(file: string, shown: string, text: string): Promise<BuiltImage[]> {
+  // Only repositories with a compose file load the YAML parser (a quarter of the CLI's code otherwise).
+  const { parse: parseYaml } = await import('yaml');
   const doc = parseYaml(text) as { services?: Record<string, { build?: unknown; image?: unknown } | null> } | null;
   const images: BuiltImage[] = [];
   for (const [service, spec] of Object.entries(doc?.services ?? {})) {

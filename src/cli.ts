@@ -7,7 +7,7 @@ import yargs from 'yargs';
 import { ConfigError, loadConfig, type LoadedConfig } from './config.js';
 import { dockerCli, type DockerEngine } from './docker-engine.js';
 import { FactsFileError } from './facts-file.js';
-import { factsFilePath, runInspectCommand } from './inspect-command.js';
+import { factsFilePath } from './facts-file.js';
 import { gatherFacts } from './run-facts.js';
 import { PeakFixError, validateOptions, type EngineInputs, type FixOptions } from './index.js';
 import { HARD_MAX_BYTES, removePendingTemporaries } from './io.js';
@@ -17,7 +17,6 @@ import { run, runText, summarize } from './runner.js';
 import type { Severity } from './types.js';
 import { readFleetEnv } from './fleet/context.js';
 import { createProgress } from './fleet/progress.js';
-import { runReport } from './fleet/report-cli.js';
 import { FleetSession } from './fleet/session.js';
 
 /** Exit codes. */
@@ -103,8 +102,15 @@ export async function main(argv: readonly string[], partialIO: Partial<CliIO> = 
   let debug = argv.includes('--debug');
   try {
     if (argv[0] === 'verify') return await runVerify(argv.slice(1), out, err);
-    if (argv[0] === 'inspect') return await runInspectCommand(argv.slice(1), { cwd: io.cwd, docker: io.docker, out, err });
-    if (argv[0] === 'report') return await runReport(argv.slice(1), { cwd: io.cwd, out, err });
+    // Subcommands load their own code: a plain run never pays for it.
+    if (argv[0] === 'inspect') {
+      const { runInspectCommand } = await import('./inspect-command.js');
+      return await runInspectCommand(argv.slice(1), { cwd: io.cwd, docker: io.docker, out, err });
+    }
+    if (argv[0] === 'report') {
+      const { runReport } = await import('./fleet/report-cli.js');
+      return await runReport(argv.slice(1), { cwd: io.cwd, out, err });
+    }
     const parsed = await parseFlags(argv);
     if (typeof parsed === 'string') {
       out(parsed.endsWith('\n') ? parsed : parsed + '\n');

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
+import path from 'node:path';
 import type { FactsLookup } from './facts.js';
 import type { InspectedImage } from './inspect.js';
 
@@ -11,6 +12,11 @@ import type { InspectedImage } from './inspect.js';
  * same way. For the exact image it was read from, it wins over the organisation's catalog and the built-in table.
  */
 export const FACTS_FILE = 'peak-fix-images.json';
+
+/** Where the facts file lives: beside the config file, else in the working directory. */
+export function factsFilePath(cwd: string, configFile: string | undefined): string {
+  return path.join(configFile ? path.dirname(configFile) : cwd, FACTS_FILE);
+}
 
 export class FactsFileError extends Error {
   constructor(message: string) {

@@ -3,7 +3,7 @@ import yargs from 'yargs';
 import { familyOf } from './base-image.js';
 import { ConfigError, loadConfig } from './config.js';
 import type { DockerEngine } from './docker-engine.js';
-import { FACTS_FILE, readFactsFile, writeFactsFile } from './facts-file.js';
+import { factsFilePath, readFactsFile, writeFactsFile } from './facts-file.js';
 import { engineVersion, inspectImage, InspectError, type InspectedImage } from './inspect.js';
 import { validateOptions } from './options.js';
 
@@ -13,11 +13,6 @@ export interface InspectCommandIO {
   out: (text: string) => void;
   err: (text: string) => void;
   now?: () => Date;
-}
-
-/** Where the facts file lives: beside the config file, else in the working directory. */
-export function factsFilePath(cwd: string, configFile: string | undefined): string {
-  return path.join(configFile ? path.dirname(configFile) : cwd, FACTS_FILE);
 }
 
 /** One line per image: what the rewrite will use. */

@@ -1,4 +1,3 @@
-import { extract } from 'tar-stream';
 import type { DockerEngine, DockerResult } from './docker-engine.js';
 import type { ImageFacts, UserCreation } from './facts.js';
 import { splitReference } from './facts-file.js';
@@ -191,7 +190,9 @@ async function copyOut(docker: DockerEngine, container: string, path: string): P
   return firstTarEntry(r.stdout);
 }
 
-function firstTarEntry(tar: Buffer): Promise<string> {
+async function firstTarEntry(tar: Buffer): Promise<string> {
+  // Only images without a shell are read this way: tar-stream (and streamx under it) loads on demand.
+  const { extract } = await import('tar-stream');
   return new Promise((resolve, reject) => {
     const parser = extract();
     let text: string | undefined;
