@@ -94,6 +94,27 @@ describe('bin/peak-fix.js (built)', () => {
     });
   });
 
+  // The bundle loads these parsers on demand from chunks of its own, where a CommonJS package has only a default
+  // export: the in-process tests (TypeScript under jest) cannot see that.
+  test.each([
+    [
+      'compose.yaml',
+      'services:\n  base:\n    build: ./base\n    image: corp/base:1\n  api:\n    build: ./api\n',
+      'compose.yaml services.base',
+    ],
+    ['docker-bake.hcl', 'target "base" {\n  context = "base"\n  tags = ["corp/base:1"]\n}\n', 'docker-bake.hcl target.base'],
+  ])('images built from each other, read from %s (parsers loaded on demand)', (file, text, source) => {
+    writeTree(dir, {
+      [file]: text,
+      'base/Dockerfile': 'FROM debian:bookworm-slim\nRUN true\n',
+      'api/Dockerfile': 'FROM corp/base:1\nRUN true\n',
+    });
+    const { code, stdout, stderr } = bin(['--verbose'], { cwd: dir });
+    expect(stderr).not.toContain('cannot read');
+    expect(code).toBe(0);
+    expect(stdout + stderr).toContain(`facts about corp/base:1 from repository base/Dockerfile (${source})`);
+  });
+
   test('the library entry resolves through package.json exports, as `import ... from "peak-fix"`', () => {
     const code =
       "import { fixDockerfile, PeakFixError } from 'peak-fix'; console.log(typeof PeakFixError, fixDockerfile(process.argv[1]).output)";

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
+import { importCommonJs } from './lazy-import.js';
 
 /**
  * Images the organisation builds itself: which Dockerfile produces which image, learned from compose files
@@ -64,7 +65,7 @@ function interpolate(text: string, known: ReadonlyMap<string, string> = new Map(
 
 export async function composeImages(file: string, shown: string, text: string): Promise<BuiltImage[]> {
   // Only repositories with a compose file load the YAML parser (a quarter of the CLI's code otherwise).
-  const { parse: parseYaml } = await import('yaml');
+  const { parse: parseYaml } = await importCommonJs(() => import('yaml'));
   const doc = parseYaml(text) as { services?: Record<string, { build?: unknown; image?: unknown } | null> } | null;
   const images: BuiltImage[] = [];
   for (const [service, spec] of Object.entries(doc?.services ?? {})) {
@@ -102,7 +103,7 @@ interface BakeTarget {
  * WebAssembly runtime (about 0.1 s of CPU), which every other run would pay for nothing.
  */
 async function parseHcl(filename: string, text: string): Promise<unknown> {
-  const { parse } = await import('@cdktf/hcl2json');
+  const { parse } = await importCommonJs(() => import('@cdktf/hcl2json'));
   return parse(filename, text);
 }
 

@@ -1,4 +1,5 @@
 import type { DockerEngine, DockerResult } from './docker-engine.js';
+import { importCommonJs } from './lazy-import.js';
 import type { ImageFacts, UserCreation } from './facts.js';
 import { splitReference } from './facts-file.js';
 
@@ -192,7 +193,7 @@ async function copyOut(docker: DockerEngine, container: string, path: string): P
 
 async function firstTarEntry(tar: Buffer): Promise<string> {
   // Only images without a shell are read this way: tar-stream (and streamx under it) loads on demand.
-  const { extract } = await import('tar-stream');
+  const { extract } = await importCommonJs(() => import('tar-stream'));
   return new Promise((resolve, reject) => {
     const parser = extract();
     let text: string | undefined;
