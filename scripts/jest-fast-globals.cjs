@@ -9,6 +9,7 @@
 // never runs in a vm context; this changes nothing but where the same objects are read from.
 'use strict';
 const crypto = require('node:crypto');
+const { readFileSync } = require('node:fs');
 const { createTransformer: createSwcTransformer } = require('@swc/jest');
 
 /**
@@ -41,7 +42,8 @@ const BUILTINS = [
   'parseFloat',
   'parseInt',
 ];
-const VERSION = '1';
+/** This transformer's own text: editing it (the list above) invalidates jest's cache. */
+const SELF = crypto.createHash('sha1').update(readFileSync(__filename)).digest('hex');
 
 /** The names a module does not declare itself (a `const Map = …` of its own must not meet a second one). */
 function bindable(code) {
@@ -75,7 +77,7 @@ module.exports = {
       getCacheKey(source, filename, options) {
         return crypto
           .createHash('sha1')
-          .update(VERSION)
+          .update(SELF)
           .update('\0')
           .update(isTypeScript(filename) ? swc.getCacheKey(source, filename, options) : source)
           .update('\0')
