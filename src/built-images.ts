@@ -100,7 +100,7 @@ interface BakeTarget {
 /** Bake HCL is converted to JSON by HashiCorp's own parser (compiled to WebAssembly); the JSON form is read as it is. */
 /**
  * HCL bake files through @cdktf/hcl2json, imported only when there is one: on import it inflates and starts a Go
- * WebAssembly runtime (about 0.1 s of CPU), which every other run would pay for nothing.
+ * WebAssembly runtime (about 0.3 s of CPU, measured), which every other run would pay for nothing.
  */
 async function parseHcl(filename: string, text: string): Promise<unknown> {
   const { parse } = await importCommonJs(() => import('@cdktf/hcl2json'));
