@@ -2,7 +2,7 @@ import { describeSource } from './base-image.js';
 import { applyEdits, type LineIndex, type TextEdit } from './edits.js';
 import { resolveBases, stageBase, type StageBase } from './model/base.js';
 import { endOffset, lineOf, parseDockerfile, type DockerfileModel, type Stage } from './model/dockerfile.js';
-import { PeakLines, planStage } from './model/peak.js';
+import { createdByHandInChain, PeakLines, planStage } from './model/peak.js';
 import { validateOptions } from './options.js';
 import { instruction, Renderer } from './render.js';
 import { finding } from './transform.js';
@@ -105,16 +105,13 @@ export function fixModel(model: DockerfileModel, options: FixOptions, inputs: En
  * (nothing would be inserted there).
  */
 function stagesCreatingUserBelow(model: DockerfileModel, peak: PeakLines): Map<Stage, Stage> {
-  const creates = new Map(model.stages.map((s) => [s, s.instructions.some((i) => peak.createsUser(i))]));
-  // A parent is always an earlier stage, so one pass in file order answers "created in this stage or above".
-  const chainCreates = new Map<Stage, boolean>();
-  for (const s of model.stages) chainCreates.set(s, creates.get(s) === true || (s.parent !== null && chainCreates.get(s.parent) === true));
+  const creates = (s: Stage): boolean => s.instructions.some((i) => peak.createsUser(i));
   const below = new Map<Stage, Stage>();
   for (const stage of model.stages) {
-    if (!creates.get(stage)) continue;
+    if (!creates(stage)) continue;
     // Up to the first stage that creates the user itself (it has its own walk) or that an earlier walk reached.
-    for (let parent = stage.parent; parent && !creates.get(parent) && !below.has(parent); parent = parent.parent) {
-      if (!chainCreates.get(parent)) below.set(parent, stage);
+    for (let parent = stage.parent; parent && !creates(parent) && !below.has(parent); parent = parent.parent) {
+      if (!createdByHandInChain(parent, peak)) below.set(parent, stage);
     }
   }
   return below;

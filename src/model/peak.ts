@@ -24,7 +24,7 @@ export class PeakLines {
   private readonly guardWord: RegExp;
   private readonly facts = new Map<Instruction, RunFacts>();
   /** Answers about stage chains, one map per question (see anyInChain); a PeakLines lives for one run. */
-  readonly chainMemo = { creates: new Map<Stage, boolean>(), guards: new Map<Stage, boolean>() };
+  readonly chainMemo = { creates: new Map<Stage, boolean>(), createdByHand: new Map<Stage, boolean>(), guards: new Map<Stage, boolean>() };
 
   constructor(
     private readonly model: DockerfileModel,
@@ -274,6 +274,11 @@ function anyInChain(stage: Stage, memo: Map<Stage, boolean>, holds: (s: Stage) =
 function createsUserInChain(stage: Stage | null, peak: PeakLines, targets: ReadonlySet<Stage>): boolean {
   if (!stage) return false;
   return anyInChain(stage, peak.chainMemo.creates, (s) => targets.has(s) || s.instructions.some((i) => peak.createsUser(i)));
+}
+
+/** Some RUN of the stage, or of a stage it is built from, creates the user (what the original does, before any rewrite). */
+export function createdByHandInChain(stage: Stage, peak: PeakLines): boolean {
+  return anyInChain(stage, peak.chainMemo.createdByHand, (s) => s.instructions.some((i) => peak.createsUser(i)));
 }
 
 /** Some RUN of the stage, or of a stage it is built from, refuses an empty UID. */
