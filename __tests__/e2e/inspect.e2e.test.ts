@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { verifyImage } from '../../src/verify.js';
 import {
   BASES,
@@ -22,10 +22,8 @@ import {
   tempContext,
   testTag,
 } from './docker.js';
+import { CLI, HOME, MB } from './migrate.js';
 
-const CLI = resolve(process.env.PEAK_FIX_CLI ?? 'bin/peak-fix.js');
-const MB = 1024 * 1024;
-const HOME = '/home/peak-user';
 /** A suffix so that repository names are this run's own. */
 const RUN_ID = `${process.pid}${Math.random().toString(36).slice(2, 6)}`;
 /** An internal hardened base: Python, ending in `USER 1001` with no passwd entry for it. */

@@ -12,7 +12,7 @@ import { build, configUser, imageSize, removeContext, removeImage, run, tempCont
 
 export const CLI = resolve(process.env.PEAK_FIX_CLI ?? 'bin/peak-fix.js');
 export const HOME = '/home/peak-user';
-const MB = 1024 * 1024;
+export const MB = 1024 * 1024;
 
 export interface Case {
   name: string;

@@ -6,9 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { build, dockerAvailable, removeContext, removeImage, tempContext, testTag } from './docker.js';
-import { CLI, cleanupMigrations, HOME, migrate, type Case } from './migrate.js';
-
-const MB = 1024 * 1024;
+import { CLI, cleanupMigrations, HOME, MB, migrate, type Case } from './migrate.js';
 
 /** Images and contexts the tests make themselves, besides those of migrate(). */
 const tags: string[] = [];

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import {
   BASES,
   build,
@@ -23,9 +23,8 @@ import {
   tempContext,
   testTag,
 } from './docker.js';
+import { CLI, MB } from './migrate.js';
 
-const CLI = resolve(process.env.PEAK_FIX_CLI ?? 'bin/peak-fix.js');
-const MB = 1024 * 1024;
 const tags: string[] = [];
 const dirs: string[] = [];
 

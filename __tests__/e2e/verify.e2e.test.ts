@@ -4,11 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
 import { fixDockerfile } from '../../src/index.js';
 import { build, dockerAvailable, removeContext, removeImage, tempContext, testTag } from './docker.js';
+import { CLI } from './migrate.js';
 
-const CLI = resolve(process.env.PEAK_FIX_CLI ?? 'bin/peak-fix.js');
 const tags: string[] = [];
 const dirs: string[] = [];
 
