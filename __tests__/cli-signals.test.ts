@@ -20,14 +20,11 @@ const read = (name: string): string => readFileSync(path.join(dir, name), 'utf8'
 describe('bin/peak-fix.js (built) stopped by a signal', () => {
   test('SIGINT during --write: in-flight writes finish, every file is old or new, exit 130', async () => {
     const count = 400;
-    const body = ('# ' + 'padding '.repeat(9) + '\n').repeat(2700); // ~200 KB
-    const originals = new Map<string, string>();
-    for (let i = 0; i < count; i++) {
-      const name = `batch/s${String(i).padStart(3, '0')}/Dockerfile`;
-      const text = `${i % 2 ? 'FROM alpine:3.20' : 'FROM debian:bookworm-slim'}\n# service ${i}\n${body}COPY app /app\nCMD ["/app"]\n`;
-      originals.set(name, text);
-    }
-    writeTree(dir, Object.fromEntries(originals));
+    const { originals, expected } = signalBatch(
+      count,
+      (i) => (i % 2 ? 'FROM alpine:3.20' : 'FROM debian:bookworm-slim'),
+      'COPY app /app\nCMD ["/app"]\n',
+    );
     const modes = new Map([...originals.keys()].map((name, i) => [name, i % 3 ? 0o644 : 0o750]));
     for (const [name, mode] of modes) chmodSync(path.join(dir, name), mode);
     expect(originals.get('batch/s000/Dockerfile')!.length).toBeGreaterThan(190_000);
@@ -54,23 +51,11 @@ describe('bin/peak-fix.js (built) stopped by a signal', () => {
     expect(stderr).toMatch(/interrupted \(SIGINT\): \d+ files not processed/);
     expect(stderr).toMatch(SUMMARY);
 
-    // The files differ only in their FROM line (two kinds) and a comment the engine keeps: one migration per kind.
-    const migratedKinds = new Map<string, string>();
-    const expected = (original: string): string => {
-      const [from, service] = original.split('\n', 2);
-      let migrated = migratedKinds.get(from);
-      if (migrated === undefined) {
-        migrated = fixDockerfile(original.replace(`\n${service}\n`, '\n# service\n')).output;
-        migratedKinds.set(from, migrated);
-      }
-      return migrated.replace('\n# service\n', `\n${service}\n`);
-    };
-    expect(expected(originals.get('batch/s001/Dockerfile')!)).toBe(fixDockerfile(originals.get('batch/s001/Dockerfile')!).output);
     const rewritten: string[] = [];
     for (const [name, original] of originals) {
       const now = read(name);
       if (now === original) continue;
-      expect(now).toBe(expected(original)); // never partial
+      expect(now).toBe(expected.get(name)); // never partial
       rewritten.push(name);
     }
     expect(rewritten.length).toBeGreaterThan(0);
@@ -86,22 +71,31 @@ describe('bin/peak-fix.js (built) stopped by a signal', () => {
   }, 120_000);
 
   /**
-   * 150 files of ~200 KB under batch/ (enough that a run is still going when the signal arrives), each with what the
-   * engine makes of it. They differ only in a comment line, which the engine keeps as it is: one migration gives
-   * every expected text.
+   * `count` files of ~200 KB under batch/ (enough that a run is still going when the signal arrives), each with what
+   * the engine makes of it. They differ only in their FROM line (a few kinds) and a `# service N` comment, which the
+   * engine keeps as it is: one migration per kind gives every expected text (checked against a real one per kind).
    */
-  function signalBatch(): { originals: Map<string, string>; expected: Map<string, string> } {
+  function signalBatch(
+    count = 150,
+    from: (i: number) => string = () => 'FROM debian:bookworm-slim',
+    tail = 'COPY app /app\n',
+  ): { originals: Map<string, string>; expected: Map<string, string> } {
     const body = ('# ' + 'padding '.repeat(9) + '\n').repeat(2700);
-    const text = (i: number) => `FROM debian:bookworm-slim\n# service ${i}\n${body}COPY app /app\n`;
-    const migrated = fixDockerfile(text(0)).output;
+    const text = (i: number, service = `# service ${i}`) => `${from(i)}\n${service}\n${body}${tail}`;
+    const kinds = new Map<string, string>();
     const originals = new Map<string, string>();
     const expected = new Map<string, string>();
-    for (let i = 0; i < 150; i++) {
+    for (let i = 0; i < count; i++) {
       const name = `batch/s${String(i).padStart(3, '0')}/Dockerfile`;
+      let migrated = kinds.get(from(i));
+      if (migrated === undefined) {
+        migrated = fixDockerfile(text(i, '# service')).output;
+        kinds.set(from(i), migrated);
+        expect(fixDockerfile(text(i)).output).toBe(migrated.replace('\n# service\n', `\n# service ${i}\n`));
+      }
       originals.set(name, text(i));
-      expected.set(name, migrated.replace('\n# service 0\n', `\n# service ${i}\n`));
+      expected.set(name, migrated.replace('\n# service\n', `\n# service ${i}\n`));
     }
-    expect(fixDockerfile(text(149)).output).toBe(expected.get('batch/s149/Dockerfile'));
     writeTree(dir, Object.fromEntries(originals));
     return { originals, expected };
   }
