@@ -19,7 +19,10 @@ export default {
   transform: {
     '^.+\\.ts$': [
       '<rootDir>/scripts/jest-fast-globals.cjs',
-      { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'es6' } },
+      {
+        jsc: { target: 'es2022', parser: { syntax: 'typescript' }, experimental: { keepImportAttributes: true } },
+        module: { type: 'es6' },
+      },
     ],
     [`/node_modules/(?:${HOT_LIBRARIES.join('|')})/.+\\.js$`]: '<rootDir>/scripts/jest-fast-globals.cjs',
   },
