@@ -260,8 +260,11 @@ describe('engine behaviour', () => {
   });
 
   test('a non-root user in force gets USER 0 around the inserted RUNs and is restored after', () => {
-    const output = fixDockerfile('FROM node:20\nUSER node\nRUN npm ci\n').output;
-    expect(output).toMatch(/USER node\nRUN npm ci\nUSER 0\nRUN find /);
+    // The closing step needs root too, where it has something to give.
+    const output = fixDockerfile(
+      'FROM node:20\nUSER node\nRUN npm ci\nUSER root\nRUN mkdir -p /app/cache && chown node /app/cache\nUSER node\n',
+    ).output;
+    expect(output).toMatch(/USER node\nUSER 0\nRUN find \/app\/cache \\\( .*\nENV HOME=\/home\/peak-user\nUSER \$PEAK_USER_ID\n$/);
     const bitnami = fixDockerfile('FROM bitnami/nginx:1.27\nRUN echo x\n').output;
     expect(bitnami).toMatch(/USER 0\nRUN : .*\n.*\n.*\nUSER 1001\nRUN echo x\n/);
     // bitnami's language runtimes are root images: nothing to switch.

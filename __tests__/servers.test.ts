@@ -69,7 +69,7 @@ describe('the server catalog', () => {
     ['mysql:8.4', 'MySQL', []],
     ['mariadb:11', 'MariaDB', ['/var/lib/mysql']],
     ['mongo:8.0', 'MongoDB', ['/data/db', '/data/configdb']],
-    ['tomcat:10.1-jdk21', 'Tomcat', []],
+    ['tomcat:10.1-jdk21', 'Tomcat', ['/usr/local/tomcat/webapps']],
     ['caddy:2.10-alpine', 'Caddy', ['/config/caddy', '/data/caddy']],
   ])('%s is %s, which writes %j', (reference, program, paths) => {
     expect(findServerImage(reference)?.program).toBe(program);
@@ -305,7 +305,7 @@ describe('rewrites that reach a file the context holds', () => {
     expect(fixDockerfile(once, {}, { contextFiles }).output).toBe(once);
     // A chown that gives the cache to another user does not count as giving it to peak-user.
     const other = fixDockerfile('FROM nginx:1.27\nRUN chown -R nginx /var/cache/nginx\n').output;
-    expect(other).toMatch(/for d in \/home\/peak-user \/var\/cache\/nginx \/var\/run\/nginx\.pid; do /);
+    expect(other).toContain('RUN touch /var/run/nginx.pid && find /var/cache/nginx /var/run/nginx.pid \\( ! -user peak-user');
   });
 
   test('facts (organisation catalog, facts file) that list run-time paths win over the built-in table, for any image', () => {
@@ -327,14 +327,14 @@ describe('rewrites that reach a file the context holds', () => {
         : undefined;
     const output = fixDockerfile('FROM registry.corp/web:3\nCOPY site /srv/site\n', {}, { facts }).output;
     expect(output).toContain('RUN mkdir -p /var/cache/corp-web && touch /run/corp-web.pid && ');
-    expect(output).toContain('for d in /home/peak-user /var/cache/corp-web /run/corp-web.pid; do [ ! -e "$d" ] || find "$d" ');
+    expect(output).toContain('then find /var/cache/corp-web /run/corp-web.pid \\( ! -user peak-user');
     expect(output).not.toContain('$(x)');
   });
 
   test('distroless bases get no run-time paths (no shell), and the peak-doc preset uses chown -R with the same prefix', () => {
     const doc = fixDockerfile('FROM nginx:1.27\nCOPY site /usr/share/nginx/html\n', { preset: 'peak-doc' }).output;
     expect(doc).toContain(
-      'RUN mkdir -p /var/cache/nginx && touch /var/run/nginx.pid && chown -R peak-user:peak-user /home/peak-user /var/cache/nginx /var/run/nginx.pid',
+      'RUN mkdir -p /var/cache/nginx && touch /var/run/nginx.pid && chown -R peak-user:peak-user /var/cache/nginx /var/run/nginx.pid',
     );
   });
 });

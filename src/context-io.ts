@@ -1,6 +1,6 @@
 import { lstat, readFile, readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { contextFileRequests, MAX_CONTEXT_FILE_BYTES, MAX_CONTEXT_FILES } from './context.js';
+import { contextDirRequests, contextFileRequests, MAX_CONTEXT_FILE_BYTES, MAX_CONTEXT_FILES } from './context.js';
 
 /**
  * Reads the build-context files a Dockerfile copies in (its server configuration, its entrypoint script) for the
@@ -38,4 +38,40 @@ export async function readContextFiles(dockerfilePath: string, text: string): Pr
   };
   for (const relative of requests) await readOne(relative);
   return files;
+}
+
+/** Most entries kept of one listed directory: enough to see a root file system's top level. */
+const MAX_DIR_ENTRIES = 256;
+
+/**
+ * Lists the build-context directories `contextDirRequests` names, for `EngineInputs.contextDirs`: entry names,
+ * directories with a trailing `/`. Same rules as the files: inside the context only, never through a link
+ * leading out of it; what cannot be listed is left out.
+ */
+export async function readContextDirs(dockerfilePath: string, text: string): Promise<Map<string, string[]>> {
+  const dirs = new Map<string, string[]>();
+  let root: string;
+  try {
+    root = await realpath(path.dirname(dockerfilePath));
+  } catch {
+    return dirs;
+  }
+  for (const relative of contextDirRequests(text)) {
+    try {
+      const real = await realpath(path.join(root, relative));
+      if (real !== root && !real.startsWith(root + path.sep)) continue;
+      if (!(await lstat(real)).isDirectory()) continue;
+      const entries = await readdir(real, { withFileTypes: true });
+      dirs.set(
+        relative,
+        entries
+          .slice(0, MAX_DIR_ENTRIES)
+          .map((e) => (e.isDirectory() ? `${e.name}/` : e.name))
+          .sort(),
+      );
+    } catch {
+      // missing or unreadable: left out
+    }
+  }
+  return dirs;
 }

@@ -50,6 +50,32 @@ export function contextFileRequests(text: string): string[] {
   return [...wanted].slice(0, MAX_CONTEXT_FILES);
 }
 
+/**
+ * Context directories worth listing (relative to the Dockerfile's directory): for COPY/ADD lines that land on `/`
+ * or directly below it, the context itself and their sources (and the sources' parents), where a root file system
+ * is told from the application, and a file from a directory, by what the context holds.
+ */
+export function contextDirRequests(text: string): string[] {
+  const wanted = new Set<string>();
+  for (const match of text.matchAll(COPY_LINE)) {
+    const words = argumentWords(match[1]);
+    if (words.some((w) => /^--from\b/i.test(w))) continue;
+    const args = words.filter((w) => !w.startsWith('--'));
+    if (args.length < 2 || !/^\/[^/]*$/.test(args[args.length - 1])) continue;
+    wanted.add('.');
+    for (const source of args.slice(0, -1)) {
+      const path = contextPath(source.replace(/\/+$/, ''));
+      if (!path) continue;
+      wanted.add(path);
+      if (path.includes('/')) wanted.add(path.slice(0, path.lastIndexOf('/')));
+    }
+  }
+  return [...wanted].slice(0, MAX_CONTEXT_DIRS);
+}
+
+/** Most directories the runner lists for one Dockerfile. */
+export const MAX_CONTEXT_DIRS = 16;
+
 /** A source that can only name one file in the context: relative, no glob, no variable, no URL, not `.`. */
 function contextPath(source: string): string | undefined {
   const path = source.replace(/^\.\//, '');

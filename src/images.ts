@@ -504,8 +504,8 @@ export const can = {
   /** Names resolve in --chown and USER only where /etc/passwd can get the user. */
   useNames: (facts: ImageFacts): boolean => facts.os === 'linux' && facts.shell,
   /**
-   * Docker takes HOME from the first passwd entry of the UID: where the UID may be shared (the base owns UIDs, or
-   * nothing is known) or the user is written straight into /etc/passwd, HOME must be set.
+   * Docker takes HOME from the image's ENV HOME, else from the first passwd entry of the UID: where the UID may be
+   * shared (the base owns UIDs) or the base has a home of its own user (it sets HOME), HOME must be set.
    */
-  needHomeEnv: (facts: ImageFacts): boolean => facts.takenUids.length > 0 || !facts.known || facts.userCreation === 'passwd-file',
+  needHomeEnv: (facts: ImageFacts): boolean => facts.takenUids.length > 0 || facts.home !== undefined,
 };

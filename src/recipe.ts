@@ -39,7 +39,7 @@ export function passwdFileCreate(o: FixOptions): string {
 
 /**
  * How the safe preset creates the user, by how the base can create one. Where the base already owns UIDs (node:
- * 1000) or is unknown, `-o` lets the UID be shared; the group gets the same number so `USER <uid>` finds it.
+ * 1000), `-o` lets the UID be shared; the group gets the same number so `USER <uid>` finds it.
  */
 export function createUser(o: FixOptions, facts: ImageFacts): string {
   const uid = `"$${o.uidArg}"`;
@@ -56,30 +56,31 @@ export function createUser(o: FixOptions, facts: ImageFacts): string {
     case 'useradd':
       return `(id ${o.user} || ${uidTaken ? `(${sharedUseradd})` : useradd})`;
     default:
-      return `(id ${o.user} || if command -v useradd >/dev/null 2>&1; then ${sharedUseradd}; else ${adduser} || ${passwdFileCreate(o)}; fi)`;
+      // Not known: shadow's useradd, else busybox's adduser. A UID the image already uses fails the build with the
+      // tool's own message (useradd: UID 1000 is not unique) rather than sharing it unseen.
+      return `(id ${o.user} || ${useradd} || ${adduser})`;
   }
 }
 
 /**
  * Gives directories to the user without copying file data into a new layer: `find` changes only what is not the
- * user's yet (`chown -R` would rewrite every file), and a start point that is missing at this step is passed
- * over instead of failing the build (`find` exits 1 on it). `whole` paths get their files too (the home, volumes,
- * what the original gave its runtime user); `dirsOnly` paths get their directories, so the program can create
- * files where it works without owning what was installed there. Where `find` may be missing (facts.find not
- * true: the Red Hat family, unknown bases) `chown -R` is the fallback, so the build never fails for want of
- * findutils; no package is installed.
+ * user's yet (`chown -R` would rewrite every file). `whole` paths get their files too (the home, volumes, what the
+ * original gave its runtime user); `dirsOnly` paths get their directories, so the program can create files where it
+ * works without owning what was installed there. Where a start point may be gone by then (`mayBeMissing`: a later
+ * step removes what nobody can name), it is passed over instead of failing the build (`find` exits 1 on it). Where
+ * `find` may be missing (facts.find not true: the Red Hat family, unknown bases) `chown -R` is the fallback, so the
+ * build never fails for want of findutils; no package is installed.
  */
 function ownCommands(o: FixOptions, whole: string[], dirsOnly: string[], mayBeMissing: boolean, facts?: ImageFacts): string[] {
   const not = `\\( ! -user ${o.user} -o ! -group ${o.user} \\)`;
   const chown = `${o.user}:${o.user}`;
-  // The home is made by the user block, so it is there; other directories may have been removed since.
-  const loop = (dirs: string[], type: string) =>
-    !mayBeMissing || (dirs.length === 1 && dirs[0] === o.home)
-      ? `find ${dirs.join(' ')}${type} ${not} -exec chown ${chown} {} +`
-      : `for d in ${dirs.join(' ')}; do [ ! -e "$d" ] || find "$d"${type} ${not} -exec chown ${chown} {} +; done`;
+  const each = (dirs: string[], type: string) =>
+    mayBeMissing
+      ? `for d in ${dirs.join(' ')}; do [ ! -e "$d" ] || find "$d"${type} ${not} -exec chown ${chown} {} +; done`
+      : `find ${dirs.join(' ')}${type} ${not} -exec chown ${chown} {} +`;
   const parts: string[] = [];
-  if (whole.length > 0) parts.push(loop(whole, ''));
-  if (dirsOnly.length > 0) parts.push(loop(dirsOnly, ' -type d'));
+  if (whole.length > 0) parts.push(each(whole, ''));
+  if (dirsOnly.length > 0) parts.push(each(dirsOnly, ' -type d'));
   if (!facts || facts.find === true) return parts;
   const all = [...whole, ...dirsOnly];
   const fallback = mayBeMissing
@@ -120,19 +121,21 @@ export function blockInstructions(o: FixOptions, facts: ImageFacts, baseHasUser 
   return [instruction('RUN', uidGuard(o), `&& ${createUser(o, facts)}`, ...reassign, `&& ${guideChownHome(o)}`)];
 }
 
-/** The ownership fix at the end of the stage (and before a VOLUME, with `create`). */
+/**
+ * The ownership fix at the end of the stage, or before a VOLUME: `create` makes the paths first (a VOLUME's
+ * directory the stage never made).
+ */
 export function ownInstruction(
   o: FixOptions,
   whole: string[],
   dirsOnly: string[] = [],
-  create = false,
-  facts?: ImageFacts,
+  how: { create?: string[]; mayBeMissing?: boolean; facts?: ImageFacts } = {},
 ): NewInstruction {
   const all = [...whole, ...dirsOnly];
-  const mkdir = create ? `mkdir -p ${all.join(' ')} && ` : '';
+  const mkdir = how.create && how.create.length > 0 ? `mkdir -p ${how.create.join(' ')} && ` : '';
   if (o.preset === 'peak-doc') return instruction('RUN', `${mkdir}chown -R ${o.user}:${o.user} ${all.join(' ')}`);
   // One command a line, joined with `&&`.
-  const [first, ...rest] = ownCommands(o, whole, dirsOnly, !create, facts);
+  const [first, ...rest] = ownCommands(o, whole, dirsOnly, how.mayBeMissing === true, how.facts);
   return instruction('RUN', `${mkdir}${first}`, ...rest.map((r) => `&& ${r}`));
 }
 

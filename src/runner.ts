@@ -1,5 +1,5 @@
 import { fixDockerfile, PeakFixError, type EngineInputs, type Finding, type FixOptions, type FixResult } from './index.js';
-import { readContextFiles } from './context-io.js';
+import { readContextDirs, readContextFiles } from './context-io.js';
 import { compare, discover, type Discovery, type Target } from './discover.js';
 import { decodeDockerfile, FileError, formatMegabytes, MAX_BYTES, readDockerfile, writeDockerfile, type Snapshot } from './io.js';
 
@@ -208,8 +208,16 @@ export async function prepareTarget(
     return { result: failure(path, error, []) };
   }
   // Files the Dockerfile copies in (a server's configuration, an entrypoint script): the engine reads none itself.
-  const contextFiles = await readContextFiles(target.realPath, read.text);
-  const result = applyEngine(path, read.text, options.fix, options.engine ?? fixDockerfile, { ...options.inputs, ...inputs, contextFiles });
+  const [contextFiles, contextDirs] = await Promise.all([
+    readContextFiles(target.realPath, read.text),
+    readContextDirs(target.realPath, read.text),
+  ]);
+  const result = applyEngine(path, read.text, options.fix, options.engine ?? fixDockerfile, {
+    ...options.inputs,
+    ...inputs,
+    contextFiles,
+    contextDirs,
+  });
   return result.status === 'changed' ? { result, snapshot: read.snapshot } : { result };
 }
 

@@ -60,6 +60,7 @@ const MYSQL = 'https://github.com/docker-library/mysql/blob/master/8.4/Dockerfil
 const MARIADB = 'https://github.com/MariaDB/mariadb-docker/blob/master/11.4/Dockerfile';
 const MONGO = 'https://github.com/docker-library/mongo/blob/master/8.0/Dockerfile';
 const TOMCAT = 'https://github.com/docker-library/tomcat/blob/master/10.1/jdk21/temurin-noble/Dockerfile';
+const TOMCAT_HOST = 'https://tomcat.apache.org/tomcat-10.1-doc/config/host.html';
 const CADDY = 'https://github.com/caddyserver/caddy-docker/blob/master/2.10/alpine/Dockerfile';
 const CADDY_ROOTLESS = 'https://github.com/caddyserver/caddy-docker/blob/master/2.10/rootless/Dockerfile';
 const CADDY_CONVENTIONS = 'https://caddyserver.com/docs/conventions#file-locations';
@@ -296,13 +297,17 @@ export const SERVER_IMAGES: readonly ServerImage[] = [
   {
     program: 'Tomcat',
     repositories: ['tomcat'],
-    runtimePaths: [],
+    runtimePaths: [
+      {
+        path: '/usr/local/tomcat/webapps',
+        kind: 'dir',
+        source: `${TOMCAT_HOST}: unpackWARs (true in the image's server.xml) expands each WAR into the Host's appBase, webapps, at start`,
+      },
+    ],
     volumes: [],
     port: { number: 8080, source: `${TOMCAT}: EXPOSE 8080` },
-    notes: [
-      "nothing to own: logs, temp and work under $CATALINA_HOME are chmod 1777 in the image; webapps is root's, so deploy the WAR at build time (COPY gets --chown)",
-    ],
-    sources: [TOMCAT],
+    notes: ["logs, temp and work under $CATALINA_HOME are chmod 1777 in the image; webapps is root's, where Tomcat expands the WARs"],
+    sources: [TOMCAT, TOMCAT_HOST],
   },
   {
     program: 'Caddy',

@@ -77,6 +77,12 @@ export interface EngineInputs {
   facts?: FactsLookup;
   contextFiles?: ReadonlyMap<string, string>;
   /**
+   * Directories of the build context the Dockerfile copies onto `/` or directly below it (and the context itself,
+   * `.`), keyed by the path relative to the Dockerfile's directory: their entries, directories ending in `/`. They
+   * tell a root file system (`etc/`, `usr/`...) or a directory from a single file.
+   */
+  contextDirs?: ReadonlyMap<string, readonly string[]>;
+  /**
    * Other images of the run are built FROM the image this Dockerfile builds (compose, bake): declare only
    * `ARG <uidArg>`, never `ENV <uidArg>=...`, since an ENV baked into a base beats every child's build argument.
    */

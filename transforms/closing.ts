@@ -1,173 +1,290 @@
 import type { Instruction } from 'dockerfile-ast';
 import type { TextEdit } from '../src/edits.js';
-import { classifyPath, isPlainAbsolute, normaliseAbsolute, volumePaths, writableDirs, type PathClass } from '../src/model/dirs.js';
-import { chownFlag, endOffset, isRootUser, lastUserIndex, lineStartOffset, userBefore, userValue } from '../src/model/dockerfile.js';
+import type { RuntimePath } from '../src/facts.js';
+import { can } from '../src/images.js';
+import { copyTarget } from '../src/model/copy.js';
+import { classifyPath, isPlainAbsolute, normaliseAbsolute, volumePaths, writableDirs } from '../src/model/dirs.js';
+import { chownFlag, endOffset, instructionText, isRootUser, lineStartOffset, userBefore, userValue } from '../src/model/dockerfile.js';
 import { envPairs, normalisePath } from '../src/model/peak.js';
 import { MENTIONS } from '../src/model/run.js';
-import type { Word } from '../src/model/shell.js';
-import { can } from '../src/images.js';
+import { normalise, stageScope } from '../src/model/scope.js';
 import { stageServer } from '../src/model/server.js';
-import { runtimePathsPrefix } from '../src/servers.js';
+import type { Word } from '../src/model/shell.js';
+import { refusedFinding } from '../src/policy.js';
 import { ownInstruction } from '../src/recipe.js';
 import { instruction, type NewInstruction } from '../src/render.js';
-import { refusedFinding } from '../src/policy.js';
-import { asRoot, finding, type Transform } from '../src/transform.js';
+import { runtimePathsPrefix } from '../src/servers.js';
+import { asRoot, finding, type Transform, type TransformContext } from '../src/transform.js';
 import type { Finding } from '../src/types.js';
 
-/** Instructions that can leave files the user does not own. */
-function addsFiles(i: Instruction): boolean {
-  return ['RUN', 'COPY', 'ADD'].includes(i.getKeyword());
-}
-
+/**
+ * The closing ownership step: at the end of the stage (before a final `USER` of the Peak user), one `RUN` gives
+ * the user what its program writes and nothing else: its home, where a step after the user block may have left
+ * something there that is not the user's; the application directories the stage made (the directories, not the
+ * files in them); what the original gave its own runtime user; a HOME the image sets; a server's run-time paths.
+ * Each piece is one function below; the line is added only when one of them has something to give.
+ */
 export const closing: Transform = {
   id: 'closing',
-  summary: 'Ends the stage by giving the user its home and writable directories, then USER $PEAK_USER_ID.',
-  apply({ model, options, plan, render, inputs }) {
-    const edits: TextEdit[] = [];
+  summary:
+    "Gives the user, at the end of the stage, what its program writes: the application's directories, a server's run-time paths, and its home where a later step may have left files there.",
+  apply(ctx) {
+    const { model, options, plan, render } = ctx;
+    const { stage } = plan;
     const findings: Finding[] = [];
-    const { stage, peak } = plan;
     const runs = can.run(plan.base.facts);
-    const instructions = stage.instructions;
-    const last = instructions[instructions.length - 1] ?? stage.from;
+    // The user the original's program runs as (a final USER of the Peak user, which the closing goes before, aside):
+    // where it was another user, the directories root made were never its to write, and still are not.
+    const runtimeUser = originalRuntimeUser(ctx);
+    const ranAsRoot = isRootUser(runtimeUser) || plan.peak.isPeakUserValue(runtimeUser);
 
-    const runsAsPeak = (index: number) => peak.isPeakUserValue(userBefore(model, stage, index));
-    // Where the stage already ends as the Peak user, what follows that USER runs as the user: the fix goes before it.
-    const finalUser = lastUserIndex(stage);
-    const endsAsPeak = finalUser >= 0 && peak.isPeakUser(instructions[finalUser]);
-    // ...unless the user is only created after that USER (a hand migration in odd order): then at the end.
-    const beforeUser = endsAsPeak && plan.userReadyIndex <= finalUser;
-    const insertAt = beforeUser ? finalUser : instructions.length;
-
-    // A closing ownership fix counts when nothing between it and the insertion point adds files it did not cover.
-    let homeOwned = false;
-    for (let k = insertAt - 1; k >= 0; k--) {
-      const i = instructions[k];
-      if (peak.ownsHome(i)) {
-        homeOwned = true;
-        break;
-      }
-      // COPY/ADD once the user exists carry --chown after this run, and a RUN as the user makes the user's files:
-      // neither leaves anything to fix.
-      const ownedCopy = i.getKeyword() !== 'RUN' && (k >= plan.userReadyIndex || peak.isPeakOwner(chownFlag(i)?.getValue() ?? ''));
-      if (addsFiles(i) && !peak.isPeakManaged(i) && !ownedCopy && !runsAsPeak(k)) break;
-    }
-
-    const { dirs, refused } = writableDirs(model, stage, peak, options.home);
-    for (const dir of refused) {
-      if (dir.madeAt >= insertAt) continue;
-      const keyword = dir.madeBy.getKeyword();
-      // A WORKDIR under /root is reported by the root-home-path check, with what it does to the start-up.
-      if (keyword === 'WORKDIR' && dir.kind === 'root-home') continue;
-      if (keyword === 'WORKDIR' || dir.kind === 'root-home' || dir.kind === 'other-home' || dir.kind === 'kernel') {
-        findings.push(refusedFinding(dir.madeBy, `${keyword === 'WORKDIR' ? 'WORKDIR' : 'mkdir'} ${dir.path}`, dir.kind, options.user));
-      }
-    }
+    findings.push(...refusedDirFindings(ctx));
+    const originalDirs = originalUserDirs(ctx, findings);
+    const original = originalDirs.map((d) => d.path);
+    const volumes = stage.instructions.filter((i) => i.getKeyword() === 'VOLUME').flatMap((v) => volumePaths(model, v));
     // A chown after VOLUME is discarded, and find already descends into sub-directories of listed ones.
-    const volumes = instructions.filter((i) => i.getKeyword() === 'VOLUME').flatMap((v) => volumePaths(model, v));
     const covering = new Set([options.home, ...volumes].map(normalisePath));
-    // The last instruction that gives each path to the user: a directory is done if it, or a directory above it,
-    // was given after it was made.
-    const lastOwned = new Map<string, number>();
-    instructions.forEach((i, index) => peak.ownedPaths(i).forEach((path) => lastOwned.set(path, index)));
-    const ownedLater = (path: string, from: number) => ancestors(path).some((a) => (lastOwned.get(a) ?? -1) >= from);
-
-    // Directories the original gave to another user are the ones its program writes: they go to the user that now
-    // runs it, files included. Root keeps what the original gave root.
-    const wholeCandidates: { path: string; at: number }[] = [];
-    instructions.slice(0, insertAt).forEach((i, index) => {
-      if (i.getKeyword() !== 'RUN' || peak.isPeakManaged(i)) return;
-      for (const chown of peak.mentioning(i, MENTIONS.chowns).chowns) {
-        if (peak.isPeakOwner(chown.owner.raw) || isRootOwner(chown.owner)) continue;
-        for (const raw of chown.paths) {
-          if (!raw.startsWith('/') || !isPlainAbsolute(raw)) continue;
-          const path = normaliseAbsolute(raw);
-          const kind = classifyPath(path, options.home);
-          if (kind === 'app') {
-            wholeCandidates.push({ path, at: index });
-            findings.push(
-              finding(
-                'other-user-dir',
-                i,
-                `${path} was given to ${chown.owner.raw}, the original's runtime user: its program writes there, so it goes to ${options.user} at the end of the stage`,
-              ),
-            );
-          } else findings.push(refusedFinding(i, `chown ${chown.owner.raw} ${path}`, kind, options.user));
-        }
-      }
-    });
-    // A HOME the image sets on purpose stays its HOME, and the program must be able to write there.
-    const envHome = stageEnvHome(instructions.slice(0, insertAt));
-    if (envHome && normalisePath(envHome.value) !== normalisePath(options.home)) {
-      const kind = classifyPath(envHome.value, options.home);
-      if (kind === 'app' && isPlainAbsolute(envHome.value))
-        wholeCandidates.push({ path: normaliseAbsolute(envHome.value), at: envHome.at });
-    }
-    const whole = [...new Set(wholeCandidates.filter((c) => !runsAsPeak(c.at) && !ownedLater(c.path, c.at + 1)).map((c) => c.path))].filter(
-      (path) => !ancestors(path).some((a) => covering.has(a)),
-    );
+    const whole = original.filter((path) => !ancestors(path).some((a) => covering.has(a)));
     const wholeSet = new Set(whole);
+    const dirs = ranAsRoot ? applicationDirs(ctx) : [];
+    const listed = new Set(dirs.map((d) => d.path));
+    const dirsOnly = dirs
+      .map((d) => d.path)
+      .filter((path) => !ancestors(path).some((a) => covering.has(a) || wholeSet.has(a) || (a !== path && listed.has(a))));
+    const runtime = serverPaths(ctx).filter((p) => !dirsOnly.includes(p.path) && !wholeSet.has(p.path));
+    const home = homeNeedsFix(ctx) ? [options.home] : [];
+    const give = [...home, ...whole, ...runtime.map((p) => p.path)];
 
-    // Directories made after the final USER, or while the Peak user is in force, are the user's own (mkdir) or
-    // beyond this fix's reach (WORKDIR).
-    const candidates = dirs.filter((d) => d.madeAt < insertAt && !runsAsPeak(d.madeAt) && !ownedLater(d.path, d.madeAt)).map((d) => d.path);
-    const listed = new Set(candidates);
-    const missingDirs = candidates.filter(
-      (path) => !ancestors(path).some((a) => covering.has(a) || wholeSet.has(a) || (a !== path && listed.has(a))),
-    );
-    // Servers (src/servers.ts): the paths the base image's program writes at run time, e.g. nginx's cache and pid
-    // file, as its copied configuration sets them; an empty pid file is made so the user can rewrite it.
-    const server = runs ? stageServer(model, stage, plan.base.reference, inputs) : undefined;
-    const givenToUser = new Set(instructions.filter((i) => peak.isPeakManaged(i)).flatMap((i) => [...peak.ownedPaths(i)]));
-    const runtime = (server?.paths ?? []).filter((p) => !givenToUser.has(p.path) && !missingDirs.includes(p.path) && !wholeSet.has(p.path));
-    const wholeOwn = [...(homeOwned ? [] : [options.home]), ...whole, ...runtime.map((p) => p.path)];
-
-    if (finalUser >= 0 && !endsAsPeak) {
-      const other = instructions[finalUser];
-      findings.push(
-        finding(
-          isRootUser(userValue(other)) ? 'final-user-root' : 'user-overridden',
-          other,
-          `USER ${userValue(other)} is followed by USER $${options.uidArg} at the end of the stage`,
-        ),
-      );
+    if (give.length + dirsOnly.length === 0) return { edits: [], findings };
+    if (!runs) {
+      if (dirsOnly.length > 0) {
+        findings.push(
+          finding(
+            'dir-not-owned',
+            stage.from,
+            `the base has no shell to chown ${dirsOnly.join(' ')}; they stay owned by root`,
+            'create them in a builder stage and COPY them with --chown',
+          ),
+        );
+      }
+      return { edits: [], findings };
     }
-
-    const items: NewInstruction[] = [];
-    const inForce = userBefore(model, stage, insertAt);
-    if (wholeOwn.length + missingDirs.length > 0 && runs && plan.userReadyIndex <= insertAt) {
-      const own = ownInstruction(options, wholeOwn, missingDirs, false, plan.base.facts);
-      const withRuntime = { ...own, lines: [runtimePathsPrefix(runtime) + own.lines[0], ...own.lines.slice(1)] };
-      items.push(...asRoot(inForce, [withRuntime], null));
-    } else if (missingDirs.length > 0 && !runs) {
-      findings.push(
-        finding(
-          'dir-not-owned',
-          stage.from,
-          `the base has no shell to chown ${missingDirs.join(' ')}; they stay owned by root`,
-          'create them in a builder stage and COPY them with --chown',
-        ),
-      );
+    if (plan.userReadyIndex > plan.closingAt) return { edits: [], findings };
+    const mayBeMissing =
+      dirs.some((d) => d.mayBeMissing && dirsOnly.includes(d.path)) || originalDirs.some((d) => d.mayBeMissing && wholeSet.has(d.path));
+    const own = ownInstruction(options, give, dirsOnly, { mayBeMissing, facts: plan.base.facts });
+    const withRuntime = { ...own, lines: [runtimePathsPrefix(runtime) + own.lines[0], ...own.lines.slice(1)] };
+    const inForce = userBefore(model, stage, plan.closingAt);
+    const items: NewInstruction[] = asRoot(inForce, [withRuntime], null);
+    // Odd order (the user created after its own final USER): the closing goes at the end, and that USER comes back.
+    if (plan.endsAsPeak && plan.closingAt === stage.instructions.length && !isRootUser(inForce)) {
+      items.push(instruction('USER', inForce as string));
     }
-    if (endsAsPeak && !beforeUser && items.length > 0) {
-      items.push(instruction('USER', userValue(instructions[finalUser])));
-    } else if (!endsAsPeak) {
-      const sharesUid = can.needHomeEnv(plan.base.facts);
-      const hasHome = stageEnvHome(instructions) !== null;
-      // With a shared UID, Docker takes HOME from the first passwd entry of that UID (node's /home/node).
-      if (options.preset === 'safe' && sharesUid && !hasHome && runs) items.push(instruction('ENV', `HOME=${options.home}`));
-      // Without a shell there is no RUN to refuse an empty UID; the builder's own ${VAR:?} check does it.
-      const uid = !runs ? `\${${options.uidArg}:?build argument ${options.uidArg} is required}` : `$${options.uidArg}`;
-      items.push(instruction('USER', uid));
-    }
-    if (items.length === 0) return { edits, findings };
-    if (beforeUser) {
-      edits.push({ offset: lineStartOffset(model, instructions[finalUser]), remove: 0, insert: render.beforeLine(items) });
-    } else {
-      edits.push({ offset: endOffset(model, last), remove: 0, insert: render.afterLine(items) });
-    }
+    const edits: TextEdit[] =
+      plan.closingAt < stage.instructions.length
+        ? [{ offset: lineStartOffset(model, stage.instructions[plan.closingAt]), remove: 0, insert: render.beforeLine(items) }]
+        : [
+            {
+              offset: endOffset(model, stage.instructions[stage.instructions.length - 1] ?? stage.from),
+              remove: 0,
+              insert: render.afterLine(items),
+            },
+          ];
     return { edits, findings };
   },
 };
+
+/**
+ * The user the original's program runs as: the user in force where the closing goes, looking past the recipe's own
+ * lines before it (its `USER 0` and ownership `RUN` of an earlier run), so a second run sees what the first saw.
+ */
+function originalRuntimeUser({ model, plan }: TransformContext): string | null {
+  const { stage, peak } = plan;
+  let k = plan.closingAt - 1;
+  for (; k >= 0; k--) {
+    const i = stage.instructions[k];
+    if (peak.isPeakManaged(i) && (i.getKeyword() === 'RUN' || i.getKeyword() === 'ENV')) continue;
+    const next = stage.instructions[k + 1];
+    const switchesForRecipe = i.getKeyword() === 'USER' && isRootUser(userValue(i)) && next !== undefined && k + 1 < plan.closingAt;
+    if (switchesForRecipe && peak.isPeakManaged(next) && next.getKeyword() === 'RUN') continue;
+    break;
+  }
+  return userBefore(model, stage, k + 1);
+}
+
+/** The Peak user is in force before `stage.instructions[index]`: what runs there is the user's own. */
+function ranAsPeak(ctx: TransformContext, index: number): boolean {
+  return ctx.plan.peak.isPeakUserValue(userBefore(ctx.model, ctx.plan.stage, index));
+}
+
+/**
+ * Whether a step after the point where the user got its home may leave something there that is not the user's:
+ * a RUN as root working in the home (the inserted `WORKDIR <home>`, or its own) or naming it, a COPY/ADD into it
+ * that does not end up the user's (another `--chown`, an unpacked archive, a copy made before the user exists).
+ * Both presets ask the same question (the guide's own preset always inserts WORKDIR <home>, so its RUN steps work in
+ * the home and it usually closes with the guide's chown), so each recognises the other's output as complete.
+ */
+function homeNeedsFix(ctx: TransformContext): boolean {
+  const { model, options, plan } = ctx;
+  const { stage, peak } = plan;
+  const home = normalisePath(options.home);
+  const underHome = (path: string | null) => path !== null && (path === home || path.startsWith(home + '/'));
+  // The user block gives the home; so does a hand migration's creation and chown.
+  let from = plan.existingCreate >= 0 ? plan.existingCreate : plan.userFromParent ? -1 : plan.blockAfter;
+  stage.instructions.slice(0, plan.closingAt).forEach((i, k) => {
+    if (peak.ownsHome(i)) from = Math.max(from, k);
+  });
+  const scope = stageScope(model, stage);
+  // The WORKDIR <home> this run inserts is in force after the block until the stage's own WORKDIR. A WORKDIR <home>
+  // already in the text (an earlier run's, here or in a parent stage) is not taken for one: the second run must
+  // see what the first saw.
+  const ownWorkdirAt = stage.instructions.findIndex((i, k) => k > plan.blockAfter && i.getKeyword() === 'WORKDIR');
+  const cwd = (k: number) => {
+    if (plan.homeWorkdir && k > plan.blockAfter && (ownWorkdirAt < 0 || k < ownWorkdirAt)) return home;
+    const dir = scope.workdirAt(k);
+    return dir !== null && underHome(dir) ? null : dir;
+  };
+  for (let k = from + 1; k < plan.closingAt; k++) {
+    const i = stage.instructions[k];
+    if (ranAsPeak(ctx, k) || peak.isPeakManaged(i)) continue;
+    const keyword = i.getKeyword();
+    if (keyword === 'COPY' || keyword === 'ADD') {
+      const target = copyTarget(model, stage, k);
+      // `$HOME` takes its value from ENV lines, which a rewritten parent stage may add (ENV HOME=<home>): the same
+      // text would land elsewhere on a second run, so such a destination is not read at all.
+      if (target?.variables.includes('HOME')) continue;
+      const relative = target?.expanded !== null && target?.expanded !== undefined && !target.expanded.startsWith('/');
+      const where = relative && cwd(k) !== null ? normalise(`${cwd(k)}/${target?.expanded}`) : (target?.path ?? null);
+      if (!underHome(where)) continue;
+      const chown = chownFlag(i);
+      const unpacked = keyword === 'ADD' && (target?.sources ?? []).some((s) => /\.(tar|tgz|tbz2?|txz|tar\.\w+)$/i.test(s));
+      if (unpacked || (chown ? !peak.isPeakOwner(chown.getValue() ?? '') : k < plan.userReadyIndex)) return true;
+    } else if (keyword === 'RUN') {
+      if (underHome(cwd(k))) return true;
+      const text = instructionText(model, i);
+      // `$HOME` is not read: its value is root's, or one an ENV HOME this run adds to a parent stage would change.
+      if (text.includes(home) || text.includes(`~${options.user}`)) return true;
+    }
+  }
+  return false;
+}
+
+/** WORKDIR and mkdir directories the policy refuses, reported where they are made (a mkdir of /etc/… quietly). */
+function refusedDirFindings({ model, options, plan }: TransformContext): Finding[] {
+  const findings: Finding[] = [];
+  for (const dir of writableDirs(model, plan.stage, plan.peak, options.home).refused) {
+    if (dir.madeAt >= plan.closingAt) continue;
+    const keyword = dir.madeBy.getKeyword();
+    // A WORKDIR under /root is reported by the root-home-path check, with what it does to the start-up.
+    if (keyword === 'WORKDIR' && dir.kind === 'root-home') continue;
+    if (keyword === 'WORKDIR' || dir.kind === 'root-home' || dir.kind === 'other-home' || dir.kind === 'kernel') {
+      findings.push(refusedFinding(dir.madeBy, `${keyword === 'WORKDIR' ? 'WORKDIR' : 'mkdir'} ${dir.path}`, dir.kind, options.user));
+    }
+  }
+  return findings;
+}
+
+/**
+ * Directories the original gave its own runtime user (`chown -R www-data /var/www`) are the ones its program
+ * writes: they go to the user that now runs it, files included. Root keeps what the original gave root. A HOME
+ * the image sets on purpose stays its HOME, and the program must be able to write there.
+ */
+function originalUserDirs(ctx: TransformContext, findings: Finding[]): { path: string; mayBeMissing: boolean }[] {
+  const { model, options, plan } = ctx;
+  const { stage, peak } = plan;
+  const candidates: { path: string; at: number }[] = [];
+  stage.instructions.slice(0, plan.closingAt).forEach((i, index) => {
+    if (i.getKeyword() !== 'RUN' || peak.isPeakManaged(i)) return;
+    for (const chown of peak.mentioning(i, MENTIONS.chowns).chowns) {
+      if (peak.isPeakOwner(chown.owner.raw) || isRootOwner(chown.owner)) continue;
+      for (const raw of chown.paths) {
+        if (!raw.startsWith('/') || !isPlainAbsolute(raw)) continue;
+        const path = normaliseAbsolute(raw);
+        const kind = classifyPath(path, options.home);
+        if (kind === 'app') {
+          candidates.push({ path, at: index });
+          findings.push(
+            finding(
+              'other-user-dir',
+              i,
+              `${path} was given to ${chown.owner.raw}, the original's runtime user: its program writes there, so it goes to ${options.user} at the end of the stage`,
+            ),
+          );
+        } else findings.push(refusedFinding(i, `chown ${chown.owner.raw} ${path}`, kind, options.user));
+      }
+    }
+  });
+  const removedUnseen = unknownRemovalAfter(ctx);
+  const out = new Map<string, boolean>();
+  const given = givenLater(ctx);
+  for (const c of candidates) {
+    if (!ranAsPeak(ctx, c.at) && !given(c.path, c.at + 1)) out.set(c.path, (out.get(c.path) ?? false) || removedUnseen(c.at, c.path));
+  }
+  // An ENV HOME need not exist: the line passes over it when it does not.
+  const envHome = stageEnvHome(stage.instructions.slice(0, plan.closingAt));
+  if (envHome && normalisePath(envHome.value) !== normalisePath(options.home)) {
+    const path = normaliseAbsolute(envHome.value);
+    if (
+      classifyPath(envHome.value, options.home) === 'app' &&
+      isPlainAbsolute(envHome.value) &&
+      !ranAsPeak(ctx, envHome.at) &&
+      !given(path, envHome.at + 1)
+    ) {
+      out.set(path, true);
+    }
+  }
+  return [...out].map(([path, mayBeMissing]) => ({ path, mayBeMissing }));
+}
+
+/** Whether a path, or a directory above it, is given to the user at or after an index (by any RUN of the stage). */
+function givenLater({ plan }: TransformContext): (path: string, from: number) => boolean {
+  const lastOwned = new Map<string, number>();
+  plan.stage.instructions.forEach((i, index) => plan.peak.ownedPaths(i).forEach((path) => lastOwned.set(path, index)));
+  return (path, from) => ancestors(path).some((a) => (lastOwned.get(a) ?? -1) >= from);
+}
+
+/**
+ * WORKDIR and mkdir directories of the application, made while root was in force and not given to the user since:
+ * the program ran as root and could write there. (Where the original ran as another user, it could not: see
+ * `ranAsRoot` in the transform.) `mayBeMissing`: a later step removes something nobody can name.
+ */
+function applicationDirs(ctx: TransformContext): { path: string; mayBeMissing: boolean }[] {
+  const { model, options, plan } = ctx;
+  const { stage, peak } = plan;
+  const given = givenLater(ctx);
+  const removedUnseen = unknownRemovalAfter(ctx);
+  return writableDirs(model, stage, peak, options.home)
+    .dirs.filter((d) => d.madeAt < plan.closingAt && !ranAsPeak(ctx, d.madeAt) && !given(d.path, d.madeAt))
+    .map((d) => ({ path: d.path, mayBeMissing: removedUnseen(d.madeAt, d.path) }));
+}
+
+/**
+ * Whether a RUN after an index (and before the closing) may remove a path without naming it: `rm -rf "$DIR"`, or a
+ * glob over a directory above it (`rm -rf /app/tmp/*` may take /app/tmp/cache; `/var/lib/apt/lists/*` not /app).
+ */
+function unknownRemovalAfter({ plan }: TransformContext): (index: number, path: string) => boolean {
+  const removals = plan.stage.instructions.slice(0, plan.closingAt).flatMap((i, index) => {
+    if (i.getKeyword() !== 'RUN') return [];
+    const facts = plan.peak.mentioning(i, MENTIONS.removes);
+    return facts.removesUnknown || facts.removesUnder.length > 0 ? [{ index, facts }] : [];
+  });
+  return (index, path) =>
+    removals.some(
+      ({ index: k, facts }) => k > index && (facts.removesUnknown || facts.removesUnder.some((dir) => path.startsWith(dir + '/'))),
+    );
+}
+
+/**
+ * A server's run-time paths (src/servers.ts): what the base image's program writes, e.g. nginx's cache and pid
+ * file, as its copied configuration sets them; less what the recipe's lines give the user already.
+ */
+function serverPaths({ model, plan, inputs }: TransformContext): RuntimePath[] {
+  if (!can.run(plan.base.facts)) return [];
+  const server = stageServer(model, plan.stage, plan.base.reference, inputs);
+  const managed = plan.stage.instructions.filter((i) => plan.peak.isPeakManaged(i));
+  const givenToUser = new Set(managed.flatMap((i) => [...plan.peak.ownedPaths(i)]));
+  return (server?.paths ?? []).filter((p) => !givenToUser.has(p.path));
+}
 
 /** `chown root …`, `chown 0:0 …`: the original keeps root's files root's. */
 function isRootOwner(owner: Word): boolean {
@@ -176,7 +293,7 @@ function isRootOwner(owner: Word): boolean {
 }
 
 /** The stage's own `ENV HOME` (either form) and where it is set, or null. */
-function stageEnvHome(instructions: Instruction[]): { value: string; at: number } | null {
+export function stageEnvHome(instructions: Instruction[]): { value: string; at: number } | null {
   let found: { value: string; at: number } | null = null;
   instructions.forEach((i, at) => {
     if (i.getKeyword() !== 'ENV') return;
@@ -191,3 +308,44 @@ function ancestors(path: string): string[] {
   for (let p = path; p.length > 1; p = p.slice(0, p.lastIndexOf('/')) || '/') out.push(p);
   return out;
 }
+
+/**
+ * Ends the stage as the UID: `USER $PEAK_USER_ID` (the guide's line; without a shell, `${PEAK_USER_ID:?…}` so the
+ * builder itself refuses an empty UID), after `ENV HOME=<home>` where Docker would not take the home from the
+ * passwd entry: a UID the base already uses (Docker takes HOME from the first entry of that UID, node's
+ * /home/node) or a base that sets a HOME of its own. A stage that already ends as the Peak user is left as it is.
+ */
+export const finalUser: Transform = {
+  id: 'final-user',
+  summary: 'Ends the stage with USER $PEAK_USER_ID, with ENV HOME where the passwd entry would not give the home.',
+  apply({ model, options, plan, render }) {
+    const { stage } = plan;
+    if (plan.endsAsPeak) return { edits: [], findings: [] };
+    const findings: Finding[] = [];
+    const runs = can.run(plan.base.facts);
+    const last = stage.instructions[stage.instructions.length - 1] ?? stage.from;
+    if (plan.finalUserIndex >= 0) {
+      const other = stage.instructions[plan.finalUserIndex];
+      const value = userValue(other);
+      const inARow = plan.finalUserIndex === stage.instructions.length - 1;
+      findings.push(
+        finding(
+          isRootUser(value) ? 'final-user-root' : 'user-overridden',
+          other,
+          inARow
+            ? `USER ${value} is kept, since peak-fix removes no line, but USER $${options.uidArg} right after it decides who runs the image`
+            : `USER ${value} is followed by USER $${options.uidArg} at the end of the stage`,
+          inARow ? `delete USER ${value} if the image is only built for Peak` : undefined,
+          isRootUser(value) ? 'final-user-root' : inARow ? 'kept-in-a-row' : 'user-overridden',
+        ),
+      );
+    }
+    const items: NewInstruction[] = [];
+    if (options.preset === 'safe' && runs && can.needHomeEnv(plan.base.facts) && stageEnvHome(stage.instructions) === null) {
+      items.push(instruction('ENV', `HOME=${options.home}`));
+    }
+    // Without a shell there is no RUN to refuse an empty UID; the builder's own ${VAR:?} check does it.
+    items.push(instruction('USER', runs ? `$${options.uidArg}` : `\${${options.uidArg}:?build argument ${options.uidArg} is required}`));
+    return { edits: [{ offset: endOffset(model, last), remove: 0, insert: render.afterLine(items) }], findings };
+  },
+};

@@ -1,79 +1,141 @@
 import type { Instruction } from 'dockerfile-ast';
 import type { TextEdit } from '../src/edits.js';
-import { classifyPath, normaliseAbsolute } from '../src/model/dirs.js';
+import { RUNTIME_VARIABLES } from '../src/facts/paths.js';
+import { copyFlag, copyTarget, type CopyTarget } from '../src/model/copy.js';
+import { classifyPath } from '../src/model/dirs.js';
 import { chownFlag } from '../src/model/dockerfile.js';
 import { chownFlagValue } from '../src/recipe.js';
 import { finding, type Transform } from '../src/transform.js';
-import type { Finding } from '../src/types.js';
+import type { EngineInputs, Finding } from '../src/types.js';
 
 const ARCHIVE = /\.(tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst)$/i;
 
 /** ADD extracts local tar archives (not URLs): --chown does not reach what it extracts. */
-function addsLocalArchive(add: Instruction): boolean {
-  const sources = add
-    .getArguments()
-    .slice(0, -1)
-    .map((a) => a.getValue());
-  return sources.some((source) => !/^[a-z]+:\/\//i.test(source) && ARCHIVE.test(source));
+function addsLocalArchive(target: CopyTarget): boolean {
+  return target.sources.some((source) => !/^[a-z]+:\/\//i.test(source) && ARCHIVE.test(source));
 }
 
-interface Flagged {
-  getFlags(): { getName(): string; getValue(): string | null }[];
+/** Top-level directories of a root file system (FHS): a context folder holding them is one. */
+const ROOT_FILESYSTEM_DIRS = new Set(['bin/', 'etc/', 'lib/', 'opt/', 'sbin/', 'usr/', 'var/', 'srv/', 'run/']);
+
+function contextEntries(inputs: EngineInputs, source: string): readonly string[] | undefined {
+  const clean = source.replace(/^\.\//, '').replace(/\/+$/, '') || '.';
+  return inputs.contextDirs?.get(clean);
 }
 
-function flag(i: Instruction, name: string): { getValue(): string | null } | undefined {
-  return (i as unknown as Flagged).getFlags().find((f) => f.getName().toLowerCase() === name);
+/** The copy puts one file (not a directory) where it lands: the context says so, else the name has an extension. */
+function copiesOneFile(target: CopyTarget, inputs: EngineInputs): boolean {
+  if (target.heredoc) return !target.intoDirectory;
+  if (target.sources.length !== 1) return false;
+  const source = target.sources[0];
+  // A glob may match several files; ADD unpacks a local archive into a tree.
+  if (/[*?[]/.test(source) || (!/^[a-z]+:\/\//i.test(source) && ARCHIVE.test(source))) return false;
+  if (target.from === null && !/^[a-z]+:\/\//i.test(source)) {
+    const clean = source.replace(/^\.\//, '');
+    const parent = clean.includes('/') ? clean.slice(0, clean.lastIndexOf('/')) : '.';
+    const listed = inputs.contextDirs?.get(parent);
+    const name = clean.slice(clean.lastIndexOf('/') + 1);
+    if (listed?.includes(`${name}/`)) return false;
+    if (listed?.includes(name)) return true;
+  }
+  if (source.endsWith('/')) return false;
+  return /\.[A-Za-z0-9]{1,8}$/.test(source) || /\.[A-Za-z0-9]{1,8}$/.test(target.raw);
 }
 
-function nextWorkdir(current: string | null, workdir: Instruction): string | null {
-  const value = (workdir.getArguments()[0]?.getValue() ?? '').replace(/^["']|["']$/g, '');
-  if (value.includes('$')) return null;
-  if (value.startsWith('/')) return normaliseAbsolute(value);
-  return current === null ? null : normaliseAbsolute(`${current}/${value}`);
+/** The whole build context (`COPY . /`), unless the context is itself a root file system. */
+function copiesApplicationOntoRoot(target: CopyTarget, inputs: EngineInputs): boolean {
+  if (target.from !== null || target.sources.length === 0) return false;
+  if (!target.sources.every((s) => s === '.' || s === './')) return false;
+  const entries = contextEntries(inputs, '.');
+  return !(entries ?? []).some((e) => ROOT_FILESYSTEM_DIRS.has(e));
 }
+
+type Placement = { owner: 'user' } | { owner: 'keep'; rule: string; messageId: string; where: string };
 
 /**
- * Where a COPY/ADD puts its files, when it can be known: the last argument (plain or JSON form), against the
- * WORKDIR in force. `rootFilesystem`: a directory, or another stage's output, copied onto `/` itself.
+ * Who should own what a COPY/ADD brings in, from where it lands (the ownership policy, src/model/dirs.ts): the
+ * application's files go to the user; a root file system, files dropped straight into `/` (entrypoints,
+ * configuration), operating-system locations and runtime installs (`$JAVA_HOME`, /usr/local/go) keep root as
+ * their owner: the program reads and runs them, it does not rewrite them.
  */
-function destination(i: Instruction, workdir: string | null): { path: string; rootFilesystem: boolean } | null {
-  const args = i.getArguments().map((a) => a.getValue());
-  let words = args;
-  const joined = args.join(' ').trim();
-  if (joined.startsWith('[')) {
-    try {
-      const parsed: unknown = JSON.parse(joined);
-      if (Array.isArray(parsed)) words = parsed.map(String);
-    } catch {
-      // Docker reads it as the plain form too.
-    }
+function placement(target: CopyTarget | null, home: string, inputs: EngineInputs): Placement {
+  if (target === null) return { owner: 'user' };
+  const runtimeVariable = target.variables.find((v) => RUNTIME_VARIABLES.has(v));
+  if (runtimeVariable)
+    return { owner: 'keep', rule: 'chown-system-path', messageId: 'runtime', where: `$${runtimeVariable}, a runtime's install` };
+  const path = target.path;
+  if (path === null) return { owner: 'user' };
+  if (copiesOneFile(target, inputs)) {
+    // `COPY run.sh /` and `COPY run.sh .` under `WORKDIR /` land at /run.sh, as `COPY run.sh /run.sh` does.
+    const intoDirectory = target.raw.endsWith('/') || /^\.?$/.test(target.raw.replace(/\/+$/, ''));
+    const name = (target.sources[0] ?? '').replace(/\/+$/, '').replace(/^.*\//, '');
+    const landing = intoDirectory && !target.heredoc ? `${path === '/' ? '' : path}/${name}` : path;
+    if (landing.lastIndexOf('/') === 0)
+      return { owner: 'keep', rule: 'chown-system-path', messageId: 'root-file', where: `${landing}, a file in /` };
   }
-  if (words.length < 2) return null;
-  const raw = words[words.length - 1].replace(/^["']|["']$/g, '');
-  if (raw.includes('$')) return null;
-  const path = raw.startsWith('/') ? normaliseAbsolute(raw) : workdir === null ? null : normaliseAbsolute(`${workdir}/${raw}`);
-  if (path === null) return null;
-  const sources = words.slice(0, -1);
-  const rootFilesystem = path === '/' && (flag(i, 'from') !== undefined || sources.some((s) => s === '.' || s.endsWith('/')));
-  return { path, rootFilesystem };
+  if (path === '/') {
+    if (copiesApplicationOntoRoot(target, inputs)) return { owner: 'user' };
+    return { owner: 'keep', rule: 'chown-system-path', messageId: 'root-filesystem', where: 'the root file system' };
+  }
+  const kind = classifyPath(path, home);
+  switch (kind) {
+    case 'app':
+      return { owner: 'user' };
+    case 'root-home':
+      return { owner: 'keep', rule: 'root-home-path', messageId: 'copy-into-root-home', where: path };
+    case 'other-home':
+      return { owner: 'keep', rule: 'other-user-home', messageId: 'copy-into-other-home', where: path };
+    default:
+      return { owner: 'keep', rule: 'chown-system-path', messageId: 'os-location', where: path };
+  }
+}
+
+function keptFinding(i: Instruction, p: Exclude<Placement, { owner: 'user' }>, user: string, chownValue: string): Finding {
+  const keyword = i.getKeyword();
+  switch (p.rule) {
+    case 'root-home-path':
+      return finding(
+        'root-home-path',
+        i,
+        `${keyword} into ${p.where}, under root's home (0700 root): the program, running as a non-root UID, cannot reach it`,
+        "copy it under the application's directory or the user's home",
+        p.messageId,
+      );
+    case 'other-user-home':
+      return finding(
+        'other-user-home',
+        i,
+        `${keyword} into ${p.where}, another user's home, keeps its owner: that home is not given to ${user}`,
+        'copy the application to a directory of its own (e.g. /app) if the program must write there',
+        p.messageId,
+      );
+    default:
+      return finding(
+        'chown-system-path',
+        i,
+        `${keyword} into ${p.where} keeps root as owner: ${user} can read and run it, and gets the application's files and directories, not the system's`,
+        `if the program must rewrite these files, copy them to an application directory with --chown=${chownValue}`,
+        p.messageId,
+      );
+  }
 }
 
 export const copyChown: Transform = {
   id: 'copy-chown',
-  summary: 'Adds --chown to every COPY and ADD that runs once the user exists, so the user owns what is copied.',
-  apply({ model, options, plan }) {
+  summary: "Adds --chown to every COPY and ADD of the application's files once the user exists, so the user owns them.",
+  apply({ model, options, plan, inputs }) {
     const edits: TextEdit[] = [];
     const findings: Finding[] = [];
     const value = chownFlagValue(options, plan.base.facts);
     const numeric = `$${options.uidArg}:$${options.uidArg}`;
-    let workdir: string | null = null;
     plan.stage.instructions.forEach((i, index) => {
       const keyword = i.getKeyword();
-      if (keyword === 'WORKDIR') workdir = nextWorkdir(workdir, i);
       if (keyword !== 'COPY' && keyword !== 'ADD') return;
       const existing = chownFlag(i);
-      const willOwn = existing !== undefined || index >= plan.userReadyIndex;
-      if (keyword === 'ADD' && willOwn && addsLocalArchive(i)) {
+      const target = copyTarget(model, plan.stage, index);
+      const where = placement(target, options.home, inputs);
+      const willOwn = existing !== undefined || (index >= plan.userReadyIndex && where.owner === 'user');
+      if (keyword === 'ADD' && willOwn && target && addsLocalArchive(target)) {
         findings.push(
           finding(
             'add-archive-chown',
@@ -98,49 +160,12 @@ export const copyChown: Transform = {
       }
       // Before the user exists (a hand migration that creates it later) --chown=<name> would fail the build.
       if (index < plan.userReadyIndex) return;
-      const target = destination(i, workdir);
-      if (target) {
-        // Single files copied to `/` (`COPY app.py /`) are the application's; the directory `/` itself is not touched.
-        const kind = target.path === '/' ? 'app' : classifyPath(target.path, options.home);
-        if (kind === 'root-home') {
-          findings.push(
-            finding(
-              'root-home-path',
-              i,
-              `${keyword} into ${target.path}, under root's home (0700 root): the program, running as ${options.uidArg}, cannot reach it`,
-              "copy it under the application's directory or the user's home",
-              'copy-into-root-home',
-            ),
-          );
-          return;
-        }
-        if (kind === 'other-home') {
-          findings.push(
-            finding(
-              'other-user-home',
-              i,
-              `${keyword} into ${target.path}, another user's home, keeps its owner: that home is not given to ${options.user}`,
-              'copy the application to a directory of its own (e.g. /app) if the program must write there',
-              'copy-into-other-home',
-            ),
-          );
-          return;
-        }
-        if (kind !== 'app' || target.rootFilesystem) {
-          findings.push(
-            finding(
-              'chown-system-path',
-              i,
-              `${keyword} into ${target.rootFilesystem ? 'the root file system' : target.path} keeps its owner: the user gets the application's files, not the operating system's`,
-              `if the program must rewrite these files, copy them to an application directory with --chown=${value}`,
-              target.rootFilesystem ? 'root-filesystem' : 'os-location',
-            ),
-          );
-          return;
-        }
+      if (where.owner === 'keep') {
+        findings.push(keptFinding(i, where, options.user, value));
+        return;
       }
       // BuildKit's --link layers cannot resolve names (`invalid user index: -1`): only numeric ids work there.
-      const linked = flag(i, 'link') !== undefined;
+      const linked = copyFlag(i, 'link') !== undefined;
       edits.push({ offset: model.lines.offsetAt(i.getInstructionRange().end), remove: 0, insert: ` --chown=${linked ? numeric : value}` });
     });
     return { edits, findings };

@@ -1,6 +1,6 @@
 import type { Transform } from '../src/transform.js';
 import { laterUsers, oldShadow, onbuild, privilegeDrop, privilegedPort, rootHomePaths, rootHomeWrite, sudo } from './checks.js';
-import { closing } from './closing.js';
+import { closing, finalUser } from './closing.js';
 import { copyChown } from './copy-chown.js';
 import { serverStart } from './server-start.js';
 import { userBlock } from './user-block.js';
@@ -12,6 +12,7 @@ export const transforms: readonly Transform[] = [
   copyChown,
   volumeOwner,
   closing,
+  finalUser,
   privilegeDrop,
   sudo,
   privilegedPort,

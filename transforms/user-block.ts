@@ -1,5 +1,5 @@
 import type { Instruction } from 'dockerfile-ast';
-import { endOffset, isRootUser, lineStartOffset, type Stage } from '../src/model/dockerfile.js';
+import { endOffset, isRootUser, lineOf, lineStartOffset, type Stage } from '../src/model/dockerfile.js';
 import { envPairs, guardedInChain } from '../src/model/peak.js';
 import { can } from '../src/images.js';
 import { blockInstructions, uidGuard } from '../src/recipe.js';
@@ -7,39 +7,6 @@ import { instruction, type NewInstruction } from '../src/render.js';
 import { asRoot, finding, type Transform, type TransformContext } from '../src/transform.js';
 import type { Finding } from '../src/types.js';
 import type { TextEdit } from '../src/edits.js';
-
-/** Instructions whose meaning depends on the working directory they inherit. */
-function reliesOnWorkdir(i: Instruction): boolean {
-  switch (i.getKeyword()) {
-    case 'RUN':
-    case 'CMD':
-    case 'ENTRYPOINT':
-    case 'HEALTHCHECK':
-      return true;
-    case 'COPY':
-    case 'ADD': {
-      // The last argument, in plain or JSON form (`COPY ["a b", "/dst/"]`).
-      const args = i.getArguments();
-      const destination = (args[args.length - 1]?.getValue() ?? '').replace(/^\[?\s*"?/, '');
-      return !destination.startsWith('/');
-    }
-    default:
-      return false;
-  }
-}
-
-/**
- * What uses the inherited working directory before the stage sets its own: an instruction, or `'runtime'` when
- * the stage never sets one, so the container's command (its own or the base image's) starts there.
- */
-function inheritedWorkdirUser(instructions: Instruction[]): Instruction | 'runtime' | undefined {
-  for (const i of instructions) {
-    // A relative WORKDIR is resolved against the inherited directory.
-    if (i.getKeyword() === 'WORKDIR') return /^["']?\//.test(i.getArguments()[0]?.getValue() ?? '') ? undefined : i;
-    if (reliesOnWorkdir(i)) return i;
-  }
-  return 'runtime';
-}
 
 export const userBlock: Transform = {
   id: 'user-block',
@@ -59,7 +26,8 @@ export const userBlock: Transform = {
       items.push(instruction('USER', isRootUser(plan.startUser) ? '0' : (plan.startUser as string)));
     }
 
-    // ARG and ENV lines already at the top of the stage are kept; the block goes after them.
+    // ARG and ENV lines already at the top of the stage are kept; the block goes after them, or after the stage's
+    // own first USER root where the base does not start as root (plan.blockAfter).
     let anchor = stage.from as Instruction;
     let leadingArg = false;
     let leadingEnv = false;
@@ -69,6 +37,7 @@ export const userBlock: Transform = {
       else break;
       anchor = i;
     }
+    const blockItems: NewInstruction[] = [];
     const envAnywhere = stage.instructions.some((i) => peak.isUidEnv(i));
 
     if (plan.existingCreate >= 0) {
@@ -100,8 +69,11 @@ export const userBlock: Transform = {
       if (!stage.instructions.some((i) => peak.isUidArg(i) || peak.isUidEnv(i))) items.push(instruction('ARG', options.uidArg));
       if (!guardedInChain(plan.stage, peak) && can.run(plan.base.facts)) items.push(instruction('RUN', uidGuard(options)));
     } else {
-      if (!leadingArg) items.push(instruction('ARG', options.uidArg));
-      if (!leadingEnv && !envAnywhere && plan.declareUidEnv) items.push(instruction('ENV', `${options.uidArg}=$${options.uidArg}`));
+      const atFrom = plan.blockAfter < 0;
+      const before = stage.instructions.slice(0, plan.blockAfter + 1);
+      if (!(atFrom ? leadingArg : before.some((i) => peak.isUidArg(i)))) blockItems.push(instruction('ARG', options.uidArg));
+      if (!(leadingEnv && atFrom) && !envAnywhere && plan.declareUidEnv)
+        blockItems.push(instruction('ENV', `${options.uidArg}=$${options.uidArg}`));
       if (!can.run(plan.base.facts)) {
         findings.push(
           finding(
@@ -111,19 +83,31 @@ export const userBlock: Transform = {
           ),
         );
       } else {
-        items.push(...asRoot(plan.startUser, blockInstructions(options, plan.base.facts, plan.baseMigrated), restoredUser(ctx)));
+        // After the stage's own USER root the original is root already; at FROM, the user the base starts with.
+        const inForce = atFrom ? plan.startUser : null;
+        blockItems.push(
+          ...asRoot(inForce, blockInstructions(options, plan.base.facts, plan.baseMigrated), atFrom ? restoredUser(ctx) : null),
+        );
         if (!plan.base.image.known) {
+          const where = atFrom
+            ? 'it is taken to start as root'
+            : `the block goes after the stage's own USER on line ${lineOf(stage.instructions[plan.blockAfter])}, where the original becomes root`;
           findings.push(
             finding(
               'unknown-base',
               stage.from,
-              `base image ${plan.base.reference} is not in the catalog: the user is created with a line that works with useradd, busybox adduser or neither (the passwd file)`,
-              'if its default user is not root, add USER 0 before the inserted RUN and restore the user after it',
+              `base image ${plan.base.reference} is not in the catalog: the user is created with useradd or busybox adduser, whichever it has, and ${where}`,
+              atFrom
+                ? 'if its default user is not root, add USER 0 before the inserted RUN and restore the user after it, or describe the image in the config "images" (or run with --inspect-images)'
+                : 'describe the image in the config "images" (or run with --inspect-images) so its facts are known',
             ),
           );
         }
-        items.push(...workdirLine(ctx, findings));
+        blockItems.push(...workdirLine(ctx, findings));
       }
+      if (!atFrom) {
+        edits.push({ offset: endOffset(model, stage.instructions[plan.blockAfter]), remove: 0, insert: render.afterLine(blockItems) });
+      } else items.push(...blockItems);
     }
 
     if (items.length > 0) {
@@ -164,11 +148,9 @@ function restoredUser(ctx: TransformContext): string | null {
 
 function workdirLine(ctx: TransformContext, findings: Finding[]): NewInstruction[] {
   const { options, plan } = ctx;
-  const home = instruction('WORKDIR', options.home);
-  if (options.preset === 'peak-doc' || options.workdir === 'always') return [home];
-  if (options.workdir === 'never') return [];
-  const relying = inheritedWorkdirUser(plan.stage.instructions);
-  // The stage sets its own WORKDIR before anything uses the directory: WORKDIR <home> would change nothing.
+  if (plan.homeWorkdir) return [instruction('WORKDIR', options.home)];
+  const relying = plan.workdirReliance;
+  // The stage sets its own WORKDIR before anything uses the directory, or the options ask for none.
   if (!relying) return [];
   const why =
     relying === 'runtime'

@@ -1,5 +1,5 @@
 import type { TextEdit } from '../src/edits.js';
-import { classifyPath, isPlainAbsolute, volumePaths } from '../src/model/dirs.js';
+import { classifyPath, isPlainAbsolute, volumePaths, writableDirs } from '../src/model/dirs.js';
 import { refusedFinding } from '../src/policy.js';
 import { isRootUser, lineStartOffset, userBefore } from '../src/model/dockerfile.js';
 import { normalisePath } from '../src/model/peak.js';
@@ -22,6 +22,7 @@ export const volumeOwner: Transform = {
       if (i.getKeyword() !== 'RUN') return;
       for (const path of peak.ownedPaths(i)) if (!firstOwned.has(path)) firstOwned.set(path, index);
     });
+    const madeDirs = writableDirs(model, stage, peak, options.home).dirs;
     stage.instructions.forEach((volume, index) => {
       if (volume.getKeyword() !== 'VOLUME') return;
       const owned = (path: string) => (firstOwned.get(normalisePath(path)) ?? Infinity) < index;
@@ -72,7 +73,10 @@ export const volumeOwner: Transform = {
       const inForce = userBefore(model, stage, index);
       const items: NewInstruction[] = [];
       if (!isRootUser(inForce)) items.push(instruction('USER', '0'));
-      items.push(ownInstruction(options, wanted, [], true, plan.base.facts));
+      // A directory the stage made already (an original `RUN mkdir /data`, a WORKDIR) is not made again.
+      const made = new Set(madeDirs.filter((d) => d.madeAt < index).map((d) => d.path));
+      const create = wanted.filter((path) => !made.has(path));
+      items.push(ownInstruction(options, wanted, [], { create, facts: plan.base.facts }));
       if (!isRootUser(inForce)) items.push(instruction('USER', inForce as string));
       edits.push({ offset: lineStartOffset(model, volume), remove: 0, insert: render.beforeLine(items) });
     });

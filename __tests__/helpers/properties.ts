@@ -518,7 +518,10 @@ function checkDirectoriesOwned(c: Case): void {
   // A hand migration that creates the user only later in the stage: what comes before is reported, not owned.
   const createdAt = before.instructions.findLastIndex((i) => peakBefore.createsUser(i));
   const reachable = (at: number) => (lastUser < 0 || at < lastUser) && at > createdAt && isRootUser(userBefore(m.before, before, at));
-  const wanted = writableDirs(m.before, before, peakBefore, options.home).dirs.filter((d) => reachable(d.madeAt));
+  // Where the original's program ran as another user, root's directories were never its to write, nor are they now.
+  const runtimeUser = userBefore(m.before, before, before.instructions.length);
+  const ranAsRoot = isRootUser(runtimeUser) || peakBefore.isPeakUserValue(runtimeUser);
+  const wanted = ranAsRoot ? writableDirs(m.before, before, peakBefore, options.home).dirs.filter((d) => reachable(d.madeAt)) : [];
   const volumes = before.instructions.flatMap((v, at) =>
     v.getKeyword() === 'VOLUME' && reachable(at)
       ? volumePaths(m.before, v)
@@ -528,6 +531,9 @@ function checkDirectoriesOwned(c: Case): void {
   );
   // The interpreter: owner of each directory it has seen; a VOLUME freezes what is under it.
   const owner = new Map<string, string>();
+  // A user created further up the chain has its home already (useradd -m).
+  for (let s = after.parent; s; s = s.parent)
+    if (s.instructions.some((i) => m.peakAfter.createsUser(i))) owner.set(normaliseAbsolute(options.home), 'user');
   const frozen: string[] = [];
   const under = (p: string, dir: string) => p === dir || p.startsWith(dir === '/' ? '/' : dir + '/');
   const peak = m.peakAfter;
@@ -546,6 +552,8 @@ function checkDirectoriesOwned(c: Case): void {
         frozen.push(path);
       }
     } else if (keyword === 'RUN') {
+      // useradd -m makes the home, the user's.
+      if (peak.createsUser(i)) owner.set(normaliseAbsolute(options.home), 'user');
       for (const made of peak.run(i).mkdirs) {
         if (!made.conditional && made.path.startsWith('/') && !owner.has(normaliseAbsolute(made.path)))
           owner.set(normaliseAbsolute(made.path), user);

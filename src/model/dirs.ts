@@ -3,44 +3,8 @@ import { instructionText, type DockerfileModel, type Stage } from './dockerfile.
 import { normalisePath, type PeakLines } from './peak.js';
 import { MENTIONS } from './run.js';
 import { dockerfileScript } from './shell.js';
-
-/**
- * Directories the operating system owns. Giving them to the user would be a security change, not a
- * migration, so they are reported instead of chowned.
- */
-const SYSTEM_DIRS = new Set([
-  '/',
-  '/bin',
-  '/boot',
-  '/dev',
-  '/etc',
-  '/home',
-  '/lib',
-  '/lib32',
-  '/lib64',
-  '/libx32',
-  '/media',
-  '/mnt',
-  '/opt',
-  '/proc',
-  '/root',
-  '/run',
-  '/sbin',
-  '/sys',
-  '/tmp',
-  '/usr',
-  '/var',
-  '/var/cache',
-  '/var/lib',
-  '/var/log',
-  '/var/run',
-  '/var/spool',
-  '/var/tmp',
-  '/var/mail',
-  '/var/opt',
-  '/var/local',
-  '/var/backups',
-]);
+import { expandWord, stageScope } from './scope.js';
+import { KERNEL_TREES, RUNTIME_TREES, SYSTEM_DIRS, SYSTEM_TREES, TOOL_SEGMENTS, TRUST_TREES } from '../facts/paths.js';
 
 export function isSystemDir(path: string): boolean {
   return classifyPath(path, '') !== 'app';
@@ -53,19 +17,14 @@ export function isSystemDir(path: string): boolean {
  */
 export type PathClass = 'app' | 'system' | 'trust' | 'kernel' | 'root-home' | 'other-home';
 
-const KERNEL = /^\/(proc|sys|dev)(\/|$)/;
-const TRUST = /^\/etc(\/|$)|\/keyrings(\/|$)|^\/usr(\/local)?\/share\/ca-certificates(\/|$)/;
-const SYSTEM_TREES =
-  /^\/(bin|sbin|lib|lib32|lib64|libx32|boot|usr\/(bin|sbin|lib|lib32|lib64|libexec|include|share|games)|usr\/local\/(bin|sbin|lib|lib64|libexec|include|share|etc|man|games))(\/|$)/;
-
 export function classifyPath(path: string, home: string): PathClass {
   const p = normaliseAbsolute(path);
   const h = home ? normaliseAbsolute(home) : '';
   if (h && (p === h || p.startsWith(h + '/'))) return 'app';
-  if (KERNEL.test(p)) return 'kernel';
+  if (KERNEL_TREES.test(p)) return 'kernel';
   if (p === '/root' || p.startsWith('/root/')) return 'root-home';
-  if (TRUST.test(p)) return 'trust';
-  if (SYSTEM_DIRS.has(p) || SYSTEM_TREES.test(p)) return 'system';
+  if (TRUST_TREES.test(p)) return 'trust';
+  if (SYSTEM_DIRS.has(p) || SYSTEM_TREES.test(p) || RUNTIME_TREES.test(p)) return 'system';
   if (/^\/home\/[^/]+/.test(p)) return 'other-home';
   return 'app';
 }
@@ -156,12 +115,14 @@ export function writableDirs(
 ): { dirs: WritableDir[]; refused: WritableDir[] } {
   const found: WritableDir[] = [];
   const removals: { path: string; at: number }[] = [];
+  const installs: { path: string; at: number }[] = [];
   let workdir: string | null = null;
+  const scope = stageScope(model, stage);
   stage.instructions.forEach((i, index) => {
     const keyword = i.getKeyword();
     let paths: string[] = [];
     if (keyword === 'WORKDIR') {
-      const value = unquote(i.getArguments()[0]?.getValue() ?? '');
+      const value = expandWord(unquote(i.getArguments()[0]?.getValue() ?? ''), scope.valuesAt(index)) ?? '$';
       const absolute = value.startsWith('/') ? value : workdir ? joinPath(workdir, value) : null;
       workdir = absolute && isPlainAbsolute(absolute) ? normaliseAbsolute(absolute) : null;
       if (workdir) paths = [workdir];
@@ -174,15 +135,25 @@ export function writableDirs(
         const absolute = removed.startsWith('/') ? removed : workdir ? joinPath(workdir, removed) : null;
         if (absolute) removals.push({ path: normaliseAbsolute(absolute), at: index });
       }
+      for (const target of peak.mentioning(i, MENTIONS.installs).installs) {
+        const absolute = target.startsWith('/') ? target : workdir ? joinPath(workdir, target) : null;
+        if (absolute) installs.push({ path: normaliseAbsolute(absolute), at: index });
+      }
     }
     for (const path of paths) found.push({ path, madeBy: i, madeAt: index, kind: classifyPath(path, home) });
   });
   const removedLater = (d: WritableDir) =>
     d.madeBy.getKeyword() !== 'WORKDIR' && removals.some((r) => r.at >= d.madeAt && (d.path === r.path || d.path.startsWith(r.path + '/')));
+  // A tool unpacked or installed into a made directory (`mkdir -p /opt/pypy && tar -C /opt/pypy …`) is an
+  // install tree: the program reads and runs it, and giving every folder of it away would let the program change
+  // its own interpreter. Likewise bin and lib folders wherever they are.
+  const installTree = (d: WritableDir) =>
+    d.madeBy.getKeyword() !== 'WORKDIR' &&
+    (TOOL_SEGMENTS.test(d.path) || installs.some((t) => t.at >= d.madeAt && (d.path === t.path || d.path.startsWith(t.path + '/'))));
   const dirs = new Map<string, WritableDir>();
   const refused: WritableDir[] = [];
   for (const dir of found) {
-    if (removedLater(dir)) continue;
+    if (removedLater(dir) || installTree(dir)) continue;
     if (dir.kind === 'app') dirs.set(dir.path, dir);
     else refused.push(dir);
   }

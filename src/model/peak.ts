@@ -4,6 +4,7 @@ import { MENTIONS, NO_FACTS, runFacts, runScripts, type RunFacts } from './run.j
 import type { Word } from './shell.js';
 import {
   instructionText,
+  isRootUser,
   lastUserIndex,
   stageBase,
   userBefore,
@@ -139,7 +140,20 @@ export class PeakLines {
       const facts = this.run(instruction);
       return facts.commands.length > 0 && facts.commands.every((c) => PEAK_COMMANDS.has(c.name ?? ''));
     }
-    return this.isUidArg(instruction) || this.isUidEnv(instruction) || this.isPeakUser(instruction) || this.isHomeWorkdir(instruction);
+    return (
+      this.isUidArg(instruction) ||
+      this.isUidEnv(instruction) ||
+      this.isHomeEnv(instruction) ||
+      this.isPeakUser(instruction) ||
+      this.isHomeWorkdir(instruction)
+    );
+  }
+
+  /** `ENV HOME=<home>`: the recipe's, where Docker would not take the home from the passwd entry. */
+  isHomeEnv(instruction: Instruction): boolean {
+    if (instruction.getKeyword() !== 'ENV') return false;
+    const pairs = envPairs(instruction);
+    return pairs.length === 1 && pairs[0][0] === 'HOME' && normalisePath(pairs[0][1]) === normalisePath(this.options.home);
   }
 
   /** The owner named by a `--chown` value or a chown operand is the Peak user (by name or by the UID variable). */
@@ -214,6 +228,12 @@ export interface StagePlan {
   userFromParent: boolean;
   /** This run switches the stage's parent to the Peak user at its end (`--all-stages`). */
   parentRewritten: boolean;
+  /**
+   * Where the user block goes: after `stage.instructions[blockAfter]`, or right after FROM (and the UID's ARG/ENV
+   * lines there) when -1. On a base whose user is not root or not known, it goes after the stage's own first
+   * `USER root`, where the original itself becomes root.
+   */
+  blockAfter: number;
   /** Instructions at this index and later run once the user exists; Infinity when it never does. */
   userReadyIndex: number;
   /** The user in force when the stage starts, before any rewrite (null: root). */
@@ -225,6 +245,16 @@ export interface StagePlan {
   baseMigrated: boolean;
   /** Whether the block may declare `ENV <uidArg>`: not in an image others are built FROM (EngineInputs.buildsBaseImage). */
   declareUidEnv: boolean;
+  /** The block inserts `WORKDIR <home>` (nothing relies on the inherited working directory, or the options ask). */
+  homeWorkdir: boolean;
+  /** What relies on the inherited working directory, when the WORKDIR is left out for that reason. */
+  workdirReliance?: Instruction | 'runtime';
+  /** Index of the stage's last USER, or -1. */
+  finalUserIndex: number;
+  /** The stage already ends as the Peak user (a hand migration), so the closing lines go before that USER. */
+  endsAsPeak: boolean;
+  /** Where the closing lines go: before `instructions[closingAt]`, or at the end when it is their length. */
+  closingAt: number;
 }
 
 export function planStage(
@@ -240,11 +270,20 @@ export function planStage(
   const userFromParent = createsUserInChain(stage.parent, peak, targets);
   // A parent that already ends as the Peak user keeps ending so: only a parent this run switches needs undoing.
   const parentRewritten = stage.parent !== null && targets.has(stage.parent) && !endsAsPeakUser(stage.parent, peak);
+  const startUser = userBefore(model, stage, 0);
+  const inserting = !userFromParent && existingCreate < 0 && base.facts.os !== 'windows';
+  const blockAfter = inserting ? blockPosition(stage, startUser, base, peak) : -1;
   let userReadyIndex: number;
   if (userFromParent) userReadyIndex = 0;
   else if (existingCreate >= 0) userReadyIndex = existingCreate + 1;
   else if (base.facts.os === 'windows') userReadyIndex = Infinity;
-  else userReadyIndex = 0;
+  else userReadyIndex = blockAfter + 1;
+  const workdir = inserting ? homeWorkdirDecision(stage, options, blockAfter) : { insert: false };
+  const finalUserIndex = lastUserIndex(stage);
+  const endsAsPeak = finalUserIndex >= 0 && peak.isPeakUser(stage.instructions[finalUserIndex]);
+  // The closing lines go before a final USER of the Peak user, unless the user is only created after it (a hand
+  // migration in odd order): then at the end.
+  const closingAt = endsAsPeak && userReadyIndex <= finalUserIndex ? finalUserIndex : stage.instructions.length;
   return {
     stage,
     base,
@@ -252,11 +291,85 @@ export function planStage(
     existingCreate,
     userFromParent,
     parentRewritten,
+    blockAfter,
     userReadyIndex,
-    startUser: userBefore(model, stage, 0),
+    startUser,
     baseMigrated: stage.parent === null && base.image.migrated,
     declareUidEnv: !(inputs.buildsBaseImage === true && stage.isFinal),
+    homeWorkdir: workdir.insert,
+    ...(workdir.reliance ? { workdirReliance: workdir.reliance } : {}),
+    finalUserIndex,
+    endsAsPeak,
+    closingAt,
   };
+}
+
+/**
+ * Where the user block goes. Right after FROM when the stage starts as root; on a base whose user is not root, or
+ * not known, after the stage's own first `USER root` or `USER 0` when nothing before it wants the user (a COPY to
+ * give, a VOLUME to prepare): the original becomes root there itself, so the block needs no `USER 0` around it and
+ * every original step keeps its user. Otherwise right after FROM (asRoot switches to root around it when the user
+ * is known; an unknown base is taken to start as root, and reported).
+ */
+function blockPosition(stage: Stage, startUser: string | null, base: StageBase, peak: PeakLines): number {
+  // Without a shell the block is only ARG and ENV: nothing in it needs root.
+  if ((isRootUser(startUser) && base.image.known) || !base.facts.shell) return -1;
+  const firstRoot = stage.instructions.findIndex((i) => i.getKeyword() === 'USER' && isRootUser(userValue(i)));
+  if (firstRoot < 0) return -1;
+  const before = stage.instructions.slice(0, firstRoot);
+  // What names the user (a chown to it, its --chown) needs it to exist already.
+  if (before.some((i) => peak.ownedPaths(i).size > 0 || peak.isPeakOwner(chownFlagValue(i)))) return -1;
+  const wantsUserBefore = before.some((i) => ['COPY', 'ADD', 'VOLUME'].includes(i.getKeyword()));
+  if (wantsUserBefore && !isRootUser(startUser)) return -1;
+  return firstRoot;
+}
+
+function chownFlagValue(i: Instruction): string {
+  if (i.getKeyword() !== 'COPY' && i.getKeyword() !== 'ADD') return '';
+  const flags = (i as unknown as { getFlags(): { getName(): string; getValue(): string | null }[] }).getFlags();
+  return flags.find((f) => f.getName().toLowerCase() === 'chown')?.getValue() ?? '';
+}
+
+/** Instructions whose meaning depends on the working directory they inherit. */
+function reliesOnWorkdir(i: Instruction): boolean {
+  switch (i.getKeyword()) {
+    case 'RUN':
+    case 'CMD':
+    case 'ENTRYPOINT':
+    case 'HEALTHCHECK':
+      return true;
+    case 'COPY':
+    case 'ADD': {
+      // The last argument, in plain or JSON form (`COPY ["a b", "/dst/"]`).
+      const args = i.getArguments();
+      const destination = (args[args.length - 1]?.getValue() ?? '').replace(/^\[?\s*"?/, '');
+      return !destination.startsWith('/');
+    }
+    default:
+      return false;
+  }
+}
+
+/**
+ * Whether the block inserts `WORKDIR <home>`: the guide's line, left out where something after the block uses the
+ * working directory the stage inherits (an instruction, or the container's command when the stage sets none), since
+ * moving it would change what the image does; and where the stage sets its own before anything uses it.
+ */
+function homeWorkdirDecision(
+  stage: Stage,
+  options: FixOptions,
+  blockAfter: number,
+): { insert: boolean; reliance?: Instruction | 'runtime' } {
+  if (options.preset === 'peak-doc' || options.workdir === 'always') return { insert: true };
+  if (options.workdir === 'never') return { insert: false };
+  for (const i of stage.instructions.slice(blockAfter + 1)) {
+    // A relative WORKDIR is resolved against the inherited directory.
+    if (i.getKeyword() === 'WORKDIR') {
+      return /^["']?\//.test(i.getArguments()[0]?.getValue() ?? '') ? { insert: false } : { insert: false, reliance: i };
+    }
+    if (reliesOnWorkdir(i)) return { insert: false, reliance: i };
+  }
+  return { insert: false, reliance: 'runtime' };
 }
 
 /**

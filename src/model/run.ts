@@ -17,9 +17,24 @@ export interface RunFacts {
   chowns: { owner: Word; paths: string[]; recursive: boolean }[];
   /** Paths removed with `rm -r`. */
   removes: string[];
+  /** Directories an `rm -r` glob empties (`rm -rf /var/lib/apt/lists/*` names /var/lib/apt/lists): what is below them may go. */
+  removesUnder: string[];
+  /** An `rm -r` removes something that is not a literal path (`rm -rf "$DIR"`, `rm -rf *`): what, nobody knows. */
+  removesUnknown: boolean;
+  /** Directories a tool installs into: `tar -C DIR`, `unzip -d DIR`, `--prefix=DIR`, `pip install --target DIR`. */
+  installs: string[];
 }
 
-const EMPTY: RunFacts = Object.freeze({ commands: [], creates: [], mkdirs: [], chowns: [], removes: [] }) as RunFacts;
+const EMPTY: RunFacts = Object.freeze({
+  commands: [],
+  creates: [],
+  mkdirs: [],
+  chowns: [],
+  removes: [],
+  removesUnder: [],
+  removesUnknown: false,
+  installs: [],
+}) as RunFacts;
 
 /** What a RUN that is not parsed does, as far as ownership goes: nothing. */
 export const NO_FACTS = EMPTY;
@@ -34,6 +49,7 @@ export const MENTIONS = {
   chowns: /chown/,
   mkdirs: /mkdir/,
   removes: /\brm\b/,
+  installs: /\btar\b|\bunzip\b|prefix|--target|\bbsdtar\b/i,
   sudo: /sudo/,
   rootHome: /git|pip|npm|~|HOME|\/root/,
 } as const;
@@ -43,7 +59,7 @@ export const MENTIONS = {
  * others are not parsed at all (the parser costs about as much as the whole Dockerfile parse).
  */
 const RELEVANT =
-  /useradd|adduser|mkdir|chown|\brm\b|sudo|gosu|su-exec|\bgit\b|\bpip|\bnpm\b|HOME|\/root|~|\bsu\b|runuser|setpriv|chroot|\bfind\b|usermod|groupadd|addgroup|passwd|:\s*"?\$\{/;
+  /useradd|adduser|mkdir|chown|\brm\b|\btar\b|unzip|prefix|--target|sudo|gosu|su-exec|\bgit\b|\bpip|\bnpm\b|HOME|\/root|~|\bsu\b|runuser|setpriv|chroot|\bfind\b|usermod|groupadd|addgroup|passwd|:\s*"?\$\{/;
 
 /** The shell scripts of a RUN: its shell-form line, the body of a bare `RUN <<EOF`, or `sh -c` in exec form. */
 export function runScripts(model: DockerfileModel, run: Instruction): string[] {
@@ -83,7 +99,16 @@ function shellQuote(word: string): string {
 export function runFacts(scripts: string[]): RunFacts {
   if (!scripts.some((s) => RELEVANT.test(s))) return EMPTY;
   const commands = scripts.flatMap((s) => parseCommands(s));
-  const facts: RunFacts = { commands, creates: [], mkdirs: [], chowns: [], removes: [] };
+  const facts: RunFacts = {
+    commands,
+    creates: [],
+    mkdirs: [],
+    chowns: [],
+    removes: [],
+    removesUnder: [],
+    removesUnknown: false,
+    installs: [],
+  };
   for (const command of commands) {
     switch (command.name) {
       case 'useradd':
@@ -129,10 +154,27 @@ export function runFacts(scripts: string[]): RunFacts {
       }
       case 'rm': {
         const recursive = command.args.some((w) => /^-[a-zA-Z]*[rR]|^--recursive$/.test(w.literal ?? ''));
-        if (recursive) facts.removes.push(...operands(command.args, new Set()));
+        if (!recursive) break;
+        facts.removes.push(...operands(command.args, new Set()).filter((path) => !/[*?[]/.test(path)));
+        for (const word of command.args) {
+          const text = word.literal ?? '';
+          const glob = /[*?[]/.exec(text);
+          if (word.literal === null) facts.removesUnknown = true;
+          else if (glob) {
+            const prefix = text.slice(0, text.lastIndexOf('/', glob.index));
+            if (prefix.startsWith('/')) facts.removesUnder.push(prefix);
+            else facts.removesUnknown = true;
+          }
+        }
         break;
       }
+      case 'tar':
+      case 'bsdtar':
+      case 'unzip':
+        facts.installs.push(...installTargets(command));
+        break;
       default:
+        facts.installs.push(...prefixTargets(command));
         break;
     }
   }
@@ -230,4 +272,39 @@ function userCreated(command: Command): { name: string; uid: Word | null } | nul
   if (command.name === 'adduser' && names.length >= 2) return null;
   const name = names[names.length - 1];
   return name === null ? null : { name, uid };
+}
+
+/** Where `tar -C DIR` / `tar --directory=DIR` extracts, or `unzip -d DIR` unpacks. */
+function installTargets(command: Command): string[] {
+  const words = command.args.map((w) => w.literal);
+  const out: string[] = [];
+  words.forEach((word, k) => {
+    if (word === null) return;
+    const flag = command.name === 'unzip' ? '-d' : '-C';
+    if (word === flag || word === '--directory') {
+      const value = words[k + 1];
+      if (value) out.push(value);
+    } else if (word.startsWith('--directory=')) out.push(word.slice('--directory='.length));
+    else if (command.name !== 'unzip' && /^-[A-Za-z]*C$/.test(word) && word.length > 2 && !word.startsWith('--')) {
+      const value = words[k + 1];
+      if (value) out.push(value);
+    }
+  });
+  return out;
+}
+
+/** `./configure --prefix=DIR`, `make install PREFIX=DIR`, `cmake -DCMAKE_INSTALL_PREFIX=DIR`, `pip install --target DIR`. */
+function prefixTargets(command: Command): string[] {
+  const out: string[] = [];
+  const words = command.args.map((w) => w.literal);
+  words.forEach((word, k) => {
+    if (word === null) return;
+    const inline = /^(?:--prefix|--install-dir|--target|PREFIX|DESTDIR|-DCMAKE_INSTALL_PREFIX)=(\/.+)$/i.exec(word);
+    if (inline) out.push(inline[1]);
+    else if ((word === '--prefix' || word === '--target' || word === '-t') && /^pip3?$|^python/.test(command.name ?? '')) {
+      const value = words[k + 1];
+      if (value) out.push(value);
+    } else if (word === '--prefix' && words[k + 1]?.startsWith('/')) out.push(words[k + 1] as string);
+  });
+  return out;
 }

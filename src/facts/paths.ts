@@ -1,0 +1,107 @@
+/**
+ * The ownership policy's data: which paths belong to the operating system, a runtime or a tool chain, and so are
+ * never given to the user (src/model/dirs.ts `classifyPath` applies it). The Filesystem Hierarchy Standard names
+ * the system trees (https://refspecs.linuxfoundation.org/FHS_3.0/fhs/index.html: /usr, /usr/local and its
+ * bin, etc, games, include, lib, libexec, man, sbin, share; /opt/<package> for add-on software); the runtime trees
+ * are where the official and vendor images install their interpreters and tool chains (the catalog's sources:
+ * golang's /usr/local/go, eclipse-temurin's /opt/java/openjdk, PowerShell's /opt/microsoft/powershell, pypy's
+ * /opt/pypy, conda's /opt/conda, tomcat's /usr/local/tomcat, httpd's /usr/local/apache2).
+ */
+
+/** Directories that are the operating system's themselves (what is below them may be the application's). */
+export const SYSTEM_DIRS: ReadonlySet<string> = new Set([
+  '/',
+  '/bin',
+  '/boot',
+  '/dev',
+  '/etc',
+  '/home',
+  '/lib',
+  '/lib32',
+  '/lib64',
+  '/libx32',
+  '/media',
+  '/mnt',
+  '/opt',
+  '/proc',
+  '/root',
+  '/run',
+  '/sbin',
+  '/sys',
+  '/tmp',
+  '/usr',
+  '/usr/local',
+  '/var',
+  '/var/cache',
+  '/var/lib',
+  '/var/log',
+  '/var/run',
+  '/var/spool',
+  '/var/tmp',
+  '/var/mail',
+  '/var/opt',
+  '/var/local',
+  '/var/backups',
+]);
+
+/** Trees that are the operating system's, everything below them included. */
+export const SYSTEM_TREES =
+  /^\/(bin|sbin|lib|lib32|lib64|libx32|boot|usr\/(bin|sbin|lib|lib32|lib64|libexec|include|share|games)|usr\/local\/(bin|sbin|lib|lib64|libexec|include|share|etc|man|games))(\/|$)/;
+
+/** Configuration and trust: never given away, whatever is below. */
+export const TRUST_TREES = /^\/etc(\/|$)|\/keyrings(\/|$)|^\/usr(\/local)?\/share\/ca-certificates(\/|$)/;
+
+export const KERNEL_TREES = /^\/(proc|sys|dev)(\/|$)/;
+
+/**
+ * Where runtimes and tool chains are installed: the interpreter, compiler or server the application runs on, not
+ * the application. `/usr/local/<name>` and `/opt/<name>` by name (`/usr/local/app`, `/opt/app` stay the
+ * application's), every `/opt/rh` software collection, and `/opt/venv`, a virtual environment the build fills.
+ */
+export const RUNTIME_TREES =
+  /^\/(usr\/local|opt)\/(go|golang|cuda[^/]*|nvidia|tomcat|apache2|openjdk[^/]*|java|jdk[^/]*|jre[^/]*|julia[^/]*|node|nodejs|python[0-9.]*|pypy[^/]*|ruby|rust|cargo|rustup|gradle|maven|sbt|spark|hadoop|kafka|flink|zookeeper|solr|conda|miniconda[^/]*|anaconda[^/]*|miniforge[^/]*|mambaforge|micromamba|mamba|microsoft|dotnet|powershell|pwsh|bitnami|intel|rocm|google|chrome|firefox|pipx|poetry|uv|venv|rh|R|r)(\/|$)/;
+
+/**
+ * Variables that name where a runtime or tool chain lives: a COPY or mkdir into `$JAVA_HOME` installs a runtime,
+ * whatever the value. `APP_HOME`-like names are the application's and are not here.
+ */
+export const RUNTIME_VARIABLES: ReadonlySet<string> = new Set([
+  'ANDROID_HOME',
+  'ANDROID_SDK_ROOT',
+  'CARGO_HOME',
+  'CATALINA_HOME',
+  'CONDA_DIR',
+  'CONDA_HOME',
+  'CONDA_PREFIX',
+  'CUDA_HOME',
+  'DOTNET_ROOT',
+  'FLINK_HOME',
+  'GEM_HOME',
+  'GOPATH',
+  'GOROOT',
+  'GRADLE_HOME',
+  'HADOOP_HOME',
+  'JAVA_HOME',
+  'JDK_HOME',
+  'JETTY_HOME',
+  'JRE_HOME',
+  'JULIA_PATH',
+  'KAFKA_HOME',
+  'M2_HOME',
+  'MAMBA_ROOT_PREFIX',
+  'MAVEN_HOME',
+  'NODE_HOME',
+  'NVM_DIR',
+  'PHP_INI_DIR',
+  'PIPX_HOME',
+  'POETRY_HOME',
+  'PYENV_ROOT',
+  'RUSTUP_HOME',
+  'SBT_HOME',
+  'SPARK_HOME',
+  'STI_SCRIPTS_PATH',
+  'VIRTUAL_ENV',
+]);
+
+/** Path segments of trees a program reads and runs but does not write: a directory made there is not one it writes. */
+export const TOOL_SEGMENTS = /(^|\/)(bin|sbin|lib|lib32|lib64|libexec|include)(\/|$)/;
