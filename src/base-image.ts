@@ -14,11 +14,16 @@ export interface BaseImage extends ResolvedImage {
   migrated: boolean;
 }
 
-/** The family the transforms use, from the facts: the tool set that creates a user decides (for display). */
+/**
+ * The family reports and pull-request texts name (one mapping for every source of facts): the catalog's own where
+ * it says, else what creates the user decides.
+ */
 export function familyOf(facts: ImageFacts): Family {
   if (facts.os === 'windows') return 'windows';
   if (!facts.shell || facts.userCreation === 'none') return 'distroless';
+  if (facts.family) return facts.family;
   if (facts.userCreation === 'busybox') return 'alpine';
+  if (facts.userCreation === 'passwd-file') return 'rhel';
   if (facts.userCreation === 'useradd') return 'debian';
   return 'unknown';
 }

@@ -59,6 +59,8 @@ export interface ImageFacts {
   runtimePaths?: RuntimePath[];
   /** The image was itself migrated (it ends as `USER $PEAK_USER_ID`): children must switch back to root. */
   migrated?: boolean;
+  /** The family the catalog names (reports and pull-request texts); derived from the facts when absent. */
+  family?: 'debian' | 'rhel' | 'alpine' | 'distroless' | 'windows' | 'unknown';
   /** False when nothing was known and these are the defaults of an unknown image. */
   known: boolean;
   source: FactSource;

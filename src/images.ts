@@ -1,4 +1,7 @@
 import type { ImageFacts, UserCreation } from './facts.js';
+import { builtInCatalogFacts } from './facts/builtin.js';
+import { parseReference } from './facts/reference.js';
+import { familyOf } from './base-image.js';
 
 /**
  * The built-in catalog of base images, as facts with the source each was read from.
@@ -131,138 +134,9 @@ const REPOSITORY_RULES: { test: RegExp; kind: KindName; source: string }[] = [
 const CATALOG: CatalogRow[] = [
   // ---- no shell
   { match: ['scratch'], kind: 'distroless', source: SRC.scratch },
-  {
-    match: ['gcr.io/distroless/'],
-    kind: 'distroless',
-    // The :nonroot variants declare UID 65532 (gatekeeper's switch to it, majorcontext/gatekeeper#66).
-    tags: [{ tag: /nonroot/, kind: 'distroless', defaultUser: { uid: 65532 }, source: SRC.distrolessNonroot }],
-    source: SRC.distroless,
-  },
-  {
-    match: ['cgr.dev/chainguard/static', 'chainguard/static'],
-    kind: 'distroless',
-    defaultUser: { name: 'nonroot', uid: 65532 },
-    takenUids: [65532],
-    source: SRC.chainguardStatic,
-  },
-  {
-    match: ['mcr.microsoft.com/azurelinux/distroless/', 'mcr.microsoft.com/cbl-mariner/distroless/'],
-    kind: 'distroless',
-    source: SRC.azureLinuxDistroless,
-  },
-
-  // ---- Windows
-  {
-    match: [
-      'mcr.microsoft.com/windows/',
-      'mcr.microsoft.com/windows',
-      'mcr.microsoft.com/windowsservercore-insider',
-      'mcr.microsoft.com/nanoserver-insider',
-      'mcr.microsoft.com/windows-insider',
-      'mcr.microsoft.com/dotnet/framework/',
-      'microsoft/windowsservercore',
-      'microsoft/nanoserver',
-      'microsoft/iis',
-      'microsoft/dotnet-framework',
-      'microsoft/aspnet',
-      'mcr.microsoft.com/iis',
-    ],
-    kind: 'windows',
-    source: SRC.windowsContainers,
-  },
-
-  // ---- PowerShell: Ubuntu unless the tag names another base (alpine, nanoserver... by GLOBAL_TAGS)
-  {
-    match: ['mcr.microsoft.com/powershell', 'microsoft/powershell'],
-    kind: 'unknown',
-    tags: [{ tag: /^$|^latest$|ubuntu|debian/, kind: 'debian', source: SRC.powershellUbuntu }],
-    source: SRC.powershellUbuntu,
-  },
-
-  // ---- .NET: Debian by default; chiseled/distroless by GLOBAL_TAGS; Azure Linux keeps no shadow-utils
-  {
-    match: ['mcr.microsoft.com/dotnet/'],
-    kind: 'debian',
-    tags: [
-      {
-        tag: /azurelinux|cbl-mariner/,
-        kind: 'rhel-minimal',
-        takenUids: [1654],
-        source: SRC.dotnetAzureLinux,
-      },
-    ],
-    source: SRC.dotnetDebian,
-  },
 
   // ---- non-root application images: their Dockerfiles end in USER
   { match: ['memcached'], kind: 'debian', defaultUser: { name: 'memcache', uid: 11211 }, takenUids: [11211], source: SRC.memcached },
-  {
-    match: ['grafana/grafana', 'grafana/grafana-oss', 'grafana/grafana-enterprise'],
-    kind: 'alpine',
-    tags: [{ tag: /ubuntu/, kind: 'debian', defaultUser: { uid: 472 }, takenUids: [472], source: SRC.grafana }],
-    defaultUser: { uid: 472 },
-    takenUids: [472],
-    source: SRC.grafana,
-  },
-  {
-    match: ['mcr.microsoft.com/mssql/server', 'mcr.microsoft.com/mssql/rhel/server'],
-    kind: 'debian',
-    defaultUser: { name: 'mssql', uid: 10001 },
-    takenUids: [10001],
-    source: SRC.mssql,
-  },
-  {
-    match: ['jupyter/', 'quay.io/jupyter/'],
-    kind: 'debian',
-    defaultUser: { uid: 1000 },
-    takenUids: [1000],
-    takenNames: ['jovyan'],
-    home: '/home/jovyan',
-    source: SRC.jupyter,
-  },
-  {
-    match: ['gitpod/'],
-    kind: 'debian',
-    defaultUser: { name: 'gitpod', uid: 33333 },
-    takenUids: [33333],
-    home: '/home/gitpod',
-    source: SRC.gitpod,
-  },
-  {
-    match: ['nginxinc/nginx-unprivileged'],
-    kind: 'debian',
-    defaultUser: { uid: 101 },
-    takenUids: [101],
-    source: SRC.nginxUnprivileged,
-  },
-  // Red Hat / sclorg application images (ubi9/python-311, rhel9/nodejs-20, quay.io/sclorg/*): s2i-core is full UBI
-  // (useradd works) and creates `default` 1001; the language images end `USER 1001`.
-  {
-    match: [
-      'quay.io/sclorg/',
-      'registry.access.redhat.com/ubi8/',
-      'registry.access.redhat.com/ubi9/',
-      'registry.access.redhat.com/ubi10/',
-      'registry.redhat.io/ubi8/',
-      'registry.redhat.io/ubi9/',
-      'registry.redhat.io/rhel8/',
-      'registry.redhat.io/rhel9/',
-      'centos/',
-    ],
-    except: ['/ubi', '/ubi-minimal', '/ubi-micro', '/ubi-init'],
-    kind: 'rhel',
-    defaultUser: { uid: 1001 },
-    takenUids: [1001],
-    takenNames: ['default'],
-    source: SRC.sclorgPython,
-  },
-
-  // ---- bitnami: minideb and the language runtimes are root; the application images end USER 1001
-  { match: ['bitnami/minideb'], kind: 'debian', source: SRC.minideb },
-  { match: ['bitnami/python'], kind: 'debian', source: SRC.bitnamiPython },
-  { match: ['bitnami/node'], kind: 'debian', source: SRC.bitnamiNode },
-  // 1001 has no passwd entry in these images: not a taken UID.
-  { match: ['bitnami/'], kind: 'debian', defaultUser: { uid: 1001 }, source: SRC.bitnamiApp },
 
   // ---- root images whose own users own UIDs
   { match: ['node'], kind: 'debian', takenUids: [1000], takenNames: ['node'], source: SRC.nodeAlpine },
@@ -277,7 +151,6 @@ const CATALOG: CatalogRow[] = [
     takenNames: ['mysql'],
     source: SRC.mysql,
   },
-  { match: ['rocker/'], kind: 'debian', takenUids: [1000], takenNames: ['rstudio'], source: SRC.rocker },
 
   // ---- plain root bases. debian and ubuntu: official Dockerfiles built on them run groupadd/useradd as root
   // (postgres, memcached on debian:bookworm-slim; grafana's ubuntu stage on ubuntu:24.04).
@@ -306,36 +179,6 @@ const CATALOG: CatalogRow[] = [
   // gitpod's base runs useradd on buildpack-deps:focal as root; golang is built FROM buildpack-deps:bookworm-scm.
   { match: ['buildpack-deps'], kind: 'debian', source: SRC.gitpod },
   { match: ['alpine'], kind: 'alpine', source: SRC.nodeAlpine },
-  // Full UBI: s2i-core runs useradd on it as root.
-  {
-    match: [
-      'registry.access.redhat.com/ubi8',
-      'registry.access.redhat.com/ubi9',
-      'registry.access.redhat.com/ubi8/ubi',
-      'registry.access.redhat.com/ubi9/ubi',
-      'registry.redhat.io/ubi8/ubi',
-      'registry.redhat.io/ubi9/ubi',
-      'redhat/ubi8',
-      'redhat/ubi9',
-    ],
-    kind: 'rhel',
-    source: SRC.sclorgCore,
-  },
-  {
-    match: [
-      'registry.access.redhat.com/ubi8-minimal',
-      'registry.access.redhat.com/ubi9-minimal',
-      'registry.access.redhat.com/ubi8/ubi-minimal',
-      'registry.access.redhat.com/ubi9/ubi-minimal',
-      'registry.access.redhat.com/ubi10/ubi-minimal',
-      'registry.redhat.io/ubi8/ubi-minimal',
-      'registry.redhat.io/ubi9/ubi-minimal',
-      'redhat/ubi8-minimal',
-      'redhat/ubi9-minimal',
-    ],
-    kind: 'rhel-minimal',
-    source: SRC.ubiMinimal,
-  },
 ];
 
 /** What the callers of 1.0 read (`plan.base.image.family/known/defaultUser/takenUids`), plus the facts. */
@@ -351,26 +194,10 @@ export interface ResolvedImage {
   facts: ImageFacts;
 }
 
-const DOCKER_HUB_PREFIXES = ['docker.io/library/', 'docker.io/', 'index.docker.io/library/', 'index.docker.io/', 'library/'];
-
 /** Splits `registry/path/name:tag@digest` into repository and tag. */
 export function parseImageRef(ref: string): { repository: string; tag: string } {
-  let rest = ref.trim().toLowerCase();
-  const at = rest.indexOf('@');
-  if (at >= 0) rest = rest.slice(0, at);
-  let tag = '';
-  const colon = rest.lastIndexOf(':');
-  if (colon > rest.lastIndexOf('/')) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-  }
-  for (const prefix of DOCKER_HUB_PREFIXES) {
-    if (rest.startsWith(prefix)) {
-      rest = rest.slice(prefix.length);
-      break;
-    }
-  }
-  return { repository: rest, tag };
+  const { repository, tag } = parseReference(ref);
+  return { repository, tag: tag.toLowerCase() };
 }
 
 /** The repository without a registry host (`mirror.example.com/node` is `node`) or `library/`. */
@@ -403,6 +230,7 @@ function makeFacts(kind: KindName, particulars: Particulars, source: string, kno
     shell: k.shell,
     userCreation: k.userCreation,
     find: k.find,
+    family: k.family,
     takenUids: particulars.takenUids ?? [],
     known: known && kind !== 'unknown',
     source: { kind: known ? 'built-in' : 'guess', ref: source },
@@ -418,7 +246,10 @@ function makeFacts(kind: KindName, particulars: Particulars, source: string, kno
  * does not know the image. `tagKnown: false` (the tag was a variable) decides by the repository alone.
  */
 export function builtInFacts(ref: string, tagKnown = true): ImageFacts | undefined {
-  return builtInKind(ref, tagKnown)?.facts;
+  const { repository } = parseImageRef(ref);
+  // The official images still described here until the generated catalog covers them; the data files otherwise.
+  if (CATALOG.some((r) => inRow(r, repository))) return builtInKind(ref, tagKnown)?.facts;
+  return builtInCatalogFacts(ref, tagKnown);
 }
 
 function pick(p: Particulars): Particulars {
@@ -462,22 +293,7 @@ function builtInKind(ref: string, tagKnown = true): { kind: KindName; facts: Ima
 
 /** The 1.0 view of a set of facts, for callers that still read `family`. */
 export function resolvedImage(ref: string, facts: ImageFacts): ResolvedImage {
-  const builtIn = facts.source.kind === 'built-in' ? builtInKind(ref) : undefined;
-  const family: Family =
-    builtIn && builtIn.facts.source.ref === facts.source.ref
-      ? KINDS[builtIn.kind].family
-      : facts.os === 'windows'
-        ? 'windows'
-        : !facts.shell
-          ? 'distroless'
-          : facts.userCreation === 'busybox'
-            ? 'alpine'
-            : facts.userCreation === 'passwd-file'
-              ? 'rhel'
-              : facts.userCreation === 'useradd'
-                ? 'debian'
-                : 'unknown';
-  const image: ResolvedImage = { family, known: facts.known, repository: parseImageRef(ref).repository, facts };
+  const image: ResolvedImage = { family: familyOf(facts), known: facts.known, repository: parseImageRef(ref).repository, facts };
   const user = defaultUserValue(facts);
   if (user !== undefined) image.defaultUser = user;
   if (facts.takenUids.length > 0) image.takenUids = facts.takenUids;
