@@ -3,6 +3,7 @@ import type { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import AjvDraft04 from 'ajv-draft-04';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { RULES } from '../src/rules.js';
 import { cleanup, DEBIAN, NO_FROM, runCli, tempDir, writeTree } from './helpers/cli.js';
 
@@ -122,5 +123,63 @@ describe('rules', () => {
       expect(rule.description.length).toBeGreaterThan(20);
       expect(rule.before.length).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('--explain with files: why each added line is there (issue 18)', () => {
+  test('each added instruction and flag is followed by its reason; the file is not written', async () => {
+    writeTree(dir, {
+      Dockerfile: 'FROM debian:bookworm-slim\nWORKDIR /app\nCOPY . .\nVOLUME /app/data\nCMD ["sh", "run.sh"]\n',
+    });
+    for (const args of [['--explain', 'Dockerfile'], ['--explain']]) {
+      const run = await runCli(args, { cwd: dir });
+      expect(run.code).toBe(0);
+      const lines = run.stdout.split('\n');
+      const reasonAfter = (added: RegExp) => {
+        const at = lines.findIndex((l) => added.test(l));
+        expect(at).toBeGreaterThanOrEqual(0);
+        // After the instruction's continuation lines.
+        let next = at + 1;
+        while (/^\+\s/.test(lines[next] ?? '')) next++;
+        return lines[next];
+      };
+      expect(reasonAfter(/^\+ARG PEAK_USER_ID$/)).toMatch(/^ {4}\u21b3 Peak passes the UID as the build argument PEAK_USER_ID/);
+      expect(reasonAfter(/^\+RUN : "\$\{PEAK_USER_ID:\?/)).toMatch(/an empty PEAK_USER_ID fails the build here.*creates peak-user/);
+      expect(reasonAfter(/^\+COPY --chown=peak-user \. \.$/)).toMatch(/owns the application's files it copies in \(guide, step 2\)/);
+      expect(reasonAfter(/^\+RUN mkdir -p \/app\/data/)).toMatch(/VOLUME \/app\/data.*before the VOLUME line/);
+      expect(reasonAfter(/^\+RUN find \/app -type d/)).toMatch(/\/app: made while root ran the program/);
+      expect(reasonAfter(/^\+USER \$PEAK_USER_ID$/)).toMatch(/the image runs as the UID Peak passes/);
+      expect(readFileSync(path.join(dir, 'Dockerfile'), 'utf8')).toContain('COPY . .\n');
+    }
+  });
+
+  test('a rule name still explains the rule, and a name that is neither is a usage error', async () => {
+    writeTree(dir, { Dockerfile: 'FROM debian\n' });
+    expect((await runCli(['--explain', 'sudo'], { cwd: dir })).stdout).toContain('sudo (warning)');
+    const run = await runCli(['--explain', 'nope'], { cwd: dir });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/unknown rule "nope".*no such file to explain/);
+  });
+});
+
+describe('a stage that cannot run as a non-root user (issue 18)', () => {
+  const SSHD = 'FROM debian:bookworm-slim\nRUN apt-get install -y openssh-server\nCMD ["/usr/sbin/sshd", "-D"]\n';
+
+  test('is left unchanged; --check fails and says why; --force rewrites it', async () => {
+    writeTree(dir, { Dockerfile: SSHD });
+    const check = await runCli(['--check'], { cwd: dir });
+    expect(check.code).toBe(1);
+    expect(check.stdout).toContain('[warn] Dockerfile');
+    expect(check.stdout).toMatch(
+      /error {2}the final stage was left unchanged: it cannot run as a non-root user as it is \(root-start \(line 3\)\)/,
+    );
+    expect((await runCli(['--list-different'], { cwd: dir })).stdout).toBe('Dockerfile\n');
+    const write = await runCli(['--write'], { cwd: dir });
+    expect(write.code).toBe(0);
+    expect(readFileSync(path.join(dir, 'Dockerfile'), 'utf8')).toBe(SSHD);
+    expect(write.stderr).toMatch(/skipped: the final stage was left unchanged/);
+    const forced = await runCli(['--write', '--force'], { cwd: dir });
+    expect(forced.code).toBe(0);
+    expect(readFileSync(path.join(dir, 'Dockerfile'), 'utf8')).toMatch(/\nUSER \$PEAK_USER_ID\n$/);
   });
 });

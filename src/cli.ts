@@ -72,6 +72,7 @@ interface Flags {
   uidArg?: string;
   preset?: string;
   allStages?: boolean;
+  force?: boolean;
   workdir?: string;
   config?: string | false;
   color?: boolean;
@@ -80,6 +81,8 @@ interface Flags {
   failOn?: Severity;
   listRules: boolean;
   explain?: string;
+  /** `--explain` with files: the diff with the reason for each added line. */
+  explainLines?: boolean;
   inspectImages: boolean;
   /** `--arg NAME=VALUE`: values for FROM variables. */
   buildArgs: Record<string, string>;
@@ -122,7 +125,16 @@ export async function main(argv: readonly string[], partialIO: Partial<CliIO> = 
       out(RULES.map((rule) => `${rule.id.padEnd(22)} ${rule.severity.padEnd(8)} ${rule.summary}\n`).join(''));
       return EXIT.OK;
     }
-    if (parsed.explain !== undefined) return await explain(parsed.explain, out);
+    if (parsed.explain !== undefined) {
+      const { findRule } = await import('./rules.js');
+      // `--explain RULE` explains the rule; `--explain` alone, or with a file, explains the rewrite line by line.
+      const value = parsed.explain;
+      const isPath =
+        value !== '' && (/[*?[/\\]/.test(value) || (await stat(path.resolve(io.cwd, value)).catch(() => undefined)) !== undefined);
+      if (value !== '' && (findRule(value) || !isPath)) return await explain(value, out);
+      const paths = parsed.explain === '' ? parsed.paths : [parsed.explain, ...parsed.paths];
+      return await execute({ ...parsed, paths, explainLines: true, write: false, check: false, listDifferent: false }, io, out, err);
+    }
     return await execute(parsed, io, out, err);
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError || error instanceof PeakFixError || error instanceof FactsFileError) {
@@ -160,6 +172,7 @@ async function execute(flags: Flags, io: CliIO, out: (text: string) => void, raw
     color,
     verbose: flags.verbose || flags.debug,
     debug: flags.debug,
+    explain: flags.explainLines === true,
     stdout: out,
     stderr: err,
     version: packageVersion(),
@@ -316,6 +329,7 @@ async function resolveOptions(flags: Flags, cwd: string): Promise<{ fix: FixOpti
     preset: flags.preset as FixOptions['preset'] | undefined,
     allStages: flags.allStages,
     workdir: flags.workdir as FixOptions['workdir'] | undefined,
+    force: flags.force,
   };
   const merged: Partial<FixOptions> = { ...config.options };
   for (const [key, value] of Object.entries(fromFlags)) {
@@ -368,6 +382,7 @@ async function parseFlags(argv: readonly string[]): Promise<Flags | string> {
     uidArg: strings('uid-arg'),
     preset: strings('preset'),
     allStages: args['all-stages'] as boolean | undefined,
+    force: args.force as boolean | undefined,
     workdir: strings('workdir'),
     config,
     color: args.color as boolean | undefined,
@@ -375,7 +390,7 @@ async function parseFlags(argv: readonly string[]): Promise<Flags | string> {
     debug: args.debug === true,
     failOn: severityFlag(strings('fail-on')),
     listRules: args['list-rules'] === true,
-    explain: strings('explain'),
+    explain: args.explain === undefined ? undefined : Array.isArray(args.explain) ? strings('explain') : String(args.explain),
     inspectImages: args['inspect-images'] === true,
     buildArgs: buildArgsFlag(args.arg),
     prBody: strings('pr-body'),
@@ -436,6 +451,11 @@ function buildParser() {
         describe: 'NAME=VALUE: a value for a variable used in FROM (repeatable), like docker build --build-arg',
       },
       'all-stages': { type: 'boolean', group: 'Migration:', describe: 'Migrate every stage, not only the final one' },
+      force: {
+        type: 'boolean',
+        group: 'Migration:',
+        describe: 'Rewrite stages even where a finding says they cannot run as a non-root user (left unchanged and reported by default)',
+      },
       'inspect-images': {
         type: 'boolean',
         group: 'Migration:',
@@ -485,7 +505,12 @@ function buildParser() {
         describe: "Link to Peak's guide in the pull-request text [default: $PEAK_FIX_GUIDE_URL]",
       },
       'list-rules': { type: 'boolean', group: 'Rules:', describe: 'List the rules that report findings, with their severity' },
-      explain: { type: 'string', requiresArg: true, group: 'Rules:', describe: 'Explain one rule, with a before/after example' },
+      explain: {
+        type: 'string',
+        group: 'Rules:',
+        describe:
+          'With a rule: what it means, with a before/after example. With files (or none): the diff, each added line with why it is there',
+      },
       color: {
         type: 'boolean',
         group: 'Output:',
@@ -513,6 +538,7 @@ function buildParser() {
     .example('$0 report results.jsonl --html report.html --failed again.txt', 'The fleet report (see peak-fix report --help)')
     .example('$0 --list-rules', 'The rules and their severities')
     .example('$0 --explain privilege-drop', 'What a rule means, with a before/after example')
+    .example('$0 --explain Dockerfile', 'The diff, each line peak-fix adds with the reason it is there')
     .example('$0 verify my-image:1.0 --uid 1001', 'Check a built image runs as UID 1001 with a writable home')
     .example('$0 inspect registry.corp/platform/python:3.11', 'Read an internal base image into peak-fix-images.json')
     .example('$0 --inspect-images --write .', 'Inspect unknown base images on the fly, then rewrite')
@@ -522,7 +548,7 @@ function buildParser() {
     .example('$0 --color | less -R', 'Colours even through a pipe')
     .example('$0 --no-config --verbose --debug Dockerfile', 'Ignore config files; say everything, with stack traces')
     .epilog(
-      'Config: {"user", "home", "uidArg", "preset", "allStages", "workdir", "images"} in .peak-fix.json or package.json "peak-fix"; flags win.\n' +
+      'Config: {"user", "home", "uidArg", "preset", "allStages", "workdir", "force", "images"} in .peak-fix.json or package.json "peak-fix"; flags win.\n' +
         'Base images: images built here (compose, bake) > peak-fix-images.json (peak-fix inspect) > config "images" > built-in table.\n' +
         'Silence one finding with a `# peak-fix-ignore RULE` comment above the instruction; `# peak-fix-disable` in the first lines leaves a file alone.\n' +
         'Verify a built image: peak-fix verify IMAGE --uid N [--home DIR] [--dir DIR...] [--serve PORT] (see peak-fix verify --help).\n' +
@@ -614,7 +640,7 @@ function jobsFlag(value: string | undefined): number | undefined {
 async function explain(id: string, out: (text: string) => void): Promise<number> {
   const { findRule } = await import('./rules.js');
   const rule = findRule(id);
-  if (!rule) throw new UsageError(`unknown rule ${JSON.stringify(id)} (see peak-fix --list-rules)`);
+  if (!rule) throw new UsageError(`unknown rule ${JSON.stringify(id)} (see peak-fix --list-rules), and no such file to explain`);
   const indent = (text: string) => text.replace(/^/gm, '    ');
   out(
     `${rule.id} (${rule.severity})\n\n${rule.summary}\n\n${rule.description}\n\nBefore:\n${indent(rule.before)}\n\nAfter:\n${indent(rule.after)}\n`,

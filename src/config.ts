@@ -23,6 +23,7 @@ const KEYS = {
   preset: 'string',
   allStages: 'boolean',
   workdir: 'string',
+  force: 'boolean',
 } as const satisfies Record<keyof FixOptions, 'string' | 'boolean'>;
 
 /** The organisation's catalog of base images (issue 13). */

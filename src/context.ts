@@ -1,6 +1,6 @@
 import type { Instruction } from 'dockerfile-ast';
 import { instructionText, type DockerfileModel, type Stage } from './model/dockerfile.js';
-import { findServerImage } from './servers.js';
+import { findServerImage, STARTED_SERVERS } from './servers.js';
 
 /**
  * Files of the build context that the Dockerfile copies in, seen from inside the image. The runner reads the
@@ -37,7 +37,10 @@ export function contextFileRequests(text: string): string[] {
       }
     }
   }
-  const onServer = [...text.matchAll(FROM_LINE)].some((m) => findServerImage(m[1]) !== undefined);
+  const startText = [...text.matchAll(START_LINE)].map((m) => m[1]).join('\n');
+  const onServer =
+    [...text.matchAll(FROM_LINE)].some((m) => findServerImage(m[1]) !== undefined) ||
+    STARTED_SERVERS.some((s) => s.command.test(startText));
   for (const match of text.matchAll(COPY_LINE)) {
     const words = argumentWords(match[1]);
     if (words.some((w) => /^--from\b/i.test(w))) continue;

@@ -3,6 +3,48 @@ export interface TextEdit {
   offset: number;
   remove: number;
   insert: string;
+  /**
+   * Why, for `--explain`: one reason per instruction the insert starts (an inserted flag has one), in order.
+   */
+  reasons?: string[];
+}
+
+/** An explained line of the rewritten text: 1-based line, and why it is there. */
+export interface Explanation {
+  line: number;
+  why: string;
+}
+
+/**
+ * Where each reason of `edits` lands in `applyEdits(text, edits)`: the output line of each inserted instruction
+ * (a line of the insert that does not start with white space, so continuation lines are not counted), or of the
+ * original line a flag was inserted into.
+ */
+export function explainEdits(text: string, edits: readonly TextEdit[]): Explanation[] {
+  const ordered = edits.map((edit, index) => ({ edit, index })).sort((a, b) => a.edit.offset - b.edit.offset || a.index - b.index);
+  const out: Explanation[] = [];
+  let cursor = 0;
+  let line = 1;
+  const count = (chunk: string) => (chunk.match(/\r\n|\r|\n/g) ?? []).length;
+  for (const { edit } of ordered) {
+    line += count(text.slice(cursor, edit.offset));
+    cursor = edit.offset + edit.remove;
+    const reasons = edit.reasons ?? [];
+    if (!/[\r\n]/.test(edit.insert)) {
+      if (reasons[0]) out.push({ line, why: reasons[0] });
+      continue;
+    }
+    // Lines of the insert, the first joined to the line it is inserted into.
+    const pieces = edit.insert.split(/\r\n|\r|\n/);
+    let next = 0;
+    pieces.forEach((piece, k) => {
+      const starts = piece !== '' && !/^\s/.test(piece) && (k > 0 || edit.insert.startsWith(piece));
+      if (starts && reasons[next] !== undefined) out.push({ line: line + k, why: reasons[next] });
+      if (starts) next++;
+    });
+    line += pieces.length - 1;
+  }
+  return out.sort((a, b) => a.line - b.line);
 }
 
 export interface Position {

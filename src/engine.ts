@@ -1,10 +1,11 @@
 import { describeSource } from './base-image.js';
-import { applyEdits, type LineIndex, type TextEdit } from './edits.js';
+import { applyEdits, explainEdits, type LineIndex, type TextEdit } from './edits.js';
 import { resolveBases, stageBase, type StageBase } from './model/base.js';
 import { endOffset, lineOf, parseDockerfile, type DockerfileModel, type Stage } from './model/dockerfile.js';
 import { createdByHandInChain, PeakLines, planStage } from './model/peak.js';
 import { validateOptions } from './options.js';
-import { instruction, Renderer } from './render.js';
+import { because, instruction, Renderer } from './render.js';
+import { blocksStage } from './rules.js';
 import { finding } from './transform.js';
 import { transforms } from '../transforms/index.js';
 import type { EngineInputs, Finding, FixOptions, FixResult } from './types.js';
@@ -82,21 +83,48 @@ export function fixModel(model: DockerfileModel, options: FixOptions, inputs: En
   }
   const render = new Renderer(model);
   const edits: TextEdit[] = [];
+  const leftUnchanged: Finding[] = [];
   for (const stage of model.stages) {
     if (!targets.has(stage)) continue;
     const plan = planStage(model, stage, options, targets, inputs, peak);
     const baseFacts = baseFactsFinding(plan.base, stage);
     if (baseFacts) findings.push(baseFacts);
+    const stageEdits: TextEdit[] = [];
+    const stageFindings: Finding[] = [];
     for (const transform of transforms) {
       const result = transform.apply({ model, options, plan, render, inputs });
-      edits.push(...result.edits);
-      findings.push(...result.findings);
+      stageEdits.push(...result.edits);
+      stageFindings.push(...result.findings);
     }
+    // A stage whose own findings say it cannot run as a non-root user is left as it was, with what a person must
+    // change first: rewriting it gives an image that builds and then cannot start.
+    const blocking = stageFindings.filter((f) => blocksStage(f) && !ignoredByComment(model.lines, f));
+    if (blocking.length > 0 && !options.force) {
+      const left = leftUnchangedFinding(stage, blocking);
+      findings.push(...blocking, left);
+      leftUnchanged.push(left);
+      continue;
+    }
+    edits.push(...stageEdits);
+    findings.push(...stageFindings);
   }
   edits.push(...rootForOtherStages(model, targets, render));
   const output = applyEdits(text, edits);
   const kept = findings.filter((f) => !ignoredByComment(model.lines, f)).sort((a, b) => a.line - b.line);
-  return { output, changed: output !== text, edits, findings: kept };
+  if (output === text && leftUnchanged.length > 0) return unchanged(text, kept, leftUnchanged.map((f) => f.message).join('; '));
+  return { output, changed: output !== text, edits, explanations: explainEdits(text, edits), findings: kept };
+}
+
+/** The finding that says why a stage was left as it was, naming each blocking finding by rule and line. */
+function leftUnchangedFinding(stage: Stage, blocking: Finding[]): Finding {
+  const why = [...new Set(blocking.map((f) => `${f.rule} (line ${f.line})`))].join(', ');
+  const which = stage.isFinal ? 'the final stage' : `stage ${stage.name ?? stage.index}`;
+  return finding(
+    'stage-left-unchanged',
+    stage.from,
+    `${which} was left unchanged: it cannot run as a non-root user as it is (${why})`,
+    'change what those findings name, then run peak-fix again; --force rewrites it anyway',
+  );
 }
 
 /**
@@ -153,7 +181,11 @@ function rootForOtherStages(model: DockerfileModel, targets: ReadonlySet<Stage>,
   return model.stages
     .filter((stage) => !targets.has(stage) && stage.parent === null && stage.instructions.length > 0)
     .filter((stage) => stage.instructions[0].getKeyword() !== 'USER' && stageBase(model, stage).image.migrated)
-    .map((stage) => ({ offset: endOffset(model, stage.from), remove: 0, insert: render.afterLine([instruction('USER', '0')]) }));
+    .map((stage) =>
+      render.insertAfter(endOffset(model, stage.from), [
+        because(instruction('USER', '0'), 'the base image was migrated and ends as the UID: this stage builds as root, as before'),
+      ]),
+    );
 }
 
 const IGNORE = /^\s*#\s*peak-fix-ignore\b(.*)$/;
@@ -176,5 +208,5 @@ function ignoredByComment(lines: LineIndex, f: Finding): boolean {
 }
 
 function unchanged(text: string, findings: Finding[], skipped: string): FixResult {
-  return { output: text, changed: false, edits: [], findings, skipped };
+  return { output: text, changed: false, edits: [], explanations: [], findings, skipped };
 }

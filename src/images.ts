@@ -321,7 +321,8 @@ export const can = {
   useNames: (facts: ImageFacts): boolean => facts.os === 'linux' && facts.shell,
   /**
    * Docker takes HOME from the image's ENV HOME, else from the first passwd entry of the UID: where the UID may be
-   * shared (the base owns UIDs) or the base has a home of its own user (it sets HOME), HOME must be set.
+   * shared (the base owns UIDs, or nothing is known of it) or the base has a home of its own user (it sets HOME),
+   * HOME must be set.
    */
-  needHomeEnv: (facts: ImageFacts): boolean => facts.takenUids.length > 0 || facts.home !== undefined,
+  needHomeEnv: (facts: ImageFacts): boolean => facts.takenUids.length > 0 || facts.home !== undefined || !facts.known,
 };

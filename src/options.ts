@@ -142,6 +142,7 @@ export function validateOptions(partial: Partial<FixOptions> = {}): FixOptions {
     throw new PeakFixError(`invalid workdir mode ${JSON.stringify(options.workdir)}: use auto, always or never`);
   }
   options.allStages = Boolean(options.allStages);
+  options.force = Boolean(options.force);
   return options;
 }
 

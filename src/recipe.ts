@@ -1,6 +1,6 @@
 import type { ImageFacts } from './facts.js';
 import { can } from './images.js';
-import { instruction, type NewInstruction } from './render.js';
+import { because, instruction, type NewInstruction } from './render.js';
 import type { FixOptions } from './types.js';
 
 /**
@@ -49,16 +49,17 @@ export function createUser(o: FixOptions, facts: ImageFacts): string {
   const adduser = `adduser -D -h ${o.home} -u ${uid} ${o.user}`;
   switch (facts.userCreation) {
     case 'busybox':
-      // busybox adduser has no -o: a taken UID (node:alpine's 1000) falls back to the passwd file.
-      return `(id ${o.user} || ${adduser} || ${passwdFileCreate(o)})`;
+      // busybox adduser has no -o: where the image uses UIDs of its own (node:alpine's 1000), a taken one falls back
+      // to the passwd file.
+      return uidTaken ? `(id ${o.user} || ${adduser} || ${passwdFileCreate(o)})` : `(id ${o.user} || ${adduser})`;
     case 'passwd-file':
       return `(id ${o.user} || ${passwdFileCreate(o)})`;
     case 'useradd':
       return `(id ${o.user} || ${uidTaken ? `(${sharedUseradd})` : useradd})`;
     default:
-      // Not known: shadow's useradd, else busybox's adduser. A UID the image already uses fails the build with the
-      // tool's own message (useradd: UID 1000 is not unique) rather than sharing it unseen.
-      return `(id ${o.user} || ${useradd} || ${adduser})`;
+      // Not known: whichever tool the image has, one after the other (shadow's useradd, sharing a UID the image may
+      // use; busybox's adduser; else the passwd file), so the build works on any base with a shell.
+      return `(id ${o.user} || useradd -l -o -m -d ${o.home} -u ${uid} ${o.user} || ${adduser} || ${passwdFileCreate(o)})`;
   }
 }
 
@@ -92,8 +93,10 @@ function ownCommands(o: FixOptions, whole: string[], dirsOnly: string[], mayBeMi
 /**
  * On a base that was migrated itself, the user already exists with the UID the base was built with, and
  * `id <user> ||` skips its creation: the user gets this build's UID (and its group the same number), so a child
- * built with another PEAK_USER_ID runs as that UID, as a user that exists and owns its home. `usermod`/`groupmod`
- * where shadow's tools are (with -o, as useradd shares UIDs), the passwd and group lines themselves elsewhere.
+ * built with another PEAK_USER_ID runs as that UID, as a user that exists. `usermod`/`groupmod` where shadow's tools
+ * are (with -o, as useradd shares UIDs), the passwd and group lines themselves elsewhere. What the base gave the
+ * user under the old UID goes to the new one: the home whole, and elsewhere its directories and empty files (a
+ * server's pid file), so no file data is copied into the child's layer.
  */
 export function setUid(o: FixOptions, facts: ImageFacts): string {
   const uid = `"$${o.uidArg}"`;
@@ -107,18 +110,49 @@ export function setUid(o: FixOptions, facts: ImageFacts): string {
       : facts.userCreation === 'busybox' || facts.userCreation === 'passwd-file'
         ? files
         : `if command -v usermod >/dev/null 2>&1; then ${shadow}; else ${files}; fi`;
-  return `if [ "$(id -u ${o.user})" != ${uid} ]; then ${change}; fi`;
+  const owner = `"$${o.uidArg}:$${o.uidArg}"`;
+  const regive =
+    `find ${o.home} -xdev -user "$old" -exec chown -h ${owner} {} +` +
+    ` && find / -xdev -user "$old" \\( -type d -o -empty \\) -exec chown -h ${owner} {} +`;
+  return `old="$(id -u ${o.user})" && if [ "$old" != ${uid} ]; then ${change} && ${regive}; fi`;
 }
+
+/** Why the block's lines are there, for `--explain`. */
+const REASONS = {
+  guard: (o: FixOptions) => `an empty ${o.uidArg} fails the build here, instead of giving an image that runs as root`,
+  create: (o: FixOptions, facts: ImageFacts): string => {
+    switch (facts.userCreation) {
+      case 'useradd':
+        return facts.takenUids.length > 0
+          ? `creates ${o.user} with the UID ${o.uidArg} (guide, step 1); -o and a group of its own because the base image already uses UID ${facts.takenUids.join(', ')}`
+          : `creates ${o.user} with the UID ${o.uidArg} and its home (guide, step 1); -l keeps a big UID from filling lastlog`;
+      case 'busybox':
+        return `creates ${o.user} with the UID ${o.uidArg} (guide, step 1) with busybox adduser, the tool this base has${facts.takenUids.length > 0 ? `; the passwd file when the UID is one the image uses (busybox cannot share it)` : ''}`;
+      case 'passwd-file':
+        return `creates ${o.user} with the UID ${o.uidArg} (guide, step 1) by writing the passwd and group entries: this base has no user tool`;
+      default:
+        return `creates ${o.user} with the UID ${o.uidArg} (guide, step 1) with useradd, busybox adduser or the passwd file, whichever works there: the base's tools are not known`;
+    }
+  },
+  setUid: (o: FixOptions) =>
+    `the base was migrated already: ${o.user} takes this build's ${o.uidArg}, and what the base gave it goes to the new UID`,
+};
 
 export function blockInstructions(o: FixOptions, facts: ImageFacts, baseHasUser = false): NewInstruction[] {
   // The guide's literal useradd line, where useradd may exist; busybox and ubi-minimal get the safe line.
   if (o.preset === 'peak-doc' && (facts.userCreation === 'useradd' || facts.userCreation === 'unknown')) {
     // The guide's own lines, behind a guard: an empty UID must fail the build, never give a root container.
-    const reassign = baseHasUser ? [instruction('RUN', setUid(o, facts))] : [];
-    return [instruction('RUN', uidGuard(o)), instruction('RUN', guideCreateUser(o)), ...reassign, instruction('RUN', guideChownHome(o))];
+    const reassign = baseHasUser ? [because(instruction('RUN', setUid(o, facts)), REASONS.setUid(o))] : [];
+    return [
+      because(instruction('RUN', uidGuard(o)), REASONS.guard(o)),
+      because(instruction('RUN', guideCreateUser(o)), `the guide's line: create ${o.user} with the UID ${o.uidArg} and its home (step 1)`),
+      ...reassign,
+      because(instruction('RUN', guideChownHome(o)), `the guide's line: ${o.user} owns its home (step 1)`),
+    ];
   }
   const reassign = baseHasUser ? [`&& ${setUid(o, facts)}`] : [];
-  return [instruction('RUN', uidGuard(o), `&& ${createUser(o, facts)}`, ...reassign, `&& ${guideChownHome(o)}`)];
+  const why = [REASONS.guard(o), REASONS.create(o, facts), ...(baseHasUser ? [REASONS.setUid(o)] : []), `gives ${o.user} its home`];
+  return [because(instruction('RUN', uidGuard(o), `&& ${createUser(o, facts)}`, ...reassign, `&& ${guideChownHome(o)}`), why.join('; '))];
 }
 
 /**

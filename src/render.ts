@@ -1,13 +1,21 @@
 import type { DockerfileModel } from './model/dockerfile.js';
 
-/** An instruction to insert: keyword plus its arguments, one string per continuation line. */
+import type { TextEdit } from './edits.js';
+
+/** An instruction to insert: keyword plus its arguments, one string per continuation line, and why (`--explain`). */
 export interface NewInstruction {
   keyword: string;
   lines: string[];
+  why?: string;
 }
 
 export function instruction(keyword: string, ...lines: string[]): NewInstruction {
   return { keyword, lines };
+}
+
+/** The same instruction, with the reason `--explain` shows for it. */
+export function because(item: NewInstruction, why: string): NewInstruction {
+  return { ...item, why };
 }
 
 /** Prints new instructions the way the file writes its own: its case, line breaks and escape character. */
@@ -31,5 +39,15 @@ export class Renderer {
   /** Text to insert at the start of a line so that `items` precede it on lines of their own. */
   beforeLine(items: NewInstruction[]): string {
     return items.map((i) => this.render(i) + this.eol).join('');
+  }
+
+  /** The edit that puts `items` on lines of their own after the line that ends at `offset`. */
+  insertAfter(offset: number, items: NewInstruction[]): TextEdit {
+    return { offset, remove: 0, insert: this.afterLine(items), reasons: items.map((i) => i.why ?? '') };
+  }
+
+  /** The edit that puts `items` on lines of their own before the line that starts at `offset`. */
+  insertBefore(offset: number, items: NewInstruction[]): TextEdit {
+    return { offset, remove: 0, insert: this.beforeLine(items), reasons: items.map((i) => i.why ?? '') };
   }
 }

@@ -8,16 +8,28 @@ export interface RuleDoc {
   description: string;
   before: string;
   after: string;
+  /**
+   * The finding says the stage cannot run as a non-root user as it is (all of the rule's messages, or those listed):
+   * the stage is left unchanged and reported as needing a person, unless --force.
+   */
+  blocks?: true | readonly string[];
 }
 
-const rule = (id: string, severity: Severity, summary: string, description: string, before: string, after: string): RuleDoc => ({
-  id,
-  severity,
-  summary,
-  description,
-  before,
-  after,
-});
+const rule = (
+  id: string,
+  severity: Severity,
+  summary: string,
+  description: string,
+  before: string,
+  after: string,
+  blocks?: true | readonly string[],
+): RuleDoc => ({ id, severity, summary, description, before, after, ...(blocks ? { blocks } : {}) });
+
+/** The finding leaves its stage unchanged (RuleDoc.blocks). */
+export function blocksStage(finding: { rule: string; messageId: string }): boolean {
+  const blocks = findRule(finding.rule)?.blocks;
+  return blocks === true || (blocks !== undefined && blocks.includes(finding.messageId));
+}
 
 export const RULES: readonly RuleDoc[] = [
   rule(
@@ -27,6 +39,7 @@ export const RULES: readonly RuleDoc[] = [
     'Tools that switch user need root. Once the image runs as PEAK_USER_ID they fail at start-up, e.g. `failed switching to "node": operation not permitted`. Remove the switch and let USER do it.',
     'ENTRYPOINT ["gosu", "node", "server.js"]',
     'ENTRYPOINT ["node", "server.js"]',
+    true,
   ),
   rule(
     'sudo',
@@ -173,6 +186,7 @@ export const RULES: readonly RuleDoc[] = [
     '/root is 0700 root: once the process runs as PEAK_USER_ID it cannot reach anything there (with `WORKDIR /root` the container does not even start). peak-fix does not give /root away; move what the program needs out of it.',
     'ENV DOTNET_ROOT=/root/.dotnet',
     'ENV DOTNET_ROOT=/usr/share/dotnet',
+    ['final-workdir', 'copy-into-root-home', 'env'],
   ),
   rule(
     'other-user-home',
@@ -255,6 +269,7 @@ export const RULES: readonly RuleDoc[] = [
     "supervisord (with user= lines), s6-overlay's /init, sshd and cron switch users or manage system files, and an entrypoint script that calls gosu, su-exec or chown fails as soon as the container starts non-root (`operation not permitted`). Giving the user its files cannot fix that: the start itself has to change. When the script is in the build context, the finding names its line. Scripts that check `id -u` before such steps, as the official images do, are not reported.",
     'COPY entrypoint.sh /\nENTRYPOINT ["/entrypoint.sh"]   # entrypoint.sh: chown -R app /data && exec gosu app "$@"',
     'RUN mkdir -p /data   # owned at build time by the closing step\nENTRYPOINT ["/entrypoint.sh"]   # entrypoint.sh: exec "$@"',
+    true,
   ),
   rule(
     'container-engine',
@@ -263,6 +278,7 @@ export const RULES: readonly RuleDoc[] = [
     "Container engines need root or privileges (user namespaces, --privileged), and clients of the Docker socket need the socket's group on the host. A non-root UID on Peak has neither. Build images in CI, and talk to the platform's API instead of the socket.",
     'FROM docker:24-dind',
     '(build the image in CI; run only the application on Peak)',
+    true,
   ),
   rule(
     'raw-network',
@@ -271,6 +287,7 @@ export const RULES: readonly RuleDoc[] = [
     'Tunnels need /dev/net/tun and CAP_NET_ADMIN, raw packets need CAP_NET_RAW; a non-root process has neither. tailscaled works without them with --tun=userspace-networking.',
     'CMD ["tailscaled"]',
     'CMD ["tailscaled", "--tun=userspace-networking", "--statedir=/home/peak-user/tailscale"]',
+    true,
   ),
   rule(
     'server-user-line',
@@ -287,6 +304,22 @@ export const RULES: readonly RuleDoc[] = [
     "The classic builder runs each RUN with the base image's VOLUMEs mounted and discards what it changes there, so the data directory keeps the image user's owner (redis 999, postgres 999) and the server cannot write it as PEAK_USER_ID. Mount a volume the UID can write (Kubernetes: securityContext.fsGroup), or point the server at a directory of its own in its configuration (the closing step gives that one to the user).",
     'FROM redis:7.2\nCOPY redis.conf /usr/local/etc/redis/redis.conf   # dir /data',
     'FROM redis:7.2\nCOPY redis.conf /usr/local/etc/redis/redis.conf   # dir /var/lib/redis-app',
+  ),
+  rule(
+    'server-config-dir',
+    'warning',
+    'A copied server configuration points the server at a directory this Dockerfile does not make.',
+    "A directory that a package made for its own user (a data directory under /var/lib, a log directory) belongs to that user, often with mode 0750: started as PEAK_USER_ID the server cannot write there and exits at start. peak-fix gives the user the directories the Dockerfile makes, never another user's. Point the configuration at a directory of the application's and make it in a RUN (mkdir): the closing step gives it to the user.",
+    'RUN apt-get install -y redis-server\nCOPY redis.conf /etc/redis/redis.conf   # dir /var/lib/redis\nCMD ["redis-server", "/etc/redis/redis.conf"]',
+    'RUN apt-get install -y redis-server && mkdir -p /srv/redis-data\nCOPY redis.conf /etc/redis/redis.conf   # dir /srv/redis-data\nCMD ["redis-server", "/etc/redis/redis.conf"]',
+  ),
+  rule(
+    'stage-left-unchanged',
+    'error',
+    'A stage was left unchanged: its own findings say it cannot run as a non-root user as it is.',
+    'Rewriting such a stage gives an image that builds and then cannot start (an init system or sshd that needs root, a container engine, a command that switches user, a working directory under /root). peak-fix leaves it as it was and names what a person must change first; `--check` fails and the fleet report lists it until then. `--force` rewrites it anyway.',
+    'FROM ubuntu:24.04\nRUN apt-get install -y openssh-server\nCMD ["/usr/sbin/sshd", "-D"]',
+    '(run the application directly, without sshd; then run peak-fix again)',
   ),
 ];
 

@@ -1,3 +1,4 @@
+import type { Explanation } from './edits.js';
 import { fixDockerfile, PeakFixError, type EngineInputs, type Finding, type FixOptions, type FixResult } from './index.js';
 import { readContextDirs, readContextFiles } from './context-io.js';
 import { compare, discover, type Discovery, type Target } from './discover.js';
@@ -15,6 +16,8 @@ export interface FileResult {
   original?: string;
   /** The migrated text, when the engine ran. */
   output?: string;
+  /** Why each added line is there (`--explain`), by line of `output`. */
+  explanations?: Explanation[];
   /** One line, without the path. */
   error?: string;
   /** Stack trace of an unexpected error (a bug), for --debug. */
@@ -136,8 +139,8 @@ export async function run(options: RunOptions): Promise<RunResult> {
 
 /** The result without its texts (what is kept, or sent, when the texts are not needed). */
 export function withoutTexts(result: FileResult): FileResult {
-  if (result.original === undefined && result.output === undefined) return result;
-  const { original: _original, output: _output, ...kept } = result;
+  if (result.original === undefined && result.output === undefined && result.explanations === undefined) return result;
+  const { original: _original, output: _output, explanations: _explanations, ...kept } = result;
   return kept;
 }
 
@@ -251,7 +254,7 @@ function applyEngine(
   } catch (error) {
     return { ...failure(path, error, []), original: text };
   }
-  const base = { path, findings: result.findings, original: text, output: result.output };
+  const base = { path, findings: result.findings, original: text, output: result.output, explanations: result.explanations };
   // Over 5 MB only what is already migrated is accepted (a rewrite that grew past the limit, read again).
   if (result.changed && Buffer.byteLength(text, 'utf8') > MAX_BYTES) {
     return {

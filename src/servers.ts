@@ -337,6 +337,19 @@ export const SERVER_IMAGES: readonly ServerImage[] = [
   },
 ];
 
+/**
+ * Servers a stage installs from its distribution's packages and starts by name (`apt-get install redis-server`,
+ * `CMD ["redis-server", "/etc/redis/redis.conf"]`): their copied configuration is read the same way, though the
+ * image's layout is the package's, not an official image's, so no run-time path of the table above applies.
+ */
+export const STARTED_SERVERS: { command: RegExp; server: ServerImage }[] = [
+  { command: /(?:^|[\s"'/[,])redis-server(?=$|[\s"',\]])/, server: SERVER_IMAGES.find((s) => s.program === 'redis') as ServerImage },
+  {
+    command: /(?:^|[\s"'/[,])nginx(?=$|[\s"',\]])/,
+    server: SERVER_IMAGES.find((s) => s.program === 'nginx' && s.repositories.includes('nginx')) as ServerImage,
+  },
+];
+
 /** The server image an image reference names (ARG defaults already substituted), or undefined. */
 export function findServerImage(reference: string): ServerImage | undefined {
   const { repository, tag } = parseImageRef(reference);

@@ -2,7 +2,7 @@ import type { Instruction } from 'dockerfile-ast';
 import type { TextEdit } from './edits.js';
 import { isRootUser, lineOf, type DockerfileModel } from './model/dockerfile.js';
 import type { StagePlan } from './model/peak.js';
-import { instruction, type NewInstruction, type Renderer } from './render.js';
+import { because, instruction, type NewInstruction, type Renderer } from './render.js';
 import { findRule } from './rules.js';
 import type { EngineInputs, Finding, FixOptions } from './types.js';
 
@@ -42,5 +42,8 @@ export function finding(rule: string, at: Instruction, message: string, hint?: s
  */
 export function asRoot(inForce: string | null, items: NewInstruction[], restore: string | null): NewInstruction[] {
   if (isRootUser(inForce)) return items;
-  return [instruction('USER', '0'), ...items, ...(restore === null ? [] : [instruction('USER', restore)])];
+  const root = because(instruction('USER', '0'), `the lines below need root, and ${inForce} is in force here`);
+  const back = (user: string) =>
+    because(instruction('USER', user), `back to ${user}, so every original step runs as the same user as before`);
+  return [root, ...items, ...(restore === null ? [] : [back(restore)])];
 }

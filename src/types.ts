@@ -1,4 +1,4 @@
-import type { TextEdit } from './edits.js';
+import type { Explanation, TextEdit } from './edits.js';
 import type { FactsLookup } from './facts.js';
 
 export type Preset = 'safe' | 'peak-doc';
@@ -18,6 +18,11 @@ export interface FixOptions {
   allStages: boolean;
   /** Insert `WORKDIR <home>`: `auto` only where no relative path depends on the inherited directory. */
   workdir: WorkdirMode;
+  /**
+   * Rewrite a stage even where a finding says it cannot run as a non-root user (a root-only start, a container
+   * engine, root's home); by default such a stage is left as it is and reported as needing a person.
+   */
+  force: boolean;
 }
 
 export const DEFAULT_OPTIONS: FixOptions = Object.freeze({
@@ -27,6 +32,7 @@ export const DEFAULT_OPTIONS: FixOptions = Object.freeze({
   preset: 'safe',
   allStages: false,
   workdir: 'auto',
+  force: false,
 });
 
 export interface Finding {
@@ -51,6 +57,8 @@ export interface FixResult {
   output: string;
   changed: boolean;
   edits: TextEdit[];
+  /** Why each inserted instruction (and each added flag) is there, by line of `output` (`--explain`). */
+  explanations: Explanation[];
   findings: Finding[];
   /** Set when the file was deliberately left alone; the reason says why. */
   skipped?: string;

@@ -12,7 +12,7 @@ import { stageServer } from '../src/model/server.js';
 import type { Word } from '../src/model/shell.js';
 import { refusedFinding } from '../src/policy.js';
 import { ownInstruction } from '../src/recipe.js';
-import { instruction, type NewInstruction } from '../src/render.js';
+import { because, instruction, type NewInstruction } from '../src/render.js';
 import { runtimePathsPrefix } from '../src/servers.js';
 import { asRoot, finding, type Transform, type TransformContext } from '../src/transform.js';
 import type { Finding } from '../src/types.js';
@@ -73,23 +73,28 @@ export const closing: Transform = {
     const mayBeMissing =
       dirs.some((d) => d.mayBeMissing && dirsOnly.includes(d.path)) || originalDirs.some((d) => d.mayBeMissing && wholeSet.has(d.path));
     const own = ownInstruction(options, give, dirsOnly, { mayBeMissing, facts: plan.base.facts });
-    const withRuntime = { ...own, lines: [runtimePathsPrefix(runtime) + own.lines[0], ...own.lines.slice(1)] };
+    const why = [
+      ...home.map((h) => `${h}: a step after the user block may leave files there that are not ${options.user}'s`),
+      ...whole.map((p) => `${p}: the original gave it to its own runtime user, so the program writes there`),
+      ...runtime.map((p) => `${p.path}: ${plan.base.reference.split(/[:@]/)[0]}'s program writes it at run time (${p.source})`),
+      ...(dirsOnly.length > 0
+        ? [`${dirsOnly.join(' ')}: made while root ran the program, which could write there (directories only, not the files)`]
+        : []),
+    ];
+    const withRuntime = because(
+      { ...own, lines: [runtimePathsPrefix(runtime) + own.lines[0], ...own.lines.slice(1)] },
+      `gives ${options.user} what its program writes, copying no file data: ${why.join('; ')}`,
+    );
     const inForce = userBefore(model, stage, plan.closingAt);
     const items: NewInstruction[] = asRoot(inForce, [withRuntime], null);
     // Odd order (the user created after its own final USER): the closing goes at the end, and that USER comes back.
     if (plan.endsAsPeak && plan.closingAt === stage.instructions.length && !isRootUser(inForce)) {
-      items.push(instruction('USER', inForce as string));
+      items.push(because(instruction('USER', inForce as string), `back to ${inForce}, the stage's own final user`));
     }
     const edits: TextEdit[] =
       plan.closingAt < stage.instructions.length
-        ? [{ offset: lineStartOffset(model, stage.instructions[plan.closingAt]), remove: 0, insert: render.beforeLine(items) }]
-        : [
-            {
-              offset: endOffset(model, stage.instructions[stage.instructions.length - 1] ?? stage.from),
-              remove: 0,
-              insert: render.afterLine(items),
-            },
-          ];
+        ? [render.insertBefore(lineStartOffset(model, stage.instructions[plan.closingAt]), items)]
+        : [render.insertAfter(endOffset(model, stage.instructions[stage.instructions.length - 1] ?? stage.from), items)];
     return { edits, findings };
   },
 };
@@ -154,7 +159,8 @@ function homeNeedsFix(ctx: TransformContext): boolean {
       // text would land elsewhere on a second run, so such a destination is not read at all.
       if (target?.variables.includes('HOME')) continue;
       const relative = target?.expanded !== null && target?.expanded !== undefined && !target.expanded.startsWith('/');
-      const where = relative && cwd(k) !== null ? normalise(`${cwd(k)}/${target?.expanded}`) : (target?.path ?? null);
+      const dir = cwd(k);
+      const where = relative ? (dir !== null ? normalise(`${dir}/${target?.expanded}`) : null) : (target?.path ?? null);
       if (!underHome(where)) continue;
       const chown = chownFlag(i);
       const unpacked = keyword === 'ADD' && (target?.sources ?? []).some((s) => /\.(tar|tgz|tbz2?|txz|tar\.\w+)$/i.test(s));
@@ -342,10 +348,21 @@ export const finalUser: Transform = {
     }
     const items: NewInstruction[] = [];
     if (options.preset === 'safe' && runs && can.needHomeEnv(plan.base.facts) && stageEnvHome(stage.instructions) === null) {
-      items.push(instruction('ENV', `HOME=${options.home}`));
+      const facts = plan.base.facts;
+      const why =
+        facts.takenUids.length > 0
+          ? `the base already uses UID ${facts.takenUids.join(', ')}: where ${options.uidArg} is one of them, Docker would take HOME from that user's passwd entry`
+          : facts.home !== undefined
+            ? `the base has a home of its own user (${facts.home}): HOME would be that one, not ${options.user}'s`
+            : `the base is not in the catalog: where it already uses ${options.uidArg}, Docker would take HOME from that user's passwd entry`;
+      items.push(because(instruction('ENV', `HOME=${options.home}`), why));
     }
     // Without a shell there is no RUN to refuse an empty UID; the builder's own ${VAR:?} check does it.
-    items.push(instruction('USER', runs ? `$${options.uidArg}` : `\${${options.uidArg}:?build argument ${options.uidArg} is required}`));
-    return { edits: [{ offset: endOffset(model, last), remove: 0, insert: render.afterLine(items) }], findings };
+    const user = runs ? `$${options.uidArg}` : `\${${options.uidArg}:?build argument ${options.uidArg} is required}`;
+    const why = runs
+      ? `the image runs as the UID Peak passes (guide, step 3)`
+      : `the image runs as the UID Peak passes (guide, step 3); without a shell, the builder itself refuses an empty ${options.uidArg}`;
+    items.push(because(instruction('USER', user), why));
+    return { edits: [render.insertAfter(endOffset(model, last), items)], findings };
   },
 };

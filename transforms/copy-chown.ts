@@ -166,7 +166,15 @@ export const copyChown: Transform = {
       }
       // BuildKit's --link layers cannot resolve names (`invalid user index: -1`): only numeric ids work there.
       const linked = copyFlag(i, 'link') !== undefined;
-      edits.push({ offset: model.lines.offsetAt(i.getInstructionRange().end), remove: 0, insert: ` --chown=${linked ? numeric : value}` });
+      const why = linked
+        ? `${options.user} owns the application's files it copies in (guide, step 2); numeric, as --link layers cannot resolve names`
+        : `${options.user} owns the application's files it copies in (guide, step 2)`;
+      edits.push({
+        offset: model.lines.offsetAt(i.getInstructionRange().end),
+        remove: 0,
+        insert: ` --chown=${linked ? numeric : value}`,
+        reasons: [why],
+      });
     });
     return { edits, findings };
   },

@@ -1,9 +1,10 @@
 import type { Instruction } from 'dockerfile-ast';
-import { copiedFiles } from '../src/context.js';
+import { copiedFiles, type CopiedFile } from '../src/context.js';
 import { foldedText, type DockerfileModel } from '../src/model/dockerfile.js';
 import { stageServer } from '../src/model/server.js';
-import { volumeHolding } from '../src/servers.js';
-import { finding, type Transform } from '../src/transform.js';
+import { readServerConfig, STARTED_SERVERS, volumeHolding } from '../src/servers.js';
+import { writableDirs } from '../src/model/dirs.js';
+import { finding, type Transform, type TransformContext } from '../src/transform.js';
 import type { Finding } from '../src/types.js';
 
 /**
@@ -268,9 +269,45 @@ export const serverStart: Transform = {
 
     const server = stageServer(model, stage, plan.base.reference, inputs);
     if (server) findings.push(...serverFindings(model, plan.stage.from, stage.instructions, server));
+    else findings.push(...startedServerFindings(model, plan, starts, copied));
     return { edits: [], findings };
   },
 };
+
+/**
+ * A server the stage installs itself and starts by name, with a configuration copied in: each directory that
+ * configuration points it at must be one the Dockerfile makes (the closing step gives those to the user). One made by
+ * the package belongs to the package's user, and the server exits at start.
+ */
+function startedServerFindings(
+  model: DockerfileModel,
+  plan: TransformContext['plan'],
+  starts: Instruction[],
+  copied: ReadonlyMap<string, CopiedFile>,
+): Finding[] {
+  const text = starts.map((i) => foldedText(model, i)).join('\n');
+  const started = STARTED_SERVERS.find((s) => s.command.test(text));
+  if (!started || copied.size === 0) return [];
+  const files = new Map([...copied].map(([imagePath, c]) => [imagePath, { text: c.text, file: c.file }]));
+  const configured = readServerConfig(started.server, files);
+  const made = writableDirs(model, plan.stage, plan.peak, plan.peak.options.home);
+  const madeHere = new Set([...made.dirs, ...made.refused].map((d) => d.path));
+  const copiedBy = (file: string) => [...copied.values()].find((c) => c.file === file)?.copiedBy ?? plan.stage.from;
+  return configured.paths
+    .filter((p) => p.kind === 'dir' && !madeHere.has(p.path))
+    .map((p) => {
+      const [file, line] = p.source.split(':');
+      return {
+        ...finding(
+          'server-config-dir',
+          copiedBy(file),
+          `${p.source.split(': ')[0]} points ${started.server.program} at ${p.path}, which this Dockerfile does not make: a directory a package made there belongs to the package's user, so ${started.server.program} cannot write it as $${plan.peak.options.uidArg} and exits at start`,
+          `point it at a directory of the application's and make it in a RUN (mkdir -p): the closing step gives it to ${plan.peak.options.user}`,
+        ),
+        context: { file, line: Number(line) },
+      };
+    });
+}
 
 function serverFindings(
   model: DockerfileModel,

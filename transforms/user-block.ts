@@ -3,9 +3,9 @@ import { endOffset, isRootUser, lineOf, lineStartOffset, type Stage } from '../s
 import { envPairs, guardedInChain } from '../src/model/peak.js';
 import { can } from '../src/images.js';
 import { blockInstructions, uidGuard } from '../src/recipe.js';
-import { instruction, type NewInstruction } from '../src/render.js';
+import { because, instruction, type NewInstruction } from '../src/render.js';
 import { asRoot, finding, type Transform, type TransformContext } from '../src/transform.js';
-import type { Finding } from '../src/types.js';
+import type { Finding, FixOptions } from '../src/types.js';
 import type { TextEdit } from '../src/edits.js';
 
 export const userBlock: Transform = {
@@ -23,7 +23,8 @@ export const userBlock: Transform = {
     const first = stage.instructions.find((i) => !peak.isUidArg(i) && !peak.isUidEnv(i));
     // Likewise a base image that was migrated itself (issue 13): the stage's own steps ran as root before.
     if ((plan.parentRewritten || plan.baseMigrated) && first && first.getKeyword() !== 'USER') {
-      items.push(instruction('USER', isRootUser(plan.startUser) ? '0' : (plan.startUser as string)));
+      const user = isRootUser(plan.startUser) ? '0' : (plan.startUser as string);
+      items.push(because(instruction('USER', user), `the base now ends as the UID: this stage's own steps run as ${user}, as before`));
     }
 
     // ARG and ENV lines already at the top of the stage are kept; the block goes after them, or after the stage's
@@ -46,10 +47,12 @@ export const userBlock: Transform = {
       const argBefore = stage.instructions.slice(0, plan.existingCreate).some((i) => peak.isUidArg(i));
       const missing: NewInstruction[] = [];
       // The older guide makes the ENV optional, so only the ARG the creation line needs is added.
-      if (!argBefore) missing.push(instruction('ARG', options.uidArg));
+      if (!argBefore)
+        missing.push(because(instruction('ARG', options.uidArg), `the creation line below reads the build argument ${options.uidArg}`));
       // Whatever created the user, an image that ends as the UID must not build without it.
-      if (!guardedInChain(plan.stage, peak) && can.run(plan.base.facts)) missing.push(instruction('RUN', uidGuard(options)));
-      if (missing.length > 0) edits.push({ offset: lineStartOffset(model, create), remove: 0, insert: render.beforeLine(missing) });
+      if (!guardedInChain(plan.stage, peak) && can.run(plan.base.facts))
+        missing.push(because(instruction('RUN', uidGuard(options)), guardWhy(options)));
+      if (missing.length > 0) edits.push(render.insertBefore(lineStartOffset(model, create), missing));
       const uid = peak.userCreation(create)?.uid ?? null;
       if (!peak.isUidWord(uid)) {
         findings.push(
@@ -66,14 +69,23 @@ export const userBlock: Transform = {
       }
     } else if (plan.userFromParent) {
       // The user comes from the parent stage; the final USER still needs the UID in scope, and a guard of its own.
-      if (!stage.instructions.some((i) => peak.isUidArg(i) || peak.isUidEnv(i))) items.push(instruction('ARG', options.uidArg));
-      if (!guardedInChain(plan.stage, peak) && can.run(plan.base.facts)) items.push(instruction('RUN', uidGuard(options)));
+      if (!stage.instructions.some((i) => peak.isUidArg(i) || peak.isUidEnv(i)))
+        items.push(
+          because(instruction('ARG', options.uidArg), `USER $${options.uidArg} at the end needs the build argument in this stage`),
+        );
+      if (!guardedInChain(plan.stage, peak) && can.run(plan.base.facts))
+        items.push(because(instruction('RUN', uidGuard(options)), guardWhy(options)));
     } else {
       const atFrom = plan.blockAfter < 0;
       const before = stage.instructions.slice(0, plan.blockAfter + 1);
-      if (!(atFrom ? leadingArg : before.some((i) => peak.isUidArg(i)))) blockItems.push(instruction('ARG', options.uidArg));
+      if (!(atFrom ? leadingArg : before.some((i) => peak.isUidArg(i))))
+        blockItems.push(
+          because(instruction('ARG', options.uidArg), `Peak passes the UID as the build argument ${options.uidArg} (guide, step 1)`),
+        );
       if (!(leadingEnv && atFrom) && !envAnywhere && plan.declareUidEnv)
-        blockItems.push(instruction('ENV', `${options.uidArg}=$${options.uidArg}`));
+        blockItems.push(
+          because(instruction('ENV', `${options.uidArg}=$${options.uidArg}`), `keeps the UID in the image's environment (guide, step 1)`),
+        );
       if (!can.run(plan.base.facts)) {
         findings.push(
           finding(
@@ -88,16 +100,21 @@ export const userBlock: Transform = {
         blockItems.push(
           ...asRoot(inForce, blockInstructions(options, plan.base.facts, plan.baseMigrated), atFrom ? restoredUser(ctx) : null),
         );
-        if (!plan.base.image.known) {
-          const where = atFrom
-            ? 'it is taken to start as root'
-            : `the block goes after the stage's own USER on line ${lineOf(stage.instructions[plan.blockAfter])}, where the original becomes root`;
+        if (plan.base.facts.userCreation === 'unknown') {
+          const where = plan.base.image.known
+            ? 'its user is known from the catalog'
+            : atFrom
+              ? 'it is taken to start as root'
+              : `the block goes after the stage's own USER on line ${lineOf(stage.instructions[plan.blockAfter])}, where the original becomes root`;
+          const what = plan.base.image.known
+            ? `base image ${plan.base.reference} is in the catalog, but not which tool creates users in it`
+            : `base image ${plan.base.reference} is not in the catalog`;
           findings.push(
             finding(
               'unknown-base',
               stage.from,
-              `base image ${plan.base.reference} is not in the catalog: the user is created with useradd or busybox adduser, whichever it has, and ${where}`,
-              atFrom
+              `${what}: the user is created with useradd, busybox adduser or the passwd file, whichever works there, and ${where}`,
+              atFrom && !plan.base.image.known
                 ? 'if its default user is not root, add USER 0 before the inserted RUN and restore the user after it, or describe the image in the config "images" (or run with --inspect-images)'
                 : 'describe the image in the config "images" (or run with --inspect-images) so its facts are known',
             ),
@@ -106,12 +123,12 @@ export const userBlock: Transform = {
         blockItems.push(...workdirLine(ctx, findings));
       }
       if (!atFrom) {
-        edits.push({ offset: endOffset(model, stage.instructions[plan.blockAfter]), remove: 0, insert: render.afterLine(blockItems) });
+        edits.push(render.insertAfter(endOffset(model, stage.instructions[plan.blockAfter]), blockItems));
       } else items.push(...blockItems);
     }
 
     if (items.length > 0) {
-      edits.unshift({ offset: endOffset(model, anchor), remove: 0, insert: render.afterLine(items) });
+      edits.unshift(render.insertAfter(endOffset(model, anchor), items));
     }
     return { edits, findings };
   },
@@ -146,9 +163,19 @@ function restoredUser(ctx: TransformContext): string | null {
   );
 }
 
+function guardWhy(options: FixOptions): string {
+  return `an empty ${options.uidArg} fails the build here, instead of giving an image that runs as root`;
+}
+
 function workdirLine(ctx: TransformContext, findings: Finding[]): NewInstruction[] {
   const { options, plan } = ctx;
-  if (plan.homeWorkdir) return [instruction('WORKDIR', options.home)];
+  if (plan.homeWorkdir) {
+    const why =
+      options.workdir === 'always' || options.preset === 'peak-doc'
+        ? `moves into the user's home (guide, step 1; --workdir=always or the peak-doc preset)`
+        : `moves into the user's home (guide, step 1): nothing after it relies on the directory the stage inherits`;
+    return [because(instruction('WORKDIR', options.home), why)];
+  }
   const relying = plan.workdirReliance;
   // The stage sets its own WORKDIR before anything uses the directory, or the options ask for none.
   if (!relying) return [];

@@ -5,8 +5,8 @@ import { isRootUser, lineStartOffset, userBefore } from '../src/model/dockerfile
 import { normalisePath } from '../src/model/peak.js';
 import { can } from '../src/images.js';
 import { ownInstruction } from '../src/recipe.js';
-import { instruction, type NewInstruction } from '../src/render.js';
-import { finding, type Transform } from '../src/transform.js';
+import { because, type NewInstruction } from '../src/render.js';
+import { asRoot, finding, type Transform } from '../src/transform.js';
 import type { Finding } from '../src/types.js';
 
 export const volumeOwner: Transform = {
@@ -71,14 +71,15 @@ export const volumeOwner: Transform = {
         return;
       }
       const inForce = userBefore(model, stage, index);
-      const items: NewInstruction[] = [];
-      if (!isRootUser(inForce)) items.push(instruction('USER', '0'));
       // A directory the stage made already (an original `RUN mkdir /data`, a WORKDIR) is not made again.
       const made = new Set(madeDirs.filter((d) => d.madeAt < index).map((d) => d.path));
       const create = wanted.filter((path) => !made.has(path));
-      items.push(ownInstruction(options, wanted, [], { create, facts: plan.base.facts }));
-      if (!isRootUser(inForce)) items.push(instruction('USER', inForce as string));
-      edits.push({ offset: lineStartOffset(model, volume), remove: 0, insert: render.beforeLine(items) });
+      const own = because(
+        ownInstruction(options, wanted, [], { create, facts: plan.base.facts }),
+        `the program writes to the VOLUME ${wanted.join(' ')}: it goes to ${options.user} before the VOLUME line, since a change of owner after it is discarded`,
+      );
+      const items: NewInstruction[] = asRoot(inForce, [own], isRootUser(inForce) ? null : (inForce as string));
+      edits.push(render.insertBefore(lineStartOffset(model, volume), items));
     });
     return { edits, findings };
   },

@@ -175,7 +175,7 @@ describe('an unknown base with a shell: the portable line finds its way', () => 
       uid,
       app: { expect: `unknown-${name}-app` },
     });
-    expect(rewritten).toContain('if command -v useradd');
+    expect(rewritten).toContain('useradd -l -o -m -d /home/peak-user -u "$PEAK_USER_ID" peak-user || adduser -D');
     expect(problems).toEqual([]);
   });
 });

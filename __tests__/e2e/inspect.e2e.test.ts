@@ -205,7 +205,7 @@ describe('a repository whose images are built FROM each other (compose)', () => 
   const worker = `corp-e2e-${RUN_ID}/worker:1`;
   const files = {
     'base/Dockerfile':
-      'FROM debian:bookworm-slim\nRUN mkdir -p /opt/corp && echo corp-base-1 > /opt/corp/VERSION\nCMD ["cat", "/opt/corp/VERSION"]\n',
+      'FROM debian:bookworm-slim\nRUN mkdir -p /opt/corp /var/lib/corp/state && echo corp-base-1 > /opt/corp/VERSION\nCMD ["cat", "/opt/corp/VERSION"]\n',
     // an apt-get-style root step: writes to /etc
     'api/Dockerfile': `FROM ${base}\nRUN echo "listen=8080" > /etc/api.conf && chmod 644 /etc/api.conf\nCOPY api.sh /usr/local/bin/api.sh\nCMD ["sh", "/usr/local/bin/api.sh"]\n`,
     'api/api.sh': '#!/bin/sh\necho "api $(cat /etc/api.conf) $(cat /opt/corp/VERSION)"\n',
@@ -261,5 +261,8 @@ describe('a repository whose images are built FROM each other (compose)', () => 
     const who = run(other, ['-c', 'echo "$(id -u) $(id -un) $(stat -c %u:%U "$HOME")"'], { entrypoint: 'sh' });
     expect(who.stdout.trim()).toBe('1002 peak-user 1002:peak-user');
     expect(run(other).stdout.trim()).toBe(before.api);
+    // What the base gave its user (built with 1001) the child's user (1002) can write: issue 18.
+    const state = run(other, ['-c', 'touch /var/lib/corp/state/written && stat -c %u /var/lib/corp/state'], { entrypoint: 'sh' });
+    expect(state.stdout.trim()).toBe('1002');
   });
 });

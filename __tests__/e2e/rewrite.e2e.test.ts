@@ -5,7 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { build, dockerAvailable, removeContext, removeImage, tempContext, testTag } from './docker.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { build, dockerAvailable, removeContext, removeImage, run, tempContext, testTag } from './docker.js';
 import { CLI, cleanupMigrations, HOME, MB, migrate, type Case } from './migrate.js';
 
 /** Images and contexts the tests make themselves, besides those of migrate(). */
@@ -80,7 +82,8 @@ const CASES: Case[] = [
     files: { 'app.sh': app('ls /app') },
     uid: '1005',
     app: { expect: 'built-as-root' },
-    dirs: ['/app'],
+    // The original's program ran as node, which could not write the WORKDIR root made: neither can the user now.
+    notOwned: ['/app'],
   },
   {
     name: 'workdir-volume',
@@ -213,6 +216,48 @@ const CASES: Case[] = [
     app: { expect: 'home=/opt/app-root/src\nhome-ok' },
     dirs: ['/opt/app-root/src'],
   },
+  // Issue 18: bases and layouts 1.1 broke.
+  {
+    // A base nobody describes that runs as its own user: the block goes after the original's USER root, so
+    // useradd runs as root and every original step keeps its user.
+    name: 'nonroot-unknown-base-user-root',
+    dockerfile:
+      'FROM registry.corp.example/platform/runtime:1\nUSER root\nRUN mkdir -p /opt/tools && echo tool-1 > /opt/tools/VERSION\nUSER app\nRUN whoami > /tmp/built-as\nCOPY app.sh /srv/app.sh\nCMD ["sh", "/srv/app.sh"]\n',
+    files: { 'app.sh': app('echo "$(cat /opt/tools/VERSION) built-as=$(cat /tmp/built-as)"') },
+    uid: '1011',
+    app: { expect: 'tool-1 built-as=app' },
+  },
+  {
+    // CentOS Stream: root with useradd (1.1 took it for an sclorg image running as 1001, and dnf ran as 1001).
+    name: 'centos-stream-root',
+    dockerfile:
+      'FROM quay.io/centos/centos:stream9\nRUN dnf install -y python3 > /opt/dnf.log\nCOPY app.sh /opt/app/app.sh\nCMD ["sh", "/opt/app/app.sh"]\n',
+    files: { 'app.sh': app('cat /opt/dnf.log') },
+    uid: '1012',
+    app: { expect: 'dnf stand-in: install -y python3' },
+  },
+  {
+    // A base that ends as a non-root user and has no user tool: the passwd entries, written as root, then its user back.
+    name: 'python-minimal-nonroot-no-useradd',
+    dockerfile:
+      'FROM registry.access.redhat.com/ubi9/python-312-minimal:1\nCOPY app.py .\nRUN python3 -c "print(1)" > built.txt\nCMD ["python3", "app.py"]\n',
+    files: { 'app.py': 'print("python-minimal", open("built.txt").read().strip())\n' },
+    uid: '1013',
+    app: { expect: 'python-minimal 1' },
+  },
+  {
+    // A root file system folder copied onto /: its files keep root as owner, and the program still reads and runs them.
+    name: 'rootfs-onto-root',
+    dockerfile: 'FROM debian:bookworm-slim\nCOPY rootfs /\nCOPY entrypoint.sh /entrypoint.sh\nENTRYPOINT ["sh", "/entrypoint.sh"]\n',
+    files: {
+      'rootfs/etc/app/app.conf': 'greeting=rootfs-app\n',
+      'rootfs/usr/local/bin/app': app('grep greeting /etc/app/app.conf'),
+      'entrypoint.sh': app('sh /usr/local/bin/app'),
+    },
+    uid: '1014',
+    app: { expect: 'greeting=rootfs-app' },
+    notOwned: ['/etc/app/app.conf', '/usr/local/bin/app', '/entrypoint.sh'],
+  },
 ];
 
 describe('rewritten images build and run as PEAK_USER_ID', () => {
@@ -287,8 +332,7 @@ describe('each check can fail: rewrites broken on purpose', () => {
         'FROM debian:bookworm-slim\nWORKDIR /app\nCOPY big.bin /app/big.bin\nCOPY app.sh /usr/local/bin/app.sh\nCMD ["sh", "/usr/local/bin/app.sh"]\n',
       files: { 'big.bin': big, 'app.sh': app('echo debian-app') },
       // The closing step, continuation lines included, replaced by the guide's literal chown -R.
-      sabotage: (t) =>
-        t.replace(/^RUN find \/home\/peak-user (?:[^\n]*\\\n)*[^\n]*/m, 'RUN chown -R peak-user:peak-user /home/peak-user /app'),
+      sabotage: (t) => t.replace(/^RUN find \/app (?:[^\n]*\\\n)*[^\n]*/m, 'RUN chown -R peak-user:peak-user /home/peak-user /app'),
     });
     expect(problems.join('\n')).toMatch(/size: the rewritten image is 3\.\d MB larger/);
   });
@@ -306,5 +350,50 @@ describe('each check can fail: rewrites broken on purpose', () => {
       sabotage: (t) => t.replace(/: "\$\{PEAK_USER_ID:\?[^}]*\}" \\\n    && /, ''),
     });
     expect(problems).toContain('empty-arg: the build without PEAK_USER_ID succeeded');
+  });
+});
+
+describe('a stage that cannot start as a non-root user is left unchanged (issue 18)', () => {
+  afterAll(() => {
+    for (const tag of tags.splice(0)) removeImage(tag);
+    for (const dir of dirs.splice(0)) removeContext(dir);
+  });
+
+  // An entrypoint that gives the data to another user and drops to it: it needs root.
+  const files = {
+    Dockerfile:
+      'FROM debian:bookworm-slim\nRUN mkdir -p /data\nCOPY entrypoint.sh /entrypoint.sh\nENTRYPOINT ["sh", "/entrypoint.sh"]\nCMD ["sh", "-c", "echo serving as $(id -un)"]\n',
+    'entrypoint.sh': '#!/bin/sh\nset -e\nchown -R nobody /data\nexec setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"\n',
+  };
+  const cli = (dir: string, args: string[]) => spawnSync(process.execPath, [CLI, ...args, 'Dockerfile'], { cwd: dir, encoding: 'utf8' });
+
+  test('--check fails and names why; --write leaves it as it was, and the original still starts', () => {
+    const dir = tempContext(files);
+    dirs.push(dir);
+    const check = cli(dir, ['--check']);
+    expect(check.status).toBe(1);
+    expect(check.stdout).toMatch(/the final stage was left unchanged: it cannot run as a non-root user as it is \(root-start \(line 4\)\)/);
+    expect(check.stdout).toMatch(/entrypoint\.sh, whose line 3 changes owners with chown/);
+    const write = cli(dir, ['--write']);
+    expect(write.status).toBe(0);
+    expect(readFileSync(join(dir, 'Dockerfile'), 'utf8')).toBe(files.Dockerfile);
+    const original = testTag('left-unchanged-orig');
+    tags.push(original);
+    expect(build(dir, original, {}).ok).toBe(true);
+    expect(run(original).stdout.trim()).toBe('serving as nobody');
+  });
+
+  test('--force rewrites it: the image builds and runs as the UID, and then indeed cannot start', () => {
+    const dir = tempContext(files);
+    dirs.push(dir);
+    const forced = cli(dir, ['--write', '--force']);
+    expect(forced.status).toBe(0);
+    expect(readFileSync(join(dir, 'Dockerfile'), 'utf8')).toContain('USER $PEAK_USER_ID');
+    const image = testTag('left-unchanged-forced');
+    tags.push(image);
+    expect(build(dir, image, { PEAK_USER_ID: '1021' }).ok).toBe(true);
+    const started = run(image);
+    expect(started.code).not.toBe(0);
+    expect(started.stderr).toMatch(/chown: changing ownership of '\/data'.*Operation not permitted/);
   });
 });

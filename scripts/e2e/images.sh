@@ -34,6 +34,19 @@
 #   mcr.microsoft.com/powershell:lts-ubuntu-22.04
 #                                       powershell  debian + a pwsh stand-in script, root
 #
+# Stand-ins for issue 18 (bases 1.1 broke):
+#   quay.io/centos/centos:stream9       centos      debian + a dnf stand-in (true facts: root, useradd;
+#                                                   sclorg s2i-base-container core/Dockerfile.c9s runs
+#                                                   useradd FROM it as root)
+#   registry.access.redhat.com/ubi9/python-312-minimal:1
+#                                       py_minimal  python without user tools, find kept, USER 1001 with no
+#                                                   passwd entry, HOME /opt/app-root/src (sclorg
+#                                                   s2i-python-container 3.12-minimal: ubi-minimal, no
+#                                                   shadow-utils, installs findutils, ends USER 1001)
+#   registry.corp.example/platform/runtime:1
+#                                       runtime     an organisation's base no catalog knows (a made-up
+#                                                   name, no public image): debian + app 1000, USER app
+#
 # Usage: images.sh [--rebuild]   (--rebuild: drop the stand-ins first; the
 # compiled busybox cached under .e2e-work/busybox/ is kept)
 set -euo pipefail
@@ -77,6 +90,9 @@ T_UBI_MINIMAL=registry.access.redhat.com/ubi9/ubi-minimal:9.4
 T_CHISELED=mcr.microsoft.com/dotnet/runtime-deps:8.0-jammy-chiseled
 T_NODE_ALPINE=node:20-alpine
 T_POWERSHELL=mcr.microsoft.com/powershell:lts-ubuntu-22.04
+T_CENTOS=quay.io/centos/centos:stream9
+T_PY_MINIMAL=registry.access.redhat.com/ubi9/python-312-minimal:1
+T_RUNTIME=registry.corp.example/platform/runtime:1
 T_NGINX=nginx:1.27
 T_REDIS=redis:7.2-bookworm
 
@@ -255,6 +271,42 @@ make_powershell() {
   build_from "$T_POWERSHELL" powershell "FROM $T_DEBIAN
 RUN printf '#!/bin/sh\\nif [ -n \"\$1\" ]; then cat \"\$1\"; else echo PowerShell stand-in; fi\\n' >/usr/bin/pwsh && chmod 755 /usr/bin/pwsh
 CMD [\"pwsh\"]"
+}
+
+# quay.io/centos/centos:stream9: root, shadow-utils' useradd (sclorg's s2i-core-c9s
+# runs useradd FROM it as root without installing it); findutils is not claimed
+# (s2i-core installs it), so the stand-in has none. A Debian stand-in whose dnf and
+# yum only say what they would install: the build has no network.
+make_centos() {
+  build_from "$T_CENTOS" centos "FROM $T_DEBIAN
+LABEL io.peak-fix.stand-in.note=\"Debian with a dnf stand-in, standing in for CentOS Stream 9 (root, useradd)\"
+RUN printf '#!/bin/sh\\necho \"dnf stand-in: \$*\"\\n' >/usr/bin/dnf && chmod 755 /usr/bin/dnf && ln -s dnf /usr/bin/yum \\
+ && rm -f /usr/bin/find /usr/bin/xargs && ! command -v find
+CMD [\"/bin/bash\"]"
+}
+
+# sclorg's python-312-minimal (s2i-python-container 3.12-minimal/Dockerfile.rhel9):
+# FROM ubi9-minimal (no shadow-utils), installs findutils, makes /opt/app-root/src,
+# sets HOME to it, and ends USER 1001 with no passwd entry for 1001.
+make_py_minimal() {
+  build_from "$T_PY_MINIMAL" py_minimal "FROM $T_PYTHON
+LABEL io.peak-fix.stand-in.note=\"Debian python without user tools, standing in for ubi9/python-312-minimal (its python is 3.11)\"
+RUN rm -f /usr/sbin/useradd /usr/sbin/groupadd /usr/sbin/usermod /usr/sbin/groupmod /usr/sbin/userdel /usr/sbin/groupdel /usr/sbin/newusers /usr/sbin/adduser /usr/sbin/addgroup /usr/sbin/deluser /usr/sbin/delgroup /usr/bin/busybox \\
+ && ! command -v useradd && ! command -v adduser && command -v find \\
+ && mkdir -p /opt/app-root/src && chown -R 1001:0 /opt/app-root && chmod -R g=u /opt/app-root
+ENV HOME=/opt/app-root/src
+WORKDIR /opt/app-root/src
+USER 1001
+CMD [\"python3\"]"
+}
+
+# An organisation's own runtime base that ends as a non-root user; the name is
+# made up, so no catalog can know it (and no fact of a public image is claimed).
+make_runtime() {
+  build_from "$T_RUNTIME" runtime "FROM $T_DEBIAN
+RUN groupadd --gid 1000 app && useradd --uid 1000 --gid app --create-home app
+USER app
+CMD [\"bash\"]"
 }
 
 # A static busybox WITH adduser/addgroup (Debian's busybox-static has neither),
@@ -606,7 +658,7 @@ CMD ["redis-server"]' "$LABEL" redis "$LABEL" "$REV" >"$ctx/Dockerfile"
 # --------------------------------------------------------------------- main --
 if [[ ${1:-} == --rebuild ]]; then
   for t in "$T_DEBIAN" "$T_BULLSEYE" "$T_NODE" "$T_PYTHON" "$T_PYTHON_ALIAS" "$T_ALPINE" "$T_BITNAMI" "$T_DISTROLESS" \
-    "$T_MINIDEB" "$T_MEMCACHED" "$T_UBI_MINIMAL" "$T_CHISELED" "$T_NODE_ALPINE" "$T_POWERSHELL" "$T_NGINX" "$T_REDIS"; do
+    "$T_MINIDEB" "$T_MEMCACHED" "$T_UBI_MINIMAL" "$T_CHISELED" "$T_NODE_ALPINE" "$T_POWERSHELL" "$T_NGINX" "$T_REDIS" "$T_CENTOS" "$T_PY_MINIMAL" "$T_RUNTIME"; do
     if [[ -n $(image_label "$t" "$LABEL") && $(image_label "$t" "$LABEL") != '<no value>' ]]; then
       docker image rm "$t" >/dev/null 2>&1 || true
     fi
@@ -639,6 +691,9 @@ needs_build "$T_NODE_ALPINE" && WANT[node_alpine]=1
 needs_build "$T_POWERSHELL" && WANT[powershell]=1
 needs_build "$T_NGINX" && WANT[nginx]=1
 needs_build "$T_REDIS" && WANT[redis]=1
+needs_build "$T_CENTOS" && WANT[centos]=1
+needs_build "$T_PY_MINIMAL" && WANT[py_minimal]=1
+needs_build "$T_RUNTIME" && WANT[runtime]=1
 
 if ((${#WANT[@]} == 0)); then
   e2e_log "all stand-in images present ($(e2e_since "$T0") s)"
@@ -677,10 +732,13 @@ else
   [[ -n ${WANT[powershell]:-} ]] && debian_chain+=(make_powershell)
   [[ -n ${WANT[nginx]:-} ]] && debian_chain+=(make_nginx)
   [[ -n ${WANT[redis]:-} ]] && debian_chain+=(make_redis)
+  [[ -n ${WANT[centos]:-} ]] && debian_chain+=(make_centos)
+  [[ -n ${WANT[runtime]:-} ]] && debian_chain+=(make_runtime)
   ((${#debian_chain[@]} == 0)) || job debian "${debian_chain[@]}"
   python_chain=()
   [[ -n ${WANT[python]:-} ]] && python_chain+=(make_python)
   [[ -n ${WANT[bitnami]:-} ]] && python_chain+=(make_bitnami)
+  [[ -n ${WANT[py_minimal]:-} ]] && python_chain+=(make_py_minimal)
   ((${#python_chain[@]} == 0)) || job python "${python_chain[@]}"
   [[ -z ${WANT[bullseye]:-} ]] || job bullseye make_bullseye
   alpine_chain=()
@@ -715,7 +773,7 @@ elif [[ $(image_label "$T_PYTHON_ALIAS" "$LABEL") == python &&
 fi
 
 for t in "$T_DEBIAN" "$T_BULLSEYE" "$T_NODE" "$T_PYTHON" "$T_PYTHON_ALIAS" "$T_ALPINE" "$T_BITNAMI" "$T_DISTROLESS" \
-  "$T_MINIDEB" "$T_MEMCACHED" "$T_UBI_MINIMAL" "$T_CHISELED" "$T_NODE_ALPINE" "$T_POWERSHELL" "$T_NGINX" "$T_REDIS"; do
+  "$T_MINIDEB" "$T_MEMCACHED" "$T_UBI_MINIMAL" "$T_CHISELED" "$T_NODE_ALPINE" "$T_POWERSHELL" "$T_NGINX" "$T_REDIS" "$T_CENTOS" "$T_PY_MINIMAL" "$T_RUNTIME"; do
   printf '[e2e/images]   %-36s %-11s %s MB\n' "$t" "$(image_label "$t" "$LABEL" | sed 's/^<no value>$/(real image)/; s/^$/(real image)/')" \
     "$(docker image inspect -f '{{.Size}}' "$t" | awk '{ printf "%.1f", $1 / 1e6 }')" >&2
 done

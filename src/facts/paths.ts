@@ -103,5 +103,8 @@ export const RUNTIME_VARIABLES: ReadonlySet<string> = new Set([
   'VIRTUAL_ENV',
 ]);
 
-/** Path segments of trees a program reads and runs but does not write: a directory made there is not one it writes. */
-export const TOOL_SEGMENTS = /(^|\/)(bin|sbin|lib|lib32|lib64|libexec|include)(\/|$)/;
+/**
+ * Path segments of trees a program reads and runs but does not write: a directory made there is not one it writes.
+ * /var holds variable data (FHS), so its `lib` is not one.
+ */
+export const TOOL_SEGMENTS = /^(?!\/var\/)(.*\/)?(bin|sbin|lib|lib32|lib64|libexec|include)(\/|$)/;

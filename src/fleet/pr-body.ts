@@ -69,6 +69,10 @@ export function renderPrBody(input: PrBodyInput): string {
       out.push(
         `- ${code(file.path)}${base}: \`${options.user}\` ${how}; \`--chown\` on \`COPY\`/\`ADD\`; ends with \`USER $${options.uidArg}\`${perLine}.`,
       );
+      // Two USER lines in a row: say why the original's stays (peak-fix removes no line).
+      for (const kept of file.findings.filter((f) => f.messageId === 'kept-in-a-row')) {
+        out.push(`  Line ${kept.line}: ${text(kept.message)}; delete it if the image is only built for Peak.`);
+      }
     }
     out.push('');
   }

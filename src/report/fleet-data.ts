@@ -1,3 +1,4 @@
+import { parseReference } from '../facts/reference.js';
 import { readFile } from 'node:fs/promises';
 import type { FleetFile, FleetResult, Outcome } from '../fleet/results.js';
 import { actionable, RESULTS_SCHEMA } from '../fleet/results.js';
@@ -47,6 +48,11 @@ export interface FleetData {
   /** Files by base family and status; families sorted by file count. */
   families: { family: string; counts: StatusCounts; total: number }[];
   rules: RuleRow[];
+  /**
+   * Base images no catalog describes (finding `unknown-base`), by repository without tag, most used first: the rows
+   * an organisation's catalog (config "images") should add.
+   */
+  unknownBases: { image: string; files: number; repositories: number }[];
 }
 
 /** Reads JSON-lines results files (`--report-file`); the latest line of each repository wins. */
@@ -108,6 +114,7 @@ export function aggregate(results: readonly FleetResult[], lines: number, source
   const files = zero();
   const families = new Map<string, StatusCounts>();
   const rules = new Map<string, RuleRow & { repos: Set<string> }>();
+  const unknown = new Map<string, { files: number; repos: Set<string> }>();
   let findings = 0;
   let actionableCount = 0;
   for (const repo of repositories) {
@@ -118,6 +125,13 @@ export function aggregate(results: readonly FleetResult[], lines: number, source
       const counts = families.get(family) ?? zero();
       counts[file.status]++;
       families.set(family, counts);
+      if (file.baseImage && file.findings.some((f) => f.rule === 'unknown-base')) {
+        const image = parseReference(file.baseImage).repository;
+        const seen = unknown.get(image) ?? { files: 0, repos: new Set<string>() };
+        seen.files++;
+        seen.repos.add(repo.repository);
+        unknown.set(image, seen);
+      }
       for (const finding of file.findings) {
         findings++;
         if (actionable(finding)) actionableCount++;
@@ -145,6 +159,9 @@ export function aggregate(results: readonly FleetResult[], lines: number, source
     rules: [...rules.values()]
       .map(({ repos, ...row }) => ({ ...row, repositories: repos.size }))
       .sort((a, b) => b.findings - a.findings || (a.rule < b.rule ? -1 : 1)),
+    unknownBases: [...unknown.entries()]
+      .map(([image, { files, repos }]) => ({ image, files, repositories: repos.size }))
+      .sort((a, b) => b.files - a.files || (a.image < b.image ? -1 : 1)),
   };
 }
 

@@ -202,6 +202,8 @@ export function fleetHtml(data: FleetData, generatedAt: string): string {
 ${familyChart(data)}
 <h2>Findings by rule</h2>
 ${ruleChart(data)}
+<h2>Base images no catalog knows</h2>
+${unknownBasesTable(data)}
 <h2>Repositories and Dockerfiles</h2>
 <div class="controls">
 <input id="filter" type="search" placeholder="Filter: repository, file, rule, image..." aria-label="Filter rows">
@@ -218,4 +220,13 @@ ${tableRows(data)}
 </body>
 </html>
 `;
+}
+
+/** The unknown bases by how many Dockerfiles use them: the rows the organisation's catalog should add. */
+function unknownBasesTable(data: FleetData): string {
+  if (data.unknownBases.length === 0) return '<p>None: every base image is known.</p>';
+  const rows = data.unknownBases
+    .map((row) => `<tr><td><code>${esc(row.image)}</code></td><td>${row.files}</td><td>${row.repositories}</td></tr>`)
+    .join('');
+  return `<table id="unknown-bases"><thead><tr><th>image</th><th>Dockerfiles</th><th>repositories</th></tr></thead><tbody>${rows}</tbody></table>`;
 }

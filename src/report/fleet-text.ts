@@ -38,6 +38,18 @@ export function fleetMarkdown(data: FleetData): string {
     for (const row of data.rules) out.push(`| \`${row.rule}\` | ${row.severity} | ${row.findings} | ${row.repositories} |`);
   }
   out.push('');
+  out.push('## Base images no catalog knows', '');
+  if (data.unknownBases.length === 0) out.push('None: every base image is in the built-in catalog, the config "images" or the facts file.');
+  else {
+    out.push(
+      'Describe them in the config `"images"` (or run `peak-fix inspect`): their Dockerfiles get the generic user line and an `unknown-base` warning until then.',
+      '',
+      '| image | Dockerfiles | repositories |',
+      '| --- | ---: | ---: |',
+    );
+    for (const row of data.unknownBases) out.push(`| \`${cell(row.image)}\` | ${row.files} | ${row.repositories} |`);
+  }
+  out.push('');
   const attention = data.repositories.filter((repo) => repo.outcome === 'failed' || repo.outcome === 'needs-person' || repo.runAgain);
   out.push(`## Repositories that need a person (${attention.length})`, '');
   if (attention.length === 0) out.push('None.');

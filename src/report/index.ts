@@ -14,6 +14,8 @@ export interface ReporterContext {
   verbose: boolean;
   /** Print stack traces of unexpected errors. */
   debug: boolean;
+  /** Under each line a diff adds, say why it is there (`--explain` with files). */
+  explain?: boolean;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   /** peak-fix's version, for formats that name the tool (sarif). */

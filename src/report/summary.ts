@@ -3,6 +3,7 @@ import type { Finding } from '../index.js';
 import type { FileResult, Summary } from '../runner.js';
 import { boundedDiff, colorizeDiff, type Colors } from './diff.js';
 import type { Mode, Reporter, ReporterContext, RunEnd } from './index.js';
+import type { Explanation } from '../edits.js';
 import { visible, visibleLine } from './visible.js';
 
 /** A diff with its file names on one line each and no raw control characters in its lines. */
@@ -14,6 +15,38 @@ function visibleDiff(patch: string): string {
       return line.endsWith('\r') ? visible(line.slice(0, -1)) + '\r' : visible(line); // a CRLF line end stays
     })
     .join('\n');
+}
+
+/**
+ * The diff with each added instruction followed by the reason it is there (`--explain`), after its continuation
+ * lines: a reading aid, not a patch.
+ */
+export function explainDiff(patch: string, explanations: readonly Explanation[], colors: Colors): string {
+  const why = new Map(explanations.map((e) => [e.line, e.why]));
+  // eslint-style: colours are stripped to read the diff's own markers.
+  const plain = (line: string) => line.replace(/\x1b\[[0-9;]*m/g, '');
+  const out: string[] = [];
+  let line = 0;
+  let pending: string | undefined;
+  const flush = () => {
+    if (pending !== undefined) out.push(colors.dim(`    \u21b3 ${visibleLine(pending)}`));
+    pending = undefined;
+  };
+  for (const raw of patch.split('\n')) {
+    const text = plain(raw);
+    const hunk = /^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@/.exec(text);
+    const continuation = text.startsWith('+') && /^\+\s/.test(text) && pending !== undefined;
+    if (!continuation) flush();
+    out.push(raw);
+    if (hunk) line = Number(hunk[1]);
+    else if (text.startsWith('+') && !text.startsWith('+++')) {
+      if (why.has(line)) pending = why.get(line);
+      line++;
+    } else if (text.startsWith(' ')) line++;
+  }
+  flush();
+  const text = out.join('\n');
+  return text.endsWith('\n') || text === '' ? text : `${text}\n`;
 }
 
 /** `  path:line  severity  message  (rule)`, and the hint on its own indented line. */
@@ -54,6 +87,7 @@ export function createTextReporter(context: ReporterContext): Reporter {
   const { mode, stdout, stderr } = context;
   const listOnly = mode === 'list-different';
 
+  // Informational findings ask nothing of anyone: --verbose shows them.
   const findings = (result: FileResult, all: boolean): string => {
     const shown = all || context.verbose ? result.findings : result.findings.filter((f) => f.severity !== 'info');
     return shown.map((finding) => formatFinding(result.path, finding, colors)).join('');
@@ -70,17 +104,23 @@ export function createTextReporter(context: ReporterContext): Reporter {
           stderr(`peak-fix: ${path}: ${visibleLine(result.error ?? '')}\n`);
           if (context.debug && result.stack) stderr(`${visible(result.stack)}\n`);
           return;
-        case 'skipped':
+        case 'skipped': {
+          // Left alone but not compliant (a stage that cannot run as the user as it is): --check and
+          // --list-different name it, like an unchanged file with an error.
+          const failing = result.findings.some((f) => f.severity === 'error');
+          if (failing && mode === 'list-different') stdout(`${path}\n`);
           if (listOnly) return;
           stderr(`peak-fix: ${path}: skipped: ${visibleLine(result.skipped ?? '')}\n`);
+          if (failing && mode === 'check') stdout(`${colors.yellow('[warn]')} ${path}\n${findings(result, false)}`);
           if (mode !== 'check') stdout(findings(result, false));
           return;
+        }
         case 'unchanged': {
           // Unchanged but not compliant (an error finding): --check and --list-different still name the file.
           const failing = result.findings.some((f) => f.severity === 'error');
           if (failing && mode === 'list-different') stdout(`${path}\n`);
           if (listOnly) return;
-          if (failing && mode === 'check') stdout(`${colors.yellow('[warn]')} ${path}\n${findings(result, true)}`);
+          if (failing && mode === 'check') stdout(`${colors.yellow('[warn]')} ${path}\n${findings(result, false)}`);
           if (context.verbose) stderr(`${path}: unchanged\n`);
           if (mode !== 'check') stdout(findings(result, false));
           return;
@@ -88,12 +128,13 @@ export function createTextReporter(context: ReporterContext): Reporter {
         case 'changed':
           if (mode === 'list-different') stdout(`${path}\n`);
           else if (mode === 'check') stdout(`${colors.yellow('[warn]')} ${path}\n`);
-          else if (mode === 'write') stdout(`${path}\n${findings(result, true)}`);
+          else if (mode === 'write') stdout(`${path}\n${findings(result, false)}`);
           else {
             const diff = boundedDiff(result.path, result.original ?? '', result.output ?? '');
             if ('omitted' in diff) stderr(`peak-fix: ${path}: ${diff.omitted}\n`);
             const patch = 'patch' in diff ? visibleDiff(diff.patch) : '';
-            stdout((context.color ? colorizeDiff(patch, colors) : patch) + findings(result, true));
+            const shown = context.color ? colorizeDiff(patch, colors) : patch;
+            stdout((context.explain ? explainDiff(shown, result.explanations ?? [], colors) : shown) + findings(result, false));
           }
           return;
       }
