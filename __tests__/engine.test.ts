@@ -264,7 +264,7 @@ describe('engine behaviour', () => {
     const output = fixDockerfile(
       'FROM node:20\nUSER node\nRUN npm ci\nUSER root\nRUN mkdir -p /app/cache && chown node /app/cache\nUSER node\n',
     ).output;
-    expect(output).toMatch(/USER node\nUSER 0\nRUN find \/app\/cache \\\( .*\nENV HOME=\/home\/peak-user\nUSER \$PEAK_USER_ID\n$/);
+    expect(output).toMatch(/USER node\nUSER 0\nRUN find \/app\/cache -type d \\\( .*\nENV HOME=\/home\/peak-user\nUSER \$PEAK_USER_ID\n$/);
     const bitnami = fixDockerfile('FROM bitnami/nginx:1.27\nRUN echo x\n').output;
     expect(bitnami).toMatch(/USER 0\nRUN : .*\n.*\n.*\nUSER 1001\nRUN echo x\n/);
     // bitnami's language runtimes are root images: nothing to switch.

@@ -314,6 +314,15 @@ export const RULES: readonly RuleDoc[] = [
     'RUN apt-get install -y redis-server && mkdir -p /srv/redis-data\nCOPY redis.conf /etc/redis/redis.conf   # dir /srv/redis-data\nCMD ["redis-server", "/etc/redis/redis.conf"]',
   ),
   rule(
+    'start-writes-cwd',
+    'warning',
+    'The container command writes a file into its working directory, which the user cannot write.',
+    "The command writes relative to where it starts (`envsubst < app.tmpl > app.yaml`), and the working directory is another user's home, root's, or a system directory: peak-fix does not give those away, so as PEAK_USER_ID the command fails at start. Set WORKDIR to a directory of the application's (the closing step gives it to the user), or write to /tmp.",
+    'USER envoy\nWORKDIR /home/envoy\nENTRYPOINT ["sh", "-c", "envsubst < envoy.tmpl.yaml > envoy.yaml && envoy -c envoy.yaml"]',
+    'WORKDIR /app\nENTRYPOINT ["sh", "-c", "envsubst < envoy.tmpl.yaml > envoy.yaml && envoy -c envoy.yaml"]',
+    true,
+  ),
+  rule(
     'stage-left-unchanged',
     'error',
     'A stage was left unchanged: its own findings say it cannot run as a non-root user as it is.',

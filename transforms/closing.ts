@@ -40,17 +40,19 @@ export const closing: Transform = {
 
     findings.push(...refusedDirFindings(ctx));
     const originalDirs = originalUserDirs(ctx, findings);
-    const original = originalDirs.map((d) => d.path);
     const volumes = stage.instructions.filter((i) => i.getKeyword() === 'VOLUME').flatMap((v) => volumePaths(model, v));
     // A chown after VOLUME is discarded, and find already descends into sub-directories of listed ones.
     const covering = new Set([options.home, ...volumes].map(normalisePath));
-    const whole = original.filter((path) => !ancestors(path).some((a) => covering.has(a)));
+    const whole = originalDirs.filter((d) => d.whole && !ancestors(d.path).some((a) => covering.has(a))).map((d) => d.path);
     const wholeSet = new Set(whole);
-    const dirs = ranAsRoot ? applicationDirs(ctx) : [];
+    const dirs = [
+      ...(ranAsRoot ? applicationDirs(ctx) : []),
+      ...originalDirs.filter((d) => !d.whole).map((d) => ({ path: d.path, mayBeMissing: d.mayBeMissing })),
+    ];
     const listed = new Set(dirs.map((d) => d.path));
-    const dirsOnly = dirs
-      .map((d) => d.path)
-      .filter((path) => !ancestors(path).some((a) => covering.has(a) || wholeSet.has(a) || (a !== path && listed.has(a))));
+    const dirsOnly = [...new Set(dirs.map((d) => d.path))].filter(
+      (path) => !ancestors(path).some((a) => covering.has(a) || wholeSet.has(a) || (a !== path && listed.has(a))),
+    );
     const runtime = serverPaths(ctx).filter((p) => !dirsOnly.includes(p.path) && !wholeSet.has(p.path));
     const home = homeNeedsFix(ctx) ? [options.home] : [];
     const give = [...home, ...whole, ...runtime.map((p) => p.path)];
@@ -76,6 +78,9 @@ export const closing: Transform = {
     const why = [
       ...home.map((h) => `${h}: a step after the user block may leave files there that are not ${options.user}'s`),
       ...whole.map((p) => `${p}: the original gave it to its own runtime user, so the program writes there`),
+      ...originalDirs
+        .filter((d) => !d.whole && dirsOnly.includes(d.path))
+        .map((d) => `${d.path}: the original gave the directory to its own runtime user, so the program writes there`),
       ...runtime.map((p) => `${p.path}: ${plan.base.reference.split(/[:@]/)[0]}'s program writes it at run time (${p.source})`),
       ...(dirsOnly.length > 0
         ? [`${dirsOnly.join(' ')}: made while root ran the program, which could write there (directories only, not the files)`]
@@ -192,13 +197,14 @@ function refusedDirFindings({ model, options, plan }: TransformContext): Finding
 
 /**
  * Directories the original gave its own runtime user (`chown -R www-data /var/www`) are the ones its program
- * writes: they go to the user that now runs it, files included. Root keeps what the original gave root. A HOME
- * the image sets on purpose stays its HOME, and the program must be able to write there.
+ * writes: they go to the user that now runs it, as far as the original gave them (files included for `chown -R`,
+ * the directories for a plain `chown DIR`). Root keeps what the original gave root. A HOME the image sets on
+ * purpose stays its HOME, and the program must be able to write there.
  */
-function originalUserDirs(ctx: TransformContext, findings: Finding[]): { path: string; mayBeMissing: boolean }[] {
+function originalUserDirs(ctx: TransformContext, findings: Finding[]): { path: string; mayBeMissing: boolean; whole: boolean }[] {
   const { model, options, plan } = ctx;
   const { stage, peak } = plan;
-  const candidates: { path: string; at: number }[] = [];
+  const candidates: { path: string; at: number; whole: boolean }[] = [];
   stage.instructions.slice(0, plan.closingAt).forEach((i, index) => {
     if (i.getKeyword() !== 'RUN' || peak.isPeakManaged(i)) return;
     for (const chown of peak.mentioning(i, MENTIONS.chowns).chowns) {
@@ -208,7 +214,7 @@ function originalUserDirs(ctx: TransformContext, findings: Finding[]): { path: s
         const path = normaliseAbsolute(raw);
         const kind = classifyPath(path, options.home);
         if (kind === 'app') {
-          candidates.push({ path, at: index });
+          candidates.push({ path, at: index, whole: chown.recursive });
           findings.push(
             finding(
               'other-user-dir',
@@ -221,10 +227,15 @@ function originalUserDirs(ctx: TransformContext, findings: Finding[]): { path: s
     }
   });
   const removedUnseen = unknownRemovalAfter(ctx);
-  const out = new Map<string, boolean>();
+  const out = new Map<string, { mayBeMissing: boolean; whole: boolean }>();
   const given = givenLater(ctx);
   for (const c of candidates) {
-    if (!ranAsPeak(ctx, c.at) && !given(c.path, c.at + 1)) out.set(c.path, (out.get(c.path) ?? false) || removedUnseen(c.at, c.path));
+    if (ranAsPeak(ctx, c.at) || given(c.path, c.at + 1)) continue;
+    const seen = out.get(c.path);
+    out.set(c.path, {
+      mayBeMissing: (seen?.mayBeMissing ?? false) || removedUnseen(c.at, c.path),
+      whole: (seen?.whole ?? false) || c.whole,
+    });
   }
   // An ENV HOME need not exist: the line passes over it when it does not.
   const envHome = stageEnvHome(stage.instructions.slice(0, plan.closingAt));
@@ -236,10 +247,10 @@ function originalUserDirs(ctx: TransformContext, findings: Finding[]): { path: s
       !ranAsPeak(ctx, envHome.at) &&
       !given(path, envHome.at + 1)
     ) {
-      out.set(path, true);
+      out.set(path, { mayBeMissing: true, whole: true });
     }
   }
-  return [...out].map(([path, mayBeMissing]) => ({ path, mayBeMissing }));
+  return [...out].map(([path, how]) => ({ path, ...how }));
 }
 
 /** Whether a path, or a directory above it, is given to the user at or after an index (by any RUN of the stage). */

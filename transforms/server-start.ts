@@ -3,7 +3,8 @@ import { copiedFiles, type CopiedFile } from '../src/context.js';
 import { foldedText, type DockerfileModel } from '../src/model/dockerfile.js';
 import { stageServer } from '../src/model/server.js';
 import { readServerConfig, STARTED_SERVERS, volumeHolding } from '../src/servers.js';
-import { writableDirs } from '../src/model/dirs.js';
+import { classifyPath, writableDirs } from '../src/model/dirs.js';
+import { stageScope } from '../src/model/scope.js';
 import { finding, type Transform, type TransformContext } from '../src/transform.js';
 import type { Finding } from '../src/types.js';
 
@@ -267,12 +268,41 @@ export const serverStart: Transform = {
       }
     }
 
+    findings.push(...startWritesFindings(model, plan, starts));
+
     const server = stageServer(model, stage, plan.base.reference, inputs);
     if (server) findings.push(...serverFindings(model, plan.stage.from, stage.instructions, server));
     else findings.push(...startedServerFindings(model, plan, starts, copied));
     return { edits: [], findings };
   },
 };
+
+/** A shell redirection to a relative file name: `> app.yaml`, `>>log.txt` (not `2>&1`, not `> /dev/null`). */
+const RELATIVE_REDIRECT = /(?:^|[^<>&\d])>>?\s*["']?([A-Za-z0-9_.][A-Za-z0-9_.-]*)/;
+
+/**
+ * The container command writes a file relative to where it starts, and that working directory is one the user is
+ * never given (another user's home, root's, a system directory): it fails at start.
+ */
+function startWritesFindings(model: DockerfileModel, plan: TransformContext['plan'], starts: Instruction[]): Finding[] {
+  const cwd = stageScope(model, plan.stage).finalWorkdir;
+  if (cwd === null) return [];
+  const kind = classifyPath(cwd, plan.peak.options.home);
+  if (kind === 'app') return [];
+  const whose = kind === 'other-home' ? "another user's home" : kind === 'root-home' ? "root's home" : 'a system directory';
+  return starts.flatMap((start) => {
+    const match = RELATIVE_REDIRECT.exec(foldedText(model, start).slice(start.getInstruction().length));
+    if (!match) return [];
+    return [
+      finding(
+        'start-writes-cwd',
+        start,
+        `${start.getKeyword()} writes ${match[1]} into its working directory ${cwd}, ${whose}, which ${plan.peak.options.user} is not given: it fails at start as $${plan.peak.options.uidArg}`,
+        'set WORKDIR to a directory of the application (the closing step gives it to the user), or write the file to /tmp',
+      ),
+    ];
+  });
+}
 
 /**
  * A server the stage installs itself and starts by name, with a configuration copied in: each directory that

@@ -56,10 +56,11 @@ export const KERNEL_TREES = /^\/(proc|sys|dev)(\/|$)/;
 /**
  * Where runtimes and tool chains are installed: the interpreter, compiler or server the application runs on, not
  * the application. `/usr/local/<name>` and `/opt/<name>` by name (`/usr/local/app`, `/opt/app` stay the
- * application's), every `/opt/rh` software collection, and `/opt/venv`, a virtual environment the build fills.
+ * application's), every `/opt/rh` software collection, `/opt/venv`, a virtual environment the build fills, and
+ * `/usr/local/bundle`, where the official ruby image installs gems (its BUNDLE_PATH and GEM_HOME).
  */
 export const RUNTIME_TREES =
-  /^\/(usr\/local|opt)\/(go|golang|cuda[^/]*|nvidia|tomcat|apache2|openjdk[^/]*|java|jdk[^/]*|jre[^/]*|julia[^/]*|node|nodejs|python[0-9.]*|pypy[^/]*|ruby|rust|cargo|rustup|gradle|maven|sbt|spark|hadoop|kafka|flink|zookeeper|solr|conda|miniconda[^/]*|anaconda[^/]*|miniforge[^/]*|mambaforge|micromamba|mamba|microsoft|dotnet|powershell|pwsh|bitnami|intel|rocm|google|chrome|firefox|pipx|poetry|uv|venv|rh|R|r)(\/|$)/;
+  /^\/(usr\/local|opt)\/(go|golang|cuda[^/]*|nvidia|tomcat|apache2|openjdk[^/]*|java|jdk[^/]*|jre[^/]*|julia[^/]*|node|nodejs|python[0-9.]*|pypy[^/]*|ruby|rust|cargo|rustup|gradle|maven|sbt|spark|hadoop|kafka|flink|zookeeper|solr|conda|miniconda[^/]*|anaconda[^/]*|miniforge[^/]*|mambaforge|micromamba|mamba|microsoft|dotnet|powershell|pwsh|bitnami|intel|rocm|google|chrome|firefox|pipx|poetry|uv|venv|bundle|rh|R|r)(\/|$)/;
 
 /**
  * Variables that name where a runtime or tool chain lives: a COPY or mkdir into `$JAVA_HOME` installs a runtime,
