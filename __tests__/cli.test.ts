@@ -413,3 +413,29 @@ describe('a base that cannot be known', () => {
     expect(stderr).toContain('invalid --arg "no-equals-sign": use NAME=VALUE');
   });
 });
+
+describe('compose and bake build targets (issue 18)', () => {
+  test('a Dockerfile every compose build stops at a target: that stage is migrated, and the stage after it builds as before', async () => {
+    writeTree(dir, {
+      Dockerfile:
+        'FROM python:3.12-slim AS builder\nWORKDIR /app\nCOPY . .\nCMD ["python", "main.py"]\n\nFROM builder AS dev-envs\nRUN apt-get update\nCMD ["sleep", "infinity"]\n',
+      'compose.yaml': 'services:\n  api:\n    build:\n      context: .\n      target: builder\n',
+    });
+    const { code } = await runCli(['--write'], { cwd: dir });
+    expect(code).toBe(0);
+    const text = read('Dockerfile');
+    expect(text).toMatch(/^FROM python:3\.12-slim AS builder\nARG PEAK_USER_ID\n/);
+    expect(text).toContain('CMD ["python", "main.py"]\nRUN find /app -type d');
+    expect(text).toContain('USER $PEAK_USER_ID\n\nFROM builder AS dev-envs\nUSER 0\nRUN apt-get update\nCMD ["sleep", "infinity"]\n');
+  });
+
+  test('a Dockerfile also built whole keeps its final stage as the one migrated', async () => {
+    const dockerfile = 'FROM python:3.12-slim AS builder\nCMD ["python"]\n\nFROM builder AS prod\nCMD ["python", "main.py"]\n';
+    writeTree(dir, {
+      Dockerfile: dockerfile,
+      'compose.yaml': 'services:\n  api:\n    build:\n      context: .\n      target: builder\n  web:\n    build: .\n',
+    });
+    await runCli(['--write'], { cwd: dir });
+    expect(read('Dockerfile')).toMatch(/^FROM python:3\.12-slim AS builder\nCMD \["python"\]\n\nFROM builder AS prod\nARG PEAK_USER_ID\n/);
+  });
+});

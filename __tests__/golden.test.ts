@@ -68,11 +68,13 @@ describe('golden fixtures', () => {
       facts?: Record<string, ImageFacts>;
       buildsBaseImage?: boolean;
       buildArgs?: Record<string, string>;
+      buildStages?: string[];
     };
     const inputs: EngineInputs = {
       facts: given.facts ? (reference) => given.facts?.[reference] : undefined,
       buildsBaseImage: given.buildsBaseImage,
       buildArgs: given.buildArgs,
+      buildStages: given.buildStages,
       contextFiles: contextFiles(name),
     };
     const result = fixDockerfile(input, options, inputs);

@@ -178,7 +178,7 @@ describe('images built from each other (compose, bake)', () => {
     }
   });
 
-  test('an image that stops at an earlier build stage is not taken for a migrated one', async () => {
+  test('an image that stops at an earlier build stage: that stage is the one migrated, and an image built FROM it goes back to root', async () => {
     const dir = fresh();
     writeTree(dir, {
       'base/Dockerfile': `FROM debian:bookworm-slim AS tools\nRUN echo tools\n\nFROM debian:bookworm-slim\nCMD ["bash"]\n`,
@@ -186,8 +186,12 @@ describe('images built from each other (compose, bake)', () => {
       'compose.yaml': 'services:\n  base:\n    build:\n      context: base\n      target: tools\n    image: corp/base:1\n',
     });
     expect((await runCli(['--write'], { cwd: dir })).code).toBe(0);
-    expect(readFileSync(path.join(dir, 'app/Dockerfile'), 'utf8')).not.toContain('USER 0');
-    expect(readFileSync(path.join(dir, 'base/Dockerfile'), 'utf8')).toContain('ENV PEAK_USER_ID');
+    expect(readFileSync(path.join(dir, 'app/Dockerfile'), 'utf8')).toContain('FROM corp/base:1\nUSER 0\n');
+    const base = readFileSync(path.join(dir, 'base/Dockerfile'), 'utf8');
+    // The tools stage is the image: migrated, with the build argument only (children get their own UID).
+    expect(base).toMatch(/^FROM debian:bookworm-slim AS tools\nARG PEAK_USER_ID\nRUN : /);
+    expect(base).not.toContain('ENV PEAK_USER_ID');
+    expect(base).toMatch(/\n\nFROM debian:bookworm-slim\nCMD \["bash"\]\n$/);
   });
 
   test('a second run changes nothing', async () => {

@@ -9,7 +9,7 @@ import { importCommonJs } from './lazy-import.js';
  * migrates both an image and the images built FROM it uses this to keep the children's own steps running as root.
  */
 export interface BuiltImage {
-  /** The image reference as the file names it (variables replaced by their defaults). */
+  /** The image reference as the file names it (variables replaced by their defaults); empty when it names none. */
   image: string;
   /** Absolute path of the Dockerfile that builds it. */
   dockerfile: string;
@@ -22,8 +22,14 @@ export interface BuiltImage {
 const COMPOSE = ['**/compose.y?(a)ml', '**/compose.*.y?(a)ml', '**/docker-compose.y?(a)ml', '**/docker-compose.*.y?(a)ml'];
 const BAKE = ['**/docker-bake.hcl', '**/docker-bake.*.hcl', '**/docker-bake.json', '**/docker-bake.*.json'];
 
-/** Every compose and bake file under `roots`; files that cannot be read or parsed are reported, not fatal. */
-export async function findBuiltImages(roots: readonly string[], cwd: string): Promise<{ images: BuiltImage[]; problems: string[] }> {
+/**
+ * Every compose and bake file under `roots`: the images they build (`images`, those that name one) and every build
+ * of a Dockerfile (`builds`, with the stage it stops at). Files that cannot be read or parsed are reported, not fatal.
+ */
+export async function findBuiltImages(
+  roots: readonly string[],
+  cwd: string,
+): Promise<{ images: BuiltImage[]; builds: BuiltImage[]; problems: string[] }> {
   const images: BuiltImage[] = [];
   const problems: string[] = [];
   const files = new Set<string>();
@@ -48,7 +54,7 @@ export async function findBuiltImages(roots: readonly string[], cwd: string): Pr
       problems.push(`${shown}: cannot read the images it builds: ${(error as Error).message.split('\n')[0]}`);
     }
   }
-  return { images, problems };
+  return { images: images.filter((i) => i.image !== ''), builds: images, problems };
 }
 
 /** `${VAR}`, `${VAR:-default}`, `${VAR-default}`: the default (or the known value); undefined when none is known. */
@@ -69,14 +75,14 @@ export async function composeImages(file: string, shown: string, text: string): 
   const doc = parseYaml(text) as { services?: Record<string, { build?: unknown; image?: unknown } | null> } | null;
   const images: BuiltImage[] = [];
   for (const [service, spec] of Object.entries(doc?.services ?? {})) {
-    if (!spec || spec.build === undefined || typeof spec.image !== 'string') continue;
+    if (!spec || spec.build === undefined) continue;
     const build =
       typeof spec.build === 'string'
         ? { context: spec.build }
         : (spec.build as { context?: unknown; dockerfile?: unknown; target?: unknown });
     const context = interpolate(typeof build.context === 'string' ? build.context : '.');
     const dockerfile = interpolate(typeof build.dockerfile === 'string' ? build.dockerfile : 'Dockerfile');
-    const image = interpolate(spec.image);
+    const image = typeof spec.image === 'string' ? interpolate(spec.image) : '';
     // A remote context (git URL) builds no Dockerfile of this tree.
     if (context === undefined || dockerfile === undefined || image === undefined || /^[a-z]+:\/\/|^git@/.test(context)) continue;
     images.push({

@@ -1,7 +1,7 @@
 import { describeSource } from './base-image.js';
 import { applyEdits, explainEdits, type LineIndex, type TextEdit } from './edits.js';
 import { resolveBases, stageBase, type StageBase } from './model/base.js';
-import { endOffset, lineOf, parseDockerfile, type DockerfileModel, type Stage } from './model/dockerfile.js';
+import { endOffset, isRootUser, lineOf, parseDockerfile, userBefore, type DockerfileModel, type Stage } from './model/dockerfile.js';
 import { createdByHandInChain, PeakLines, planStage } from './model/peak.js';
 import { validateOptions } from './options.js';
 import { because, instruction, Renderer } from './render.js';
@@ -62,7 +62,11 @@ export function fixModel(model: DockerfileModel, options: FixOptions, inputs: En
   // With --all-stages, a stage built on by a stage that creates the user itself stays as it is: creating the user
   // there too would make that stage's own useradd fail ("user 'peak-user' already exists").
   const createdBelow = options.allStages ? stagesCreatingUserBelow(model, peak) : new Map<Stage, Stage>();
-  const targets = new Set<Stage>(options.allStages ? model.stages.filter((s) => migratable(s) && !createdBelow.has(s)) : [final]);
+  const targets = new Set<Stage>(
+    options.allStages
+      ? model.stages.filter((s) => migratable(s) && !createdBelow.has(s))
+      : (builtStages(model, inputs, migratable) ?? [final]),
+  );
   // One policy for every stage: a stage that cannot be migrated is skipped with its reason, the rest migrated.
   if (options.allStages) {
     for (const stage of model.stages) {
@@ -108,7 +112,7 @@ export function fixModel(model: DockerfileModel, options: FixOptions, inputs: En
     edits.push(...stageEdits);
     findings.push(...stageFindings);
   }
-  edits.push(...rootForOtherStages(model, targets, render));
+  edits.push(...rootForOtherStages(model, targets, render, peak));
   const output = applyEdits(text, edits);
   const kept = findings.filter((f) => !ignoredByComment(model.lines, f)).sort((a, b) => a.line - b.line);
   if (output === text && leftUnchanged.length > 0) return unchanged(text, kept, leftUnchanged.map((f) => f.message).join('; '));
@@ -174,18 +178,37 @@ function baseFactsFinding(base: StageBase, stage: Stage): Finding | undefined {
 }
 
 /**
- * A stage this run does not migrate (a builder stage) that starts from a base that was migrated itself would now
- * run its steps as the UID: it goes back to root right after its FROM, as it ran before the base was migrated.
+ * The stages compose or bake build from this Dockerfile (EngineInputs.buildStages), when they name ones it has: the
+ * images that run. Undefined: the final stage, as usual.
  */
-function rootForOtherStages(model: DockerfileModel, targets: ReadonlySet<Stage>, render: Renderer): TextEdit[] {
+function builtStages(model: DockerfileModel, inputs: EngineInputs, migratable: (s: Stage) => boolean): Stage[] | undefined {
+  const names = new Set((inputs.buildStages ?? []).map((n) => n.toLowerCase()));
+  const stages = model.stages.filter((s) => s.name !== null && names.has(s.name) && migratable(s));
+  return stages.length > 0 ? stages : undefined;
+}
+
+/**
+ * A stage this run does not migrate that starts where a migrated image ends would now run its steps as the UID: a
+ * builder stage on a base image that was migrated itself, or a stage built FROM a stage this run migrates (compose
+ * builds an earlier target). It goes back to the user it started as right after its FROM, as it ran before.
+ */
+function rootForOtherStages(model: DockerfileModel, targets: ReadonlySet<Stage>, render: Renderer, peak: PeakLines): TextEdit[] {
   return model.stages
-    .filter((stage) => !targets.has(stage) && stage.parent === null && stage.instructions.length > 0)
-    .filter((stage) => stage.instructions[0].getKeyword() !== 'USER' && stageBase(model, stage).image.migrated)
-    .map((stage) =>
-      render.insertAfter(endOffset(model, stage.from), [
-        because(instruction('USER', '0'), 'the base image was migrated and ends as the UID: this stage builds as root, as before'),
-      ]),
-    );
+    .filter((stage) => !targets.has(stage) && stage.instructions.length > 0 && stage.instructions[0].getKeyword() !== 'USER')
+    .filter((stage) =>
+      stage.parent === null
+        ? stageBase(model, stage).image.migrated
+        : targets.has(stage.parent) && !peak.isPeakUserValue(userBefore(model, stage, 0)),
+    )
+    .map((stage) => {
+      const user = stage.parent === null ? null : userBefore(model, stage, 0);
+      const value = isRootUser(user) ? '0' : (user as string);
+      const why =
+        stage.parent === null
+          ? 'the base image was migrated and ends as the UID: this stage builds as root, as before'
+          : `the stage it is built FROM now ends as the UID: this stage's own steps run as ${value}, as before`;
+      return render.insertAfter(endOffset(model, stage.from), [because(instruction('USER', value), why)]);
+    });
 }
 
 const IGNORE = /^\s*#\s*peak-fix-ignore\b(.*)$/;

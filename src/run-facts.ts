@@ -51,6 +51,7 @@ export async function gatherFacts(targets: readonly Target[], options: RunFactsO
   const fromCatalog = catalogLookup(options.catalog);
   const found = await findBuiltImages(options.roots, options.cwd);
   notices.push(...found.problems);
+  const stages = await buildStages(found.builds);
   const builtBy = new Map<string, BuiltImage>();
   for (const image of found.images) {
     builtBy.set(key(image.image), { ...image, dockerfile: await realpath(image.dockerfile).catch(() => image.dockerfile) });
@@ -77,8 +78,8 @@ export async function gatherFacts(targets: readonly Target[], options: RunFactsO
           return [];
         }
       });
-  const finalRoot = (m: DockerfileModel): string | undefined => {
-    let stage = m.stages[m.stages.length - 1];
+  const rootOf = (m: DockerfileModel, name?: string): string | undefined => {
+    let stage = (name !== undefined ? m.stages.find((s) => s.name === name.toLowerCase()) : undefined) ?? m.stages[m.stages.length - 1];
     while (stage.parent) stage = stage.parent;
     try {
       return resolveImageReference(m, stage.from);
@@ -104,10 +105,13 @@ export async function gatherFacts(targets: readonly Target[], options: RunFactsO
     const built = builtBy.get(key(reference));
     if (!built || seen.has(built.dockerfile)) return undefined;
     const parent = models.get(built.dockerfile);
-    // An image that stops at an earlier build stage is not the stage peak-fix migrates (the final one).
+    // An image that stops at a build stage is migrated when that stage is: the final one, or one every compose and
+    // bake build of the file names (buildStages).
     const final = parent?.stages[parent.stages.length - 1];
-    if (built.stage !== undefined && final?.name !== built.stage.toLowerCase()) return undefined;
-    const parentBase = parent ? finalRoot(parent) : undefined;
+    const migratedStage =
+      built.stage === undefined || final?.name === built.stage.toLowerCase() || stages.get(built.dockerfile)?.includes(built.stage);
+    if (!migratedStage) return undefined;
+    const parentBase = parent ? rootOf(parent, built.stage) : undefined;
     if (!parentBase) return undefined;
     const next = new Set(seen).add(built.dockerfile);
     const base = resolveBaseImage(parentBase, (r) => lookupWith(r, next));
@@ -147,9 +151,31 @@ export async function gatherFacts(targets: readonly Target[], options: RunFactsO
   return {
     lookup,
     notices,
-    inputsFor: (target) => ({ facts: lookup, buildsBaseImage: buildsBase.has(target.realPath) }),
-    builtInOnly: entries.length === 0 && options.catalog.length === 0 && builtBy.size === 0,
+    inputsFor: (target) => {
+      const inputs: EngineInputs = { facts: lookup, buildsBaseImage: buildsBase.has(target.realPath) };
+      const named = stages.get(target.realPath);
+      if (named) inputs.buildStages = named;
+      return inputs;
+    },
+    builtInOnly: entries.length === 0 && options.catalog.length === 0 && builtBy.size === 0 && stages.size === 0,
   };
+}
+
+/**
+ * The stages compose and bake build from each Dockerfile, by its real path, when every build of it names a target:
+ * a Dockerfile also built whole (no target) keeps its final stage as the one migrated.
+ */
+async function buildStages(builds: readonly BuiltImage[]): Promise<Map<string, string[]>> {
+  const byFile = new Map<string, (string | undefined)[]>();
+  for (const build of builds) {
+    const file = await realpath(build.dockerfile).catch(() => build.dockerfile);
+    byFile.set(file, [...(byFile.get(file) ?? []), build.stage]);
+  }
+  const stages = new Map<string, string[]>();
+  for (const [file, named] of byFile) {
+    if (named.every((s) => s !== undefined)) stages.set(file, [...new Set(named as string[])].sort());
+  }
+  return stages;
 }
 
 async function inspectAll(

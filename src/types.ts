@@ -97,4 +97,9 @@ export interface EngineInputs {
   buildsBaseImage?: boolean;
   /** Values for the variables of FROM lines (`--arg NAME=VALUE`); they win over the file's ARG defaults. */
   buildArgs?: Readonly<Record<string, string>>;
+  /**
+   * The build stages the repository's compose and bake files build from this Dockerfile (`build.target`), when
+   * every build of it names one: those stages are the images that run, so they are the ones migrated, not the final.
+   */
+  buildStages?: readonly string[];
 }

@@ -67,7 +67,7 @@ function placement(target: CopyTarget | null, home: string, inputs: EngineInputs
   if (path === null) return { owner: 'user' };
   if (copiesOneFile(target, inputs)) {
     // `COPY run.sh /` and `COPY run.sh .` under `WORKDIR /` land at /run.sh, as `COPY run.sh /run.sh` does.
-    const intoDirectory = target.raw.endsWith('/') || /^\.?$/.test(target.raw.replace(/\/+$/, ''));
+    const intoDirectory = target.raw.endsWith('/') || /^\.?$/.test(target.raw.replace(/\/+$/, '')) || target.intoExistingDirectory;
     const name = (target.sources[0] ?? '').replace(/\/+$/, '').replace(/^.*\//, '');
     const landing = intoDirectory && !target.heredoc ? `${path === '/' ? '' : path}/${name}` : path;
     if (landing.lastIndexOf('/') === 0)

@@ -25,6 +25,8 @@ export interface CopyTarget {
   from: { stage: Stage } | { image: string } | null;
   /** Every source is a heredoc body. */
   heredoc: boolean;
+  /** The destination is a directory a WORKDIR made (or the working directory): files land inside it. */
+  intoExistingDirectory: boolean;
 }
 
 interface Flagged {
@@ -83,6 +85,7 @@ function resolve(model: DockerfileModel, stage: Stage, index: number, i: Instruc
     intoDirectory: raw.endsWith('/') || sources.length > 1,
     from,
     heredoc,
+    intoExistingDirectory: path !== null && (path === workdir || scope.workdirsMadeAt(index).has(path)),
   };
 }
 

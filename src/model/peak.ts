@@ -295,7 +295,11 @@ export function planStage(
     userReadyIndex,
     startUser,
     baseMigrated: stage.parent === null && base.image.migrated,
-    declareUidEnv: !(inputs.buildsBaseImage === true && stage.isFinal),
+    // The image others are built FROM is the final stage, or the stage compose and bake build (buildStages).
+    declareUidEnv: !(
+      inputs.buildsBaseImage === true &&
+      (stage.isFinal || (inputs.buildStages ?? []).some((n) => n.toLowerCase() === stage.name))
+    ),
     homeWorkdir: workdir.insert,
     ...(workdir.reliance ? { workdirReliance: workdir.reliance } : {}),
     finalUserIndex,

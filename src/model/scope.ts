@@ -88,6 +88,9 @@ export interface StageScope {
   finalWorkdir: string | null;
   /** Values at the end of the stage (what a child stage starts with). */
   finalValues: Values;
+  /** The directories WORKDIR made before `stage.instructions[index]`, in this stage and the stages it is built on. */
+  workdirsMadeAt(index: number): ReadonlySet<string>;
+  finalWorkdirsMade: ReadonlySet<string>;
 }
 
 const scopes = new WeakMap<Stage, StageScope>();
@@ -112,11 +115,14 @@ function computeScope(
   // One snapshot per instruction that changes a value; most instructions share the one before them.
   const snapshots: Values[] = [];
   const workdirs: (string | null)[] = [];
+  const madeSnapshots: ReadonlySet<string>[] = [];
   let values: Map<string, string | null> = new Map(parent?.finalValues ?? []);
   let workdir: string | null = parent ? parent.finalWorkdir : null;
+  let made: Set<string> = new Set(parent?.finalWorkdirsMade ?? []);
   for (const instruction of stage.instructions) {
     snapshots.push(values);
     workdirs.push(workdir);
+    madeSnapshots.push(made);
     const keyword = instruction.getKeyword();
     if (keyword === 'ENV') {
       values = new Map(values);
@@ -141,11 +147,15 @@ function computeScope(
             : workdir === null
               ? null
               : normalise(`${workdir}/${expanded}`);
+      if (workdir !== null) made = new Set(made).add(workdir);
     }
   }
   snapshots.push(values);
   workdirs.push(workdir);
+  madeSnapshots.push(made);
   return {
+    workdirsMadeAt: (index) => madeSnapshots[Math.min(Math.max(index, 0), madeSnapshots.length - 1)],
+    finalWorkdirsMade: made,
     valuesAt: (index) => snapshots[Math.min(Math.max(index, 0), snapshots.length - 1)],
     workdirAt: (index) => workdirs[Math.min(Math.max(index, 0), workdirs.length - 1)],
     finalWorkdir: workdir,
