@@ -494,8 +494,8 @@ export function volumeHolding(server: ServerImage, path: string): string | undef
  * Shell text that makes the run-time paths exist before they are given away: `mkdir -p` for directories, and an
  * empty file (`touch`, after its directory) for pid files the program rewrites. Empty when there is nothing to make.
  */
-export function runtimePathsPrefix(paths: readonly RuntimePath[]): string {
-  const dirs = paths.filter((p) => p.kind === 'dir').map((p) => p.path);
+export function runtimePathsPrefix(paths: readonly RuntimePath[], existing: ReadonlySet<string> = new Set()): string {
+  const dirs = paths.filter((p) => p.kind === 'dir' && !existing.has(p.path)).map((p) => p.path);
   const files = paths.filter((p) => p.kind === 'file').map((p) => p.path);
   // A pid file's own directory is made too, unless it is one the system has anyway (/run, /var/run).
   const parents = files.map((f) => f.slice(0, f.lastIndexOf('/')) || '/').filter((d) => !isSystemDir(d) && !dirs.includes(d));

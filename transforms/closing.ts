@@ -7,7 +7,7 @@ import { classifyPath, isPlainAbsolute, normaliseAbsolute, volumePaths, writable
 import { chownFlag, endOffset, instructionText, isRootUser, lineStartOffset, userBefore, userValue } from '../src/model/dockerfile.js';
 import { envPairs, normalisePath } from '../src/model/peak.js';
 import { MENTIONS } from '../src/model/run.js';
-import { normalise, stageScope } from '../src/model/scope.js';
+import { expandWord, normalise, stageScope } from '../src/model/scope.js';
 import { stageServer } from '../src/model/server.js';
 import type { Word } from '../src/model/shell.js';
 import { refusedFinding } from '../src/policy.js';
@@ -49,11 +49,13 @@ export const closing: Transform = {
       ...(ranAsRoot ? applicationDirs(ctx) : []),
       ...originalDirs.filter((d) => !d.whole).map((d) => ({ path: d.path, mayBeMissing: d.mayBeMissing })),
     ];
+    // A server's run-time paths go whole (an empty pid file included), whoever the original gave them to.
+    const runtime = serverPaths(ctx).filter((p) => !wholeSet.has(p.path));
+    const runtimeSet = new Set(runtime.map((p) => p.path));
     const listed = new Set(dirs.map((d) => d.path));
     const dirsOnly = [...new Set(dirs.map((d) => d.path))].filter(
-      (path) => !ancestors(path).some((a) => covering.has(a) || wholeSet.has(a) || (a !== path && listed.has(a))),
+      (path) => !ancestors(path).some((a) => covering.has(a) || wholeSet.has(a) || runtimeSet.has(a) || (a !== path && listed.has(a))),
     );
-    const runtime = serverPaths(ctx).filter((p) => !dirsOnly.includes(p.path) && !wholeSet.has(p.path));
     const home = homeNeedsFix(ctx) ? [options.home] : [];
     const give = [...home, ...whole, ...runtime.map((p) => p.path)];
 
@@ -87,7 +89,14 @@ export const closing: Transform = {
         : []),
     ];
     const withRuntime = because(
-      { ...own, lines: [runtimePathsPrefix(runtime) + own.lines[0], ...own.lines.slice(1)] },
+      {
+        ...own,
+        // What the stage made or gave away itself exists already: only the rest is made.
+        lines: [
+          runtimePathsPrefix(runtime, new Set([...originalDirs.map((d) => d.path), ...dirs.map((d) => d.path)])) + own.lines[0],
+          ...own.lines.slice(1),
+        ],
+      },
       `gives ${options.user} what its program writes, copying no file data: ${why.join('; ')}`,
     );
     const inForce = userBefore(model, stage, plan.closingAt);
@@ -197,9 +206,9 @@ function refusedDirFindings({ model, options, plan }: TransformContext): Finding
 
 /**
  * Directories the original gave its own runtime user (`chown -R www-data /var/www`) are the ones its program
- * writes: they go to the user that now runs it, as far as the original gave them (files included for `chown -R`,
- * the directories for a plain `chown DIR`). Root keeps what the original gave root. A HOME the image sets on
- * purpose stays its HOME, and the program must be able to write there.
+ * writes: their directories go to the user that now runs it (not their files: that would copy the files' data into a
+ * new layer). Root keeps what the original gave root. A HOME the image sets on purpose stays its HOME, files
+ * included, and the program must be able to write there.
  */
 function originalUserDirs(ctx: TransformContext, findings: Finding[]): { path: string; mayBeMissing: boolean; whole: boolean }[] {
   const { model, options, plan } = ctx;
@@ -207,19 +216,24 @@ function originalUserDirs(ctx: TransformContext, findings: Finding[]): { path: s
   const candidates: { path: string; at: number; whole: boolean }[] = [];
   stage.instructions.slice(0, plan.closingAt).forEach((i, index) => {
     if (i.getKeyword() !== 'RUN' || peak.isPeakManaged(i)) return;
+    const values = stageScope(model, stage).valuesAt(index);
     for (const chown of peak.mentioning(i, MENTIONS.chowns).chowns) {
       if (peak.isPeakOwner(chown.owner.raw) || isRootOwner(chown.owner)) continue;
-      for (const raw of chown.paths) {
+      // `chown -R app "$DATA_DIR"`: what Docker's ENV and ARG values make of it.
+      const expanded = chown.rawPaths.map((raw) => expandWord(raw.replace(/^"|"$/g, ''), values)).filter((p): p is string => p !== null);
+      for (const raw of [...chown.paths, ...expanded]) {
         if (!raw.startsWith('/') || !isPlainAbsolute(raw)) continue;
         const path = normaliseAbsolute(raw);
         const kind = classifyPath(path, options.home);
         if (kind === 'app') {
-          candidates.push({ path, at: index, whole: chown.recursive });
+          // Its directories, not its files: giving files would copy their data into a new layer (a whole node_modules),
+          // and the program creates what it writes.
+          candidates.push({ path, at: index, whole: false });
           findings.push(
             finding(
               'other-user-dir',
               i,
-              `${path} was given to ${chown.owner.raw}, the original's runtime user: its program writes there, so it goes to ${options.user} at the end of the stage`,
+              `${path} was given to ${chown.owner.raw}, the original's runtime user: its program writes there, so its directories go to ${options.user} at the end of the stage (the files in it stay ${chown.owner.raw}'s: no file data is copied)`,
             ),
           );
         } else findings.push(refusedFinding(i, `chown ${chown.owner.raw} ${path}`, kind, options.user));

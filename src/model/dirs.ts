@@ -3,7 +3,7 @@ import { instructionText, type DockerfileModel, type Stage } from './dockerfile.
 import { normalisePath, type PeakLines } from './peak.js';
 import { MENTIONS } from './run.js';
 import { dockerfileScript } from './shell.js';
-import { expandWord, stageScope } from './scope.js';
+import { expandWord, stageScope, type Values } from './scope.js';
 import { KERNEL_TREES, RUNTIME_TREES, SYSTEM_DIRS, SYSTEM_TREES, TOOL_SEGMENTS, TRUST_TREES } from '../facts/paths.js';
 
 export function isSystemDir(path: string): boolean {
@@ -70,11 +70,14 @@ export function volumePaths(model: DockerfileModel, volume: Instruction): string
 }
 
 /** Paths a RUN surely creates with `mkdir` (not under a condition), absolute against the working directory. */
-export function mkdirPaths(peak: PeakLines, run: Instruction, workdir: string | null): string[] {
+export function mkdirPaths(peak: PeakLines, run: Instruction, workdir: string | null, values: Values = new Map()): string[] {
   const mounts = mountTargets(run);
   const paths: string[] = [];
-  for (const { path, conditional } of peak.mentioning(run, MENTIONS.mkdirs).mkdirs) {
-    if (conditional) continue;
+  for (const made of peak.mentioning(run, MENTIONS.mkdirs).mkdirs) {
+    if (made.conditional) continue;
+    // `mkdir -p "$DATA_DIR"`: what Docker's ENV and ARG values make of it (the shell sees the same variables).
+    const path = made.raw ? expandWord(made.path.replace(/^"|"$/g, ''), values) : made.path;
+    if (path === null) continue;
     const absolute = path.startsWith('/') ? path : workdir && /^[A-Za-z0-9._@+\-/]+$/.test(path) ? joinPath(workdir, path) : null;
     if (!absolute || !isPlainAbsolute(absolute)) continue;
     const normal = normaliseAbsolute(absolute);
@@ -130,7 +133,7 @@ export function writableDirs(
       if (workdir === normalisePath(home)) workdir = null;
     } else if (keyword === 'RUN') {
       // The recipe's own lines make what they give the user (`mkdir -p /data && find /data … chown`).
-      paths = peak.isPeakManaged(i) ? [] : mkdirPaths(peak, i, workdir);
+      paths = peak.isPeakManaged(i) ? [] : mkdirPaths(peak, i, workdir, scope.valuesAt(index));
       for (const removed of peak.mentioning(i, MENTIONS.removes).removes) {
         const absolute = removed.startsWith('/') ? removed : workdir ? joinPath(workdir, removed) : null;
         if (absolute) removals.push({ path: normaliseAbsolute(absolute), at: index });

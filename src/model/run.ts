@@ -11,10 +11,13 @@ export interface RunFacts {
   commands: Command[];
   /** `useradd`/`adduser` commands that create a user: its name and the word given as UID (null: none). */
   creates: { name: string; uid: Word | null }[];
-  /** Directories made with `mkdir` (literal paths as written; relative ones are resolved by the caller). */
-  mkdirs: { path: string; conditional: boolean }[];
-  /** `chown` (and `find … -exec chown`) commands: the owner word and the literal paths. */
-  chowns: { owner: Word; paths: string[]; recursive: boolean }[];
+  /**
+   * Directories made with `mkdir`: literal paths as written (relative ones are resolved by the caller), or the word as
+   * written where it has an expansion (`"$DATA_DIR"`, `raw`), for the caller to substitute what Docker knows.
+   */
+  mkdirs: { path: string; conditional: boolean; raw?: boolean }[];
+  /** `chown` (and `find … -exec chown`) commands: the owner word, the literal paths and the other operand words. */
+  chowns: { owner: Word; paths: string[]; rawPaths: string[]; recursive: boolean }[];
   /** Paths removed with `rm -r`. */
   removes: string[];
   /** Directories an `rm -r` glob empties (`rm -rf /var/lib/apt/lists/*` names /var/lib/apt/lists): what is below them may go. */
@@ -128,7 +131,10 @@ export function runFacts(scripts: string[]): RunFacts {
         break;
       }
       case 'mkdir':
-        for (const path of operands(command.args, MKDIR_WITH_VALUE)) facts.mkdirs.push({ path, conditional: command.conditional });
+        for (const word of operandWords(command.args, MKDIR_WITH_VALUE)) {
+          if (word.literal !== null) facts.mkdirs.push({ path: word.literal, conditional: command.conditional });
+          else facts.mkdirs.push({ path: word.raw, conditional: command.conditional, raw: true });
+        }
         break;
       case 'chown': {
         const words = command.args;
@@ -136,7 +142,15 @@ export function runFacts(scripts: string[]): RunFacts {
         if (words.some((w) => (w.literal ?? '').startsWith('--reference'))) break;
         const rest = words.filter((w) => !(w.literal ?? '').startsWith('-'));
         if (rest.length < 2) break;
-        facts.chowns.push({ owner: rest[0], paths: literals(rest.slice(1)), recursive });
+        facts.chowns.push({
+          owner: rest[0],
+          paths: literals(rest.slice(1)),
+          rawPaths: rest
+            .slice(1)
+            .filter((w) => w.literal === null)
+            .map((w) => w.raw),
+          recursive,
+        });
         break;
       }
       case 'find': {
@@ -149,7 +163,7 @@ export function runFacts(scripts: string[]): RunFacts {
           starts.push(v);
         }
         const owner = command.args.slice(exec + 2).find((w) => !(w.literal ?? '').startsWith('-'));
-        if (owner) facts.chowns.push({ owner, paths: starts, recursive: true });
+        if (owner) facts.chowns.push({ owner, paths: starts, rawPaths: [], recursive: true });
         break;
       }
       case 'rm': {
@@ -223,6 +237,20 @@ const USERADD_WITH_VALUE = new Set([
   '--lastgid',
   '--conf',
 ]);
+
+/** The operand words of a command, skipping options and the values of options that take one. */
+function operandWords(words: Word[], withValue: ReadonlySet<string>): Word[] {
+  const out: Word[] = [];
+  for (let k = 0; k < words.length; k++) {
+    const v = words[k].literal;
+    if (v !== null && v.startsWith('-') && v !== '-') {
+      if (withValue.has(v)) k++;
+      continue;
+    }
+    out.push(words[k]);
+  }
+  return out;
+}
 
 /** The literal operands of a command, skipping options and the values of options that take one. */
 function operands(words: Word[], withValue: ReadonlySet<string>): string[] {

@@ -33,10 +33,10 @@ ruleTester(['system-dir-not-owned', 'root-home-path', 'other-user-home', 'other-
       lacks: ['/root/cache;'],
     },
     {
-      name: 'a directory the original gave its runtime user goes to the user, files included',
+      name: 'a directory the original gave its runtime user goes to the user: its directories, not its files',
       code: `${FROM}RUN mkdir -p /var/www/html && chown -R www-data:www-data /var/www\nCMD ["sh"]\n`,
       findings: [{ messageId: 'other-user-dir', line: 2 }],
-      contains: ['RUN find /var/www \\( ! -user peak-user'],
+      contains: ['RUN find /var/www -type d \\( ! -user peak-user'],
     },
     {
       name: 'a kernel file system given to another user stays as it is',
