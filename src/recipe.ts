@@ -167,7 +167,9 @@ export function ownInstruction(
 ): NewInstruction {
   const all = [...whole, ...dirsOnly];
   const mkdir = how.create && how.create.length > 0 ? `mkdir -p ${how.create.join(' ')} && ` : '';
-  if (o.preset === 'peak-doc') return instruction('RUN', `${mkdir}chown -R ${o.user}:${o.user} ${all.join(' ')}`);
+  // Directories this line makes itself hold nothing yet: a plain chown -R gives them, on any base.
+  const fresh = how.create !== undefined && dirsOnly.length === 0 && whole.every((p) => how.create?.includes(p));
+  if (o.preset === 'peak-doc' || fresh) return instruction('RUN', `${mkdir}chown -R ${o.user}:${o.user} ${all.join(' ')}`);
   // One command a line, joined with `&&`.
   const [first, ...rest] = ownCommands(o, whole, dirsOnly, how.mayBeMissing === true, how.facts);
   return instruction('RUN', `${mkdir}${first}`, ...rest.map((r) => `&& ${r}`));

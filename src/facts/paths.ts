@@ -2,7 +2,8 @@
  * The ownership policy's data: which paths belong to the operating system, a runtime or a tool chain, and so are
  * never given to the user (src/model/dirs.ts `classifyPath` applies it). The Filesystem Hierarchy Standard names
  * the system trees (https://refspecs.linuxfoundation.org/FHS_3.0/fhs/index.html: /usr, /usr/local and its
- * bin, etc, games, include, lib, libexec, man, sbin, share; /opt/<package> for add-on software); the runtime trees
+ * bin, etc, games, include, lib, libexec, man, sbin, share; /opt/<package> for add-on software), and Red Hat's
+ * container guidelines /licenses, where images keep their license texts; the runtime trees
  * are where the official and vendor images install their interpreters and tool chains (the catalog's sources:
  * golang's /usr/local/go, eclipse-temurin's /opt/java/openjdk, PowerShell's /opt/microsoft/powershell, pypy's
  * /opt/pypy, conda's /opt/conda, tomcat's /usr/local/tomcat, httpd's /usr/local/apache2).
@@ -24,6 +25,7 @@ export const SYSTEM_DIRS: ReadonlySet<string> = new Set([
   '/mnt',
   '/opt',
   '/proc',
+  '/licenses',
   '/root',
   '/run',
   '/sbin',
@@ -46,7 +48,7 @@ export const SYSTEM_DIRS: ReadonlySet<string> = new Set([
 
 /** Trees that are the operating system's, everything below them included. */
 export const SYSTEM_TREES =
-  /^\/(bin|sbin|lib|lib32|lib64|libx32|boot|usr\/(bin|sbin|lib|lib32|lib64|libexec|include|share|games)|usr\/local\/(bin|sbin|lib|lib64|libexec|include|share|etc|man|games))(\/|$)/;
+  /^\/(bin|sbin|lib|lib32|lib64|libx32|boot|licenses|usr\/(bin|sbin|lib|lib32|lib64|libexec|include|share|games)|usr\/local\/(bin|sbin|lib|lib64|libexec|include|share|etc|man|games))(\/|$)/;
 
 /** Configuration and trust: never given away, whatever is below. */
 export const TRUST_TREES = /^\/etc(\/|$)|\/keyrings(\/|$)|^\/usr(\/local)?\/share\/ca-certificates(\/|$)/;
