@@ -439,3 +439,22 @@ describe('compose and bake build targets (issue 18)', () => {
     expect(read('Dockerfile')).toMatch(/^FROM python:3\.12-slim AS builder\nCMD \["python"\]\n\nFROM builder AS prod\nARG PEAK_USER_ID\n/);
   });
 });
+
+describe('the build context tells a root file system from the application (issue 18)', () => {
+  test('COPY . / of a context that holds etc/ and usr/ keeps root as owner; of an application, the user gets it', async () => {
+    writeTree(dir, {
+      'rootfs/Dockerfile': 'FROM debian:bookworm-slim\nCOPY . /\nCMD ["/usr/local/bin/app"]\n',
+      'rootfs/etc/app/app.conf': 'x=1\n',
+      'rootfs/usr/local/bin/app': '#!/bin/sh\n',
+      'app/Dockerfile': 'FROM debian:bookworm-slim\nCOPY . /\nCMD ["python3", "/main.py"]\n',
+      'app/main.py': 'print(1)\n',
+      'folder/Dockerfile': 'FROM debian:bookworm-slim\nCOPY prebuildfs /\nCMD ["/opt/app/run"]\n',
+      'folder/prebuildfs/opt/app/run': '#!/bin/sh\n',
+    });
+    const { code } = await runCli(['--write'], { cwd: dir });
+    expect(code).toBe(0);
+    expect(read('rootfs/Dockerfile')).toContain('\nCOPY . /\n');
+    expect(read('app/Dockerfile')).toContain('\nCOPY --chown=peak-user . /\n');
+    expect(read('folder/Dockerfile')).toContain('\nCOPY prebuildfs /\n');
+  });
+});
