@@ -53,6 +53,11 @@ export interface ImageFacts {
   takenUids: number[];
   /** User names the image already has. */
   takenNames?: string[];
+  /**
+   * The image creates users without fixing their UIDs (mysql's Debian images: `useradd -r -g mysql mysql` takes
+   * whatever system UID is free), so some UID besides takenUids is taken and no one can say which.
+   */
+  unnamedUidsTaken?: boolean;
   /** Home of the default user, when it is not root. */
   home?: string;
   /** Paths the image's program writes at run time (servers). */

@@ -43,7 +43,7 @@ export function passwdFileCreate(o: FixOptions): string {
  */
 export function createUser(o: FixOptions, facts: ImageFacts): string {
   const uid = `"$${o.uidArg}"`;
-  const uidTaken = facts.takenUids.length > 0;
+  const uidTaken = can.shareUid(facts);
   const useradd = `useradd -l -m -d ${o.home} -u ${uid} ${o.user}`;
   const sharedUseradd = `groupadd -o -g ${uid} ${o.user} && useradd -l -o -m -d ${o.home} -u ${uid} -g ${o.user} ${o.user}`;
   const adduser = `adduser -D -h ${o.home} -u ${uid} ${o.user}`;
@@ -123,11 +123,11 @@ const REASONS = {
   create: (o: FixOptions, facts: ImageFacts): string => {
     switch (facts.userCreation) {
       case 'useradd':
-        return facts.takenUids.length > 0
-          ? `creates ${o.user} with the UID ${o.uidArg} (guide, step 1); -o and a group of its own because the base image already uses UID ${facts.takenUids.join(', ')}`
+        return can.shareUid(facts)
+          ? `creates ${o.user} with the UID ${o.uidArg} (guide, step 1); -o and a group of its own because the base image's own users already hold ${facts.takenUids.length > 0 ? `UID ${facts.takenUids.join(', ')}` : 'UIDs'}`
           : `creates ${o.user} with the UID ${o.uidArg} and its home (guide, step 1); -l keeps a big UID from filling lastlog`;
       case 'busybox':
-        return `creates ${o.user} with the UID ${o.uidArg} (guide, step 1) with busybox adduser, the tool this base has${facts.takenUids.length > 0 ? `; the passwd file when the UID is one the image uses (busybox cannot share it)` : ''}`;
+        return `creates ${o.user} with the UID ${o.uidArg} (guide, step 1) with busybox adduser, the tool this base has${can.shareUid(facts) ? `; the passwd file when the UID is one the image uses (busybox cannot share it)` : ''}`;
       case 'passwd-file':
         return `creates ${o.user} with the UID ${o.uidArg} (guide, step 1) by writing the passwd and group entries: this base has no user tool`;
       default:

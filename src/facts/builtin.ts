@@ -114,7 +114,9 @@ class Catalog {
       const rule = tag === undefined ? undefined : found.tags.find((t) => t.test.test(tag))?.rule;
       // A tag naming a variant without a shell has none, unless the repository's own rule knows that variant.
       if (shellLess && !(rule && rule.tag.includes(shellLess.tag ?? '\0'))) return facts(shellLess, found.row);
-      if (rule) return facts(rule, found.row);
+      // A repository's own tag rule says everything of those tags: the generator writes it so (a rule without
+      // users is an image without them, like .NET before 8 or mssql 2017), and so do the vendors' files.
+      if (rule) return facts(rule);
       const other = variant(false);
       // A tag that names another base (`-alpine`) decides the kind; the image's own users stay.
       if (other && other.kind !== found.row.kind) return facts(other, found.row);
@@ -128,8 +130,8 @@ class Catalog {
 }
 
 /**
- * The facts of a row or rule. A rule that switches the kind keeps the row's users (node:alpine has node 1000 too)
- * unless it says more; a Windows image has no Linux users.
+ * The facts of a row, rule or variant. A variant rule (`-alpine` on any image) keeps the row's users (the image
+ * creates them whatever its base) unless it says more; a Windows image has no Linux users.
  */
 function facts(chosen: CatalogParticulars & { kind: KindName; source: CatalogSource }, row?: CatalogRow): ImageFacts {
   const kind = KINDS[chosen.kind];
@@ -148,6 +150,8 @@ function facts(chosen: CatalogParticulars & { kind: KindName; source: CatalogSou
   };
   if (users.user) result.defaultUser = { ...users.user };
   if (users.takenNames) result.takenNames = [...users.takenNames];
+  // A catalog row names the users the image creates; one with no UID of its own got whatever was free.
+  if ((users.takenNames?.length ?? 0) > (users.takenUids?.length ?? 0)) result.unnamedUidsTaken = true;
   if (users.home && users.user) result.home = users.home;
   return result;
 }

@@ -154,7 +154,8 @@ function sameFacts(a: ImageFacts, b: ImageFacts): boolean {
     a.userCreation === b.userCreation &&
     a.defaultUser?.name === b.defaultUser?.name &&
     a.defaultUser?.uid === b.defaultUser?.uid &&
-    a.takenUids.join() === b.takenUids.join()
+    a.takenUids.join() === b.takenUids.join() &&
+    a.unnamedUidsTaken === b.unnamedUidsTaken
   );
 }
 

@@ -25,6 +25,8 @@ import rocker from './vendors/rocker.json' with { type: 'json' };
 import selenium from './vendors/selenium.json' with { type: 'json' };
 import tensorflow from './vendors/tensorflow.json' with { type: 'json' };
 import webdevops from './vendors/webdevops.json' with { type: 'json' };
+import distributions from './distributions.json' with { type: 'json' };
+import officialImages from './official-images.json' with { type: 'json' };
 import variants from './variants.json' with { type: 'json' };
 
 export type CatalogSource = { repo: string; path: string; commit?: string; line?: number } | { url: string };
@@ -93,6 +95,8 @@ export const CATALOG_FILES: readonly CatalogFile[] = [
   selenium,
   tensorflow,
   webdevops,
+  officialImages,
+  distributions,
   variants,
 ] as CatalogFile[];
 
@@ -119,5 +123,7 @@ export const CATALOG_FILE_NAMES: readonly string[] = [
   'vendors/selenium.json',
   'vendors/tensorflow.json',
   'vendors/webdevops.json',
+  'official-images.json',
+  'distributions.json',
   'variants.json',
 ];
