@@ -214,8 +214,36 @@ function originalUserDirs(ctx: TransformContext, findings: Finding[]): { path: s
   const { model, options, plan } = ctx;
   const { stage, peak } = plan;
   const candidates: { path: string; at: number; whole: boolean }[] = [];
+  const copiedToUser = (path: string, before: number) =>
+    stage.instructions.slice(plan.userReadyIndex, before).some((i, k) => {
+      const index = plan.userReadyIndex + k;
+      const flag = chownFlag(i);
+      if ((i.getKeyword() !== 'COPY' && i.getKeyword() !== 'ADD') || (flag && !peak.isPeakOwner(flag.getValue() ?? ''))) return false;
+      const dest = copyTarget(model, stage, index)?.path;
+      return dest != null && classifyPath(dest, options.home) === 'app' && ancestors(path).includes(dest);
+    });
   stage.instructions.slice(0, plan.closingAt).forEach((i, index) => {
-    if (i.getKeyword() !== 'RUN' || peak.isPeakManaged(i)) return;
+    if (peak.isPeakManaged(i)) return;
+    const keyword = i.getKeyword();
+    if (keyword === 'COPY' || keyword === 'ADD') {
+      // `COPY --chown=nextjs:nodejs /app/.next/standalone ./`: the application, given to the original's runtime user.
+      const owner = chownFlag(i)?.getValue() ?? '';
+      const target = copyTarget(model, stage, index);
+      const into = target?.path && (target.intoDirectory || target.intoExistingDirectory) ? target.path : null;
+      if (!owner || !into || peak.isPeakOwner(owner) || /^(root|0)([:.]|$)/.test(owner) || owner.includes('$')) return;
+      const path = normaliseAbsolute(into);
+      if (classifyPath(path, options.home) !== 'app') return;
+      candidates.push({ path, at: index, whole: false });
+      findings.push(
+        finding(
+          'other-user-dir',
+          i,
+          `${keyword} --chown=${owner} gives ${path} to the original's runtime user: its program writes there, so its directories go to ${options.user} at the end of the stage (the files stay ${owner}'s: no file data is copied)`,
+        ),
+      );
+      return;
+    }
+    if (keyword !== 'RUN') return;
     const values = stageScope(model, stage).valuesAt(index);
     for (const chown of peak.mentioning(i, MENTIONS.chowns).chowns) {
       if (peak.isPeakOwner(chown.owner.raw) || isRootOwner(chown.owner)) continue;
@@ -225,6 +253,8 @@ function originalUserDirs(ctx: TransformContext, findings: Finding[]): { path: s
         if (!raw.startsWith('/') || !isPlainAbsolute(raw)) continue;
         const path = normaliseAbsolute(raw);
         const kind = classifyPath(path, options.home);
+        // `chown app /app/instrument.sh` after `COPY . /app`: the copy, given to the user now, brought it.
+        if (kind === 'app' && !chown.recursive && copiedToUser(path, index)) continue;
         if (kind === 'app') {
           // Its directories, not its files: giving files would copy their data into a new layer (a whole node_modules),
           // and the program creates what it writes.

@@ -149,6 +149,23 @@ const CASES: Case[] = [
     dirs: ['/var/www/html'],
   },
   {
+    // Issue 18: COPY --chown=<the original's runtime user> gives the application's directories to that user (a
+    // Next.js standalone build writes .next/cache at run time): they go to the user that now runs it.
+    name: 'copy-chown-runtime-user',
+    dockerfile:
+      'FROM node:20-alpine\nWORKDIR /app\nRUN addgroup -S web && adduser -S -G web web\n' +
+      'COPY --chown=web:web next ./.next/\nCOPY app.sh ./\nUSER web\nCMD ["sh", "app.sh"]\n',
+    files: {
+      'next/BUILD_ID': 'build-7\n',
+      'app.sh': app('mkdir -p /app/.next/cache && date > /app/.next/cache/img && cat /app/.next/BUILD_ID'),
+    },
+    uid: '1020',
+    app: { expect: 'build-7' },
+    dirs: ['/app/.next'],
+    // The directory root made stays root's, as it was when web ran the program.
+    notOwned: ['/app'],
+  },
+  {
     // Issue 10: the usual build-and-clean step: the closing step must not name the removed directory.
     name: 'build-and-clean',
     dockerfile:
