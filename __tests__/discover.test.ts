@@ -42,7 +42,7 @@ describe('isDockerfileName', () => {
 });
 
 describe('discover', () => {
-  test('walks directories for Dockerfile names, sorted, skipping node_modules and .git', async () => {
+  test('walks directories for Dockerfile names, sorted, skipping node_modules, .git and what is never deployed', async () => {
     writeTree(dir, {
       Dockerfile: DEBIAN,
       'b/dockerfile': DEBIAN,
@@ -55,16 +55,16 @@ describe('discover', () => {
       'node_modules/pkg/Dockerfile': DEBIAN,
       'a/node_modules/Dockerfile': DEBIAN,
       '.git/Dockerfile': DEBIAN,
+      'tests/Dockerfile': DEBIAN,
+      'svc/src/test/resources/Dockerfile': DEBIAN,
+      'fixtures/case/Dockerfile': DEBIAN,
     });
     expect(await paths([])).toEqual([]); // no inputs: nothing (the runner supplies '.')
-    expect(await paths(['.'])).toEqual([
-      '.devcontainer/Dockerfile',
-      'Dockerfile',
-      'a/Containerfile',
-      'a/Dockerfile.dev',
-      'a/api.Dockerfile',
-      'b/dockerfile',
-    ]);
+    expect(await paths(['.'])).toEqual(['Dockerfile', 'a/Containerfile', 'a/Dockerfile.dev', 'a/api.Dockerfile', 'b/dockerfile']);
+    // Named, such a directory is walked; a glob that names it matches in it, another does not.
+    expect(await paths(['tests', '.devcontainer'])).toEqual(['.devcontainer/Dockerfile', 'tests/Dockerfile']);
+    expect(await paths(['**/test/**/Dockerfile'])).toEqual(['svc/src/test/resources/Dockerfile']);
+    expect(await paths(['**/Dockerfile'])).not.toContain('tests/Dockerfile');
   });
 
   test('honours .gitignore files, nested ones and negations, from the repository root', async () => {

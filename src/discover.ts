@@ -20,8 +20,13 @@ async function fastGlob(): Promise<typeof import('fast-glob')> {
   return (await import('fast-glob')).default;
 }
 
-/** Directories never entered. */
+/**
+ * Directories a walk does not enter: dependencies and git's own, and what is never deployed (test fixtures, test
+ * images, dev containers), whose pull-request changes their owners would only revert. Named on the command line,
+ * such a directory is processed like any other.
+ */
 const SKIPPED_DIRS = new Set(['node_modules', '.git']);
+const NOT_DEPLOYED_DIRS = new Set(['.devcontainer', 'test', 'tests', '__tests__', 'testdata', 'fixtures']);
 
 /**
  * `Dockerfile`, `Containerfile`, `Dockerfile.<anything>`, `<anything>.Dockerfile`, case-insensitively;
@@ -71,7 +76,7 @@ export interface Discovery {
 /**
  * Expands inputs (files, directories, globs) into targets. Directories are walked for Dockerfile names,
  * honouring `.gitignore` files (nested ones too, and those of parent directories up to the repository's
- * root) and skipping `node_modules` and `.git`; symbolic links to directories are not followed. Glob matches
+ * root) and skipping SKIPPED_DIRS and NOT_DEPLOYED_DIRS; symbolic links to directories are not followed. Glob matches
  * honour `.gitignore` too; files named explicitly are always processed. The same real file reached twice is
  * kept once.
  */
@@ -178,7 +183,7 @@ async function walk(dir: string, tree: Tree, ignores: IgnoreChecker, cwd: string
   for (const entry of entries) {
     const absPath = path.join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (SKIPPED_DIRS.has(entry.name)) continue;
+      if (SKIPPED_DIRS.has(entry.name) || NOT_DEPLOYED_DIRS.has(entry.name)) continue;
       if (await ignoredOrFailed(ignores, absPath, true, tree.top, cwd, out)) continue;
       await walk(absPath, tree, ignores, cwd, out);
       continue;
@@ -228,7 +233,8 @@ async function globFiles(pattern: string, cwd: string, ignores: IgnoreChecker, o
     markDirectories: true,
     followSymbolicLinks: false,
     unique: true,
-    ignore: ['**/node_modules/**', '**/.git/**'],
+    // As a walk does, unless the pattern names the directory itself (`tests/**/Dockerfile`).
+    ignore: [...SKIPPED_DIRS, ...[...NOT_DEPLOYED_DIRS].filter((dir) => !pattern.split('/').includes(dir))].map((dir) => `**/${dir}/**`),
   });
   const files: string[] = [];
   for (const entry of entries) {
