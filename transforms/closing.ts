@@ -314,9 +314,19 @@ function applicationDirs(ctx: TransformContext): { path: string; mayBeMissing: b
   const { stage, peak } = plan;
   const given = givenLater(ctx);
   const removedUnseen = unknownRemovalAfter(ctx);
-  return writableDirs(model, stage, peak, options.home)
+  const own = writableDirs(model, stage, peak, options.home)
     .dirs.filter((d) => d.madeAt < plan.closingAt && !ranAsPeak(ctx, d.madeAt) && !given(d.path, d.madeAt))
     .map((d) => ({ path: d.path, mayBeMissing: removedUnseen(d.madeAt, d.path) }));
+  // `FROM base AS development`: the WORKDIR and the copies of the stages it is built from are the application's
+  // as much (the original's program ran as root there too), unless a migrated parent gave them already.
+  if (plan.userFromParent) return own;
+  const inherited: { path: string; mayBeMissing: boolean }[] = [];
+  for (let parent = stage.parent; parent; parent = parent.parent) {
+    for (const d of writableDirs(model, parent, peak, options.home).dirs) {
+      if (!given(d.path, 0)) inherited.push({ path: d.path, mayBeMissing: removedUnseen(-1, d.path) });
+    }
+  }
+  return [...inherited, ...own];
 }
 
 /**

@@ -166,6 +166,15 @@ const CASES: Case[] = [
     notOwned: ['/app'],
   },
   {
+    // Issue 18: a development target runs what its parent stage copied, and writes next to it.
+    name: 'parent-stage-app-dirs',
+    dockerfile: 'FROM python:3.11-slim AS base\nWORKDIR /srv\nCOPY app.py .\n\nFROM base AS development\nCMD ["python3", "app.py"]\n',
+    files: { 'app.py': 'open("/srv/state.txt", "w").write("ok")\nprint("parent-stage", open("/srv/state.txt").read())\n' },
+    uid: '1021',
+    app: { expect: 'parent-stage ok' },
+    dirs: ['/srv'],
+  },
+  {
     // Issue 10: the usual build-and-clean step: the closing step must not name the removed directory.
     name: 'build-and-clean',
     dockerfile:
