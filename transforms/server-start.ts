@@ -285,6 +285,40 @@ const RELATIVE_REDIRECT = /(?:^|[^<>&\d])>>?\s*["']?([A-Za-z0-9_.][A-Za-z0-9_.-]
  * never given (another user's home, root's, a system directory): it fails at start.
  */
 function startWritesFindings(model: DockerfileModel, plan: TransformContext['plan'], starts: Instruction[]): Finding[] {
+  return [...startWritesCwd(model, plan, starts), ...startWritesSystemPath(model, plan, starts)];
+}
+
+/** A shell redirection to an absolute path: `> /etc/nginx/nginx.conf`, `>>/var/log/app.log`. */
+const ABSOLUTE_REDIRECT = /(?:^|[^<>&\d])>>?\s*["']?(\/[A-Za-z0-9_.@+\/-]*)/g;
+
+/** Where any user may write, or that is no file: a redirection there needs nothing. */
+const WRITABLE_BY_ANYONE = /^\/(dev|proc\/self|tmp|var\/tmp)(\/|$)/;
+
+/**
+ * The container command writes a file in a tree peak-fix never gives away (`envsubst … > /etc/nginx/nginx.conf`,
+ * where the base gave /etc/nginx to its own user): as the Peak user it fails at start.
+ */
+function startWritesSystemPath(model: DockerfileModel, plan: TransformContext['plan'], starts: Instruction[]): Finding[] {
+  const { options } = plan.peak;
+  return starts.flatMap((start) => {
+    const text = foldedText(model, start).slice(start.getInstruction().length);
+    const refused = [...text.matchAll(ABSOLUTE_REDIRECT)]
+      .map((m) => m[1])
+      .filter((path) => !WRITABLE_BY_ANYONE.test(path) && classifyPath(path, options.home) !== 'app');
+    return refused.slice(0, 1).map((path) => {
+      const kind = classifyPath(path, options.home);
+      const whose = kind === 'other-home' ? "another user's home" : kind === 'root-home' ? "root's home" : 'a system path';
+      return finding(
+        'start-writes-system-path',
+        start,
+        `${start.getKeyword()} writes ${path}, in ${whose}, which ${options.user} is never given: it fails at start as $${options.uidArg}`,
+        `write the file under /tmp or a directory of the application's, and point the program at it`,
+      );
+    });
+  });
+}
+
+function startWritesCwd(model: DockerfileModel, plan: TransformContext['plan'], starts: Instruction[]): Finding[] {
   const cwd = stageScope(model, plan.stage).finalWorkdir;
   if (cwd === null) return [];
   const kind = classifyPath(cwd, plan.peak.options.home);

@@ -98,7 +98,11 @@ export const userBlock: Transform = {
         // After the stage's own USER root the original is root already; at FROM, the user the base starts with.
         const inForce = atFrom ? plan.startUser : null;
         blockItems.push(
-          ...asRoot(inForce, blockInstructions(options, plan.base.facts, plan.baseMigrated), atFrom ? restoredUser(ctx) : null),
+          ...asRoot(
+            inForce,
+            blockInstructions(options, plan.base.facts, plan.baseMigrated),
+            atFrom && !nextStepIsUser(ctx) ? restoredUser(ctx) : null,
+          ),
         );
         if (plan.base.facts.userCreation === 'unknown') {
           const where = plan.base.image.known
@@ -133,6 +137,17 @@ export const userBlock: Transform = {
     return { edits, findings };
   },
 };
+
+/**
+ * The stage's first instruction that a user matters to (RUN, WORKDIR, COPY, ADD, USER) is its own USER: restoring
+ * the base's user before it would change nothing (`USER 101` right before the original `USER 101`).
+ */
+function nextStepIsUser({ plan }: TransformContext): boolean {
+  const next = plan.stage.instructions.find(
+    (i) => !plan.peak.isPeakManaged(i) && ['RUN', 'WORKDIR', 'COPY', 'ADD', 'USER'].includes(i.getKeyword()),
+  );
+  return next?.getKeyword() === 'USER';
+}
 
 /**
  * The user in force at the start of the stage, written so that it means the same user here: a variable that is
