@@ -325,7 +325,7 @@ export const RULES: readonly RuleDoc[] = [
   rule(
     'start-writes-system-path',
     'warning',
-    'The container command writes a file in a system path, another user\'s home or root\'s, which the user is never given.',
+    "The container command writes a file in a system path, another user's home or root's, which the user is never given.",
     "The command writes an absolute path at start (`envsubst < nginx.conf.template > /etc/nginx/nginx.conf`) in a tree peak-fix never gives away, even where the base image gave it to its own user: as PEAK_USER_ID the command fails at start. Write the file under /tmp or a directory of the application's, and point the program at it.",
     'CMD ["sh", "-c", "envsubst < /nginx.conf.template > /etc/nginx/nginx.conf && exec nginx -g \'daemon off;\'"]',
     'CMD ["sh", "-c", "envsubst < /nginx.conf.template > /tmp/nginx.conf && exec nginx -c /tmp/nginx.conf -g \'daemon off;\'"]',
