@@ -48,6 +48,11 @@ export function fixModel(model: DockerfileModel, options: FixOptions, inputs: En
     return unchanged(text, [finding('windows-base', final.from, `skipped: ${reason}`)], reason);
   }
 
+  if (finalBase.facts.devContainer) {
+    const reason = `${finalBase.reference} is a dev container image: an editor opens it, it is never deployed`;
+    return unchanged(text, [finding('devcontainer-base', final.from, `skipped: ${reason}`)], reason);
+  }
+
   if (isArtifactStage(model, final)) {
     const reason = `the final stage builds FROM scratch and has no CMD or ENTRYPOINT: it collects build output, it is not an image that runs`;
     return unchanged(text, [finding('artifact-stage', final.from, `skipped: ${reason}`)], reason);

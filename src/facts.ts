@@ -62,6 +62,8 @@ export interface ImageFacts {
   home?: string;
   /** Paths the image's program writes at run time (servers). */
   runtimePaths?: RuntimePath[];
+  /** A dev container image (an editor opens it; it is never deployed): a file built on it is skipped. */
+  devContainer?: boolean;
   /** The image was itself migrated (it ends as `USER $PEAK_USER_ID`): children must switch back to root. */
   migrated?: boolean;
   /** The family the catalog names (reports and pull-request texts); derived from the facts when absent. */

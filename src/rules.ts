@@ -131,6 +131,14 @@ export const RULES: readonly RuleDoc[] = [
     'FROM mcr.microsoft.com/windows/servercore:ltsc2022',
   ),
   rule(
+    'devcontainer-base',
+    'info',
+    'Dev container base image: the file was skipped.',
+    'An image built on a dev container image (mcr.microsoft.com/devcontainers/*) is opened by an editor, which picks its own user (remoteUser), and never deployed to Peak. Like the files under .devcontainer/, it is left alone.',
+    'FROM mcr.microsoft.com/devcontainers/python:3.12',
+    'FROM mcr.microsoft.com/devcontainers/python:3.12',
+  ),
+  rule(
     'distroless-base',
     'info',
     'Distroless or scratch base: no shell, so no user is created; numeric --chown and USER are used instead.',

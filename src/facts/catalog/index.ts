@@ -40,6 +40,7 @@ export interface CatalogParticulars {
   home?: string;
   find?: boolean;
   packageManager?: string;
+  devContainer?: boolean;
   note?: string;
 }
 
