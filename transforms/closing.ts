@@ -10,6 +10,7 @@ import { MENTIONS } from '../src/model/run.js';
 import { expandWord, normalise, stageScope } from '../src/model/scope.js';
 import { stageServer } from '../src/model/server.js';
 import type { Word } from '../src/model/shell.js';
+import { PACKAGE_DATA_TREES } from '../src/facts/paths.js';
 import { refusedFinding } from '../src/policy.js';
 import { ownInstruction } from '../src/recipe.js';
 import { because, instruction, type NewInstruction } from '../src/render.js';
@@ -40,7 +41,10 @@ export const closing: Transform = {
 
     findings.push(...refusedDirFindings(ctx));
     const originalDirs = originalUserDirs(ctx, findings);
-    const volumes = stage.instructions.filter((i) => i.getKeyword() === 'VOLUME').flatMap((v) => volumePaths(model, v));
+    const scope = stageScope(model, stage);
+    const volumes = stage.instructions.flatMap((i, index) =>
+      i.getKeyword() === 'VOLUME' ? volumePaths(model, i, scope.valuesAt(index)) : [],
+    );
     // A chown after VOLUME is discarded, and find already descends into sub-directories of listed ones.
     const covering = new Set([options.home, ...volumes].map(normalisePath));
     const whole = originalDirs.filter((d) => d.whole && !ancestors(d.path).some((a) => covering.has(a))).map((d) => d.path);
@@ -255,7 +259,7 @@ function originalUserDirs(ctx: TransformContext, findings: Finding[]): { path: s
         const kind = classifyPath(path, options.home);
         // `chown app /app/instrument.sh` after `COPY . /app`: the copy, given to the user now, brought it.
         if (kind === 'app' && !chown.recursive && copiedToUser(path, index)) continue;
-        if (kind === 'app') {
+        if (kind === 'app' || (kind === 'system' && PACKAGE_DATA_TREES.test(path))) {
           // Its directories, not its files: giving files would copy their data into a new layer (a whole node_modules),
           // and the program creates what it writes.
           candidates.push({ path, at: index, whole: false });

@@ -3,6 +3,7 @@ import { classifyPath, isPlainAbsolute, volumePaths, writableDirs } from '../src
 import { refusedFinding } from '../src/policy.js';
 import { isRootUser, lineStartOffset, userBefore } from '../src/model/dockerfile.js';
 import { normalisePath } from '../src/model/peak.js';
+import { stageScope } from '../src/model/scope.js';
 import { can } from '../src/images.js';
 import { ownInstruction } from '../src/recipe.js';
 import { because, type NewInstruction } from '../src/render.js';
@@ -27,7 +28,7 @@ export const volumeOwner: Transform = {
       if (volume.getKeyword() !== 'VOLUME') return;
       const owned = (path: string) => (firstOwned.get(normalisePath(path)) ?? Infinity) < index;
       const wanted: string[] = [];
-      for (const raw of volumePaths(model, volume)) {
+      for (const raw of volumePaths(model, volume, stageScope(model, stage).valuesAt(index))) {
         const path = normalisePath(raw);
         if (!isPlainAbsolute(path)) {
           findings.push(

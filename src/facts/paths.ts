@@ -56,6 +56,14 @@ export const TRUST_TREES = /^\/etc(\/|$)|\/keyrings(\/|$)|^\/usr(\/local)?\/shar
 export const KERNEL_TREES = /^\/(proc|sys|dev)(\/|$)/;
 
 /**
+ * A package's own data directory under /usr/share (FHS: "architecture-independent data" of each package): a
+ * system tree, unless the original gives it to its own runtime user, as the jenkins image does with
+ * /usr/share/jenkins/ref, where plugins are installed. The operating system's shared trees are never such.
+ */
+export const PACKAGE_DATA_TREES =
+  /^\/usr(\/local)?\/share\/(?!(doc|man|info|locale|i18n|zoneinfo|fonts|icons|X11|misc|perl5?|pixmaps|applications|mime|terminfo|common-licenses|ca-certificates|keyrings|pki|lintian|bash-completion|python3?|java|dbus-1|polkit-1|systemd|debconf|dpkg|gnupg)(\/|$))[^/]+(\/|$)/;
+
+/**
  * Where runtimes and tool chains are installed: the interpreter, compiler or server the application runs on, not
  * the application. `/usr/local/<name>` and `/opt/<name>` by name (`/usr/local/app`, `/opt/app` stay the
  * application's), every `/opt/rh` software collection, `/opt/venv`, a virtual environment the build fills, and

@@ -55,18 +55,22 @@ function unquote(token: string): string {
   return token.replace(/^["']|["']$/g, '');
 }
 
-/** The arguments of a VOLUME, in JSON or plain form. */
-export function volumePaths(model: DockerfileModel, volume: Instruction): string[] {
+/**
+ * The arguments of a VOLUME, in JSON or plain form, with Docker's ENV and ARG values substituted where `values`
+ * knows them (`VOLUME $JENKINS_HOME`); a variable with no known value stays as written.
+ */
+export function volumePaths(model: DockerfileModel, volume: Instruction, values: Values = new Map()): string[] {
+  const expand = (path: string) => (path.includes('$') ? (expandWord(path, values) ?? path) : path);
   const text = dockerfileScript(instructionText(model, volume).slice(volume.getInstruction().length), model.escape).trim();
   if (text.startsWith('[')) {
     try {
       const parsed: unknown = JSON.parse(text);
-      if (Array.isArray(parsed)) return parsed.filter((p): p is string => typeof p === 'string');
+      if (Array.isArray(parsed)) return parsed.filter((p): p is string => typeof p === 'string').map(expand);
     } catch {
       // Not valid JSON: Docker treats it as a plain list too.
     }
   }
-  return volume.getArguments().map((a) => unquote(a.getValue()));
+  return volume.getArguments().map((a) => expand(unquote(a.getValue())));
 }
 
 /** Paths a RUN surely creates with `mkdir` (not under a condition), absolute against the working directory. */
