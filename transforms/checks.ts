@@ -1,5 +1,6 @@
 import type { Instruction } from 'dockerfile-ast';
 import { foldedText, instructionText, isRootUser, userBefore, userValue, type DockerfileModel } from '../src/model/dockerfile.js';
+import { expandWord, stageScope } from '../src/model/scope.js';
 import { envPairs } from '../src/model/peak.js';
 import { MENTIONS } from '../src/model/run.js';
 import type { Command } from '../src/model/shell.js';
@@ -224,17 +225,20 @@ export const rootHomePaths: Transform = {
     const findings: Finding[] = [];
     const underRoot = (v: string) => /^["']?\/root(\/|["']?$)/.test(v);
     let lastWorkdir: Instruction | null = null;
-    for (const i of plan.stage.instructions) {
+    const scope = stageScope(model, plan.stage);
+    for (const [index, i] of plan.stage.instructions.entries()) {
       const keyword = i.getKeyword();
       if (keyword === 'WORKDIR') lastWorkdir = i;
       if (keyword !== 'ENV') continue;
       for (const [name, value] of envPairs(i)) {
-        if (underRoot(value)) {
+        // `ENV MAVEN_CONFIG "$USER_HOME_DIR/.m2"` with `ARG USER_HOME_DIR=/root`: what Docker makes of it.
+        const expanded = value.includes('$') ? expandWord(value.replace(/^"|"$/g, ''), scope.valuesAt(index)) : null;
+        if (underRoot(value) || (expanded !== null && underRoot(expanded))) {
           findings.push(
             finding(
               'root-home-path',
               i,
-              `ENV ${name}=${value} points into /root (0700 root): the program, running as $${plan.peak.options.uidArg}, cannot reach it`,
+              `ENV ${name}=${value}${expanded !== null && expanded !== value ? ` (${expanded})` : ''} points into /root (0700 root): the program, running as $${plan.peak.options.uidArg}, cannot reach it`,
               `move it out of /root (e.g. under ${plan.peak.options.home} or /opt)`,
               'env',
             ),
