@@ -2,11 +2,12 @@ import { describe, expect, test } from '@jest/globals';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { resolveBaseImage } from '../src/base-image.js';
-import { catalogLookup, parseCatalog } from '../src/catalog.js';
-import { ConfigError, loadConfig } from '../src/config.js';
-import { factsFileLookup, readFactsFile, splitReference, writeFactsFile } from '../src/facts-file.js';
-import type { InspectedImage } from '../src/inspect.js';
+import { resolveBaseImage } from '../src/facts/image.js';
+import { catalogLookup, parseCatalog } from '../src/facts/organisation.js';
+import { ConfigError, loadConfig } from '../src/gather/config.js';
+import { factsFileLookup, readFactsFile, writeFactsFile } from '../src/gather/facts-file.js';
+import { referenceKey } from '../src/facts/reference.js';
+import type { InspectedImage } from '../src/gather/inspect.js';
 
 describe('the organisation catalog (config "images")', () => {
   test('one clear error per bad entry, naming the glob and the field', () => {
@@ -114,9 +115,9 @@ describe('which source wins', () => {
   });
 
   test('references: Docker Hub prefixes, default tag, digests', () => {
-    expect(splitReference('docker.io/library/python')).toEqual({ repository: 'python', tag: 'latest' });
-    expect(splitReference('registry.corp:5000/a/b:1.2')).toEqual({ repository: 'registry.corp:5000/a/b', tag: '1.2' });
-    expect(splitReference('a/b@sha256:abc')).toEqual({ repository: 'a/b', tag: '', digest: 'sha256:abc' });
+    expect(referenceKey('docker.io/library/python')).toEqual({ repository: 'python', tag: 'latest' });
+    expect(referenceKey('registry.corp:5000/a/b:1.2')).toEqual({ repository: 'registry.corp:5000/a/b', tag: '1.2' });
+    expect(referenceKey('a/b@sha256:abc')).toEqual({ repository: 'a/b', tag: '', digest: 'sha256:abc' });
   });
 
   test('the facts file: entries replaced by repository and tag, sorted, read back; a broken file is refused', async () => {

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { main } from '../src/cli.js';
+import { main } from '../src/cli/index.js';
 import { fixDockerfile } from '../src/index.js';
 import { ALPINE, BIN, cleanup, DEBIAN, NO_FROM, REPO, runCli, tempDir, VERSION, writeTree } from './helpers/cli.js';
 
@@ -52,7 +52,9 @@ describe('bin/peak-fix.js (built)', () => {
     };
 
     test('the pool takes big batches only, and only with more than one job', async () => {
-      const { useWorkers, MIN_FILES_PER_WORKER } = (await import(path.join(REPO, 'dist/src/pool.js'))) as typeof import('../src/pool.js');
+      const { useWorkers, MIN_FILES_PER_WORKER } = (await import(
+        path.join(REPO, 'dist/src/runner/pool.js')
+      )) as typeof import('../src/runner/pool.js');
       expect(useWorkers(2, 2 * MIN_FILES_PER_WORKER)).toBe(true);
       expect(useWorkers(2, 2 * MIN_FILES_PER_WORKER - 1)).toBe(false);
       expect(useWorkers(1, 100_000)).toBe(false);

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { applyPatch } from 'diff';
-import { main } from '../src/cli.js';
+import { main } from '../src/cli/index.js';
 import { fixDockerfile } from '../src/index.js';
 import type { JsonReport } from '../src/report/json.js';
 import { unifiedDiff } from '../src/report/diff.js';

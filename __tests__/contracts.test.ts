@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { decodeDockerfile, fsError } from '../src/io.js';
+import { decodeDockerfile, fsError } from '../src/runner/io.js';
 import { visible } from '../src/report/visible.js';
 import { cleanup, DEBIAN, runCli, tempDir, writeTree } from './helpers/cli.js';
 

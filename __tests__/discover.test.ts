@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
-import { discover, isDockerfileName } from '../src/discover.js';
+import { discover, isDockerfileName } from '../src/runner/discover.js';
 import { cleanup, DEBIAN, tempDir, writeTree } from './helpers/cli.js';
 
 let dir: string;

@@ -1,7 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import { applyEdits, LineIndex } from '../src/edits.js';
-import { builtInFacts, lookupImage, parseImageRef } from '../src/images.js';
+import { builtInFacts, lookupImage } from '../src/facts/image.js';
+import { parseReference } from '../src/facts/reference.js';
 import { fixDockerfile, PeakFixError, validateOptions } from '../src/index.js';
 
 describe('edits', () => {
@@ -111,8 +112,8 @@ describe('image catalog', () => {
   });
 
   test('references split into repository and tag, digests dropped', () => {
-    expect(parseImageRef('localhost:5000/team/app:1.2@sha256:abc')).toEqual({ repository: 'localhost:5000/team/app', tag: '1.2' });
-    expect(parseImageRef('library/python')).toEqual({ repository: 'python', tag: '' });
+    expect(parseReference('localhost:5000/team/app:1.2@sha256:abc')).toMatchObject({ repository: 'localhost:5000/team/app', tag: '1.2' });
+    expect(parseReference('library/python')).toMatchObject({ repository: 'python', tag: '' });
   });
 });
 

@@ -7,8 +7,8 @@ import { createProgress } from '../src/fleet/progress.js';
 import { renderPrBody } from '../src/fleet/pr-body.js';
 import { outcomeOf, type FleetFile, type FleetResult } from '../src/fleet/results.js';
 import { expandRepository } from '../src/fleet/session.js';
-import { aggregate } from '../src/report/fleet-data.js';
-import { fleetCsv, fleetFailed, fleetMarkdown } from '../src/report/fleet-text.js';
+import { aggregate } from '../src/fleet/report/data.js';
+import { fleetCsv, fleetFailed, fleetMarkdown } from '../src/fleet/report/text.js';
 import { DEFAULT_OPTIONS } from '../src/types.js';
 import { cleanup, DEBIAN, NO_FROM, runCli, tempDir, writeTree } from './helpers/cli.js';
 
@@ -340,7 +340,7 @@ describe('progress line', () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 60; i++) files[`s${String(i).padStart(2, '0')}/Dockerfile`] = DEBIAN;
     writeTree(dir, files);
-    const { main } = await import('../src/cli.js');
+    const { main } = await import('../src/cli/index.js');
     const { Readable } = await import('node:stream');
     let stderr = '';
     const code = await main(['--check'], {

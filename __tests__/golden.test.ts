@@ -3,9 +3,9 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fixDockerfile } from '../src/index.js';
-import { RULES } from '../src/rules.js';
+import { RULES } from '../src/rewrite/rules.js';
 import type { EngineInputs, FixOptions } from '../src/index.js';
-import type { ImageFacts } from '../src/facts.js';
+import type { ImageFacts } from '../src/facts/types.js';
 
 /**
  * One case per folder of fixtures/: input.Dockerfile, expected.Dockerfile, optional options.json, inputs.json

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { engineVersion, inspectImage, InspectError } from '../src/inspect.js';
+import { engineVersion, inspectImage, InspectError } from '../src/gather/inspect.js';
 import { DEBIAN_GROUP, DEBIAN_PASSWD, fakeEngine, type FakeImage } from './helpers/fake-docker.js';
 
 const ID = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;

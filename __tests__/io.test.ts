@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
-import { decodeDockerfile, FileError, fsError, HARD_MAX_BYTES, MAX_BYTES, readDockerfile, writeDockerfile } from '../src/io.js';
+import { decodeDockerfile, FileError, fsError, HARD_MAX_BYTES, MAX_BYTES, readDockerfile, writeDockerfile } from '../src/runner/io.js';
 import { cleanup, DEBIAN, tempDir } from './helpers/cli.js';
 
 let dir: string;

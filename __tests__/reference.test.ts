@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { builtInFacts as builtInCatalogFacts } from '../src/images.js';
+import { builtInFacts as builtInCatalogFacts } from '../src/facts/image.js';
 import { parseReference, repositoryOnAnyRegistry } from '../src/facts/reference.js';
 
 describe('image references as Docker reads them (issue 19)', () => {

@@ -4,7 +4,7 @@ import addFormats from 'ajv-formats';
 import AjvDraft04 from 'ajv-draft-04';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { RULES } from '../src/rules.js';
+import { RULES } from '../src/rewrite/rules.js';
 import { cleanup, DEBIAN, NO_FROM, runCli, tempDir, writeTree } from './helpers/cli.js';
 
 /** The official SARIF 2.1.0 schema (draft-04); one of its patterns is not valid with the `u` flag. */

@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { chmodSync, lstatSync, readFileSync, readlinkSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fixDockerfile } from '../src/index.js';
-import { pool, run, runText, type FileResult, type RunOptions } from '../src/runner.js';
+import { runText } from '../src/runner/job.js';
+import { pool, run, type FileResult, type RunOptions } from '../src/runner/runner.js';
 import { ALPINE, cleanup, DEBIAN, NO_FROM, tempDir, writeTree } from './helpers/cli.js';
 
 let dir: string;

@@ -15,7 +15,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { fixDockerfile } from '../src/index.js';
-import { FileError, MAX_BYTES, readDockerfile, writeDockerfile } from '../src/io.js';
+import { FileError, MAX_BYTES, readDockerfile, writeDockerfile } from '../src/runner/io.js';
 import { cleanup, DEBIAN, runCli, tempDir, writeTree } from './helpers/cli.js';
 
 /**

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Launcher only: the CLI lives in src/cli.ts, bundled to dist/bundle/ by `npm run build` (scripts/bundle.js).
+// Launcher only: the CLI lives in src/cli/index.ts, bundled to dist/bundle/ by `npm run build` (scripts/bundle.js).
 // --debug maps stack traces back to the TypeScript sources; it must be switched on before the bundle loads.
 import { setFlagsFromString } from 'node:v8';
 

@@ -8,7 +8,7 @@ import { build } from 'esbuild';
 rmSync('dist/bundle', { recursive: true, force: true }); // no chunk of an earlier build left behind
 
 await build({
-  entryPoints: { cli: 'src/cli.ts', worker: 'src/worker.ts' },
+  entryPoints: { cli: 'src/cli/index.ts', worker: 'src/runner/worker.ts' },
   outdir: 'dist/bundle',
   bundle: true,
   splitting: true,

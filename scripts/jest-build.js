@@ -29,7 +29,7 @@ export default function buildOnce() {
   // tsc emits even when a module has a type error (type checking is npm test's own step): only a missing
   // output fails here.
   const tsc = run([path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json']);
-  if (!tsc.ok && !existsSync(path.join(REPO, 'dist/src/cli.js'))) throw new Error(`build failed:\n${tsc.output}`);
+  if (!tsc.ok && !existsSync(path.join(REPO, 'dist/src/cli/index.js'))) throw new Error(`build failed:\n${tsc.output}`);
   const bundle = run([path.join(REPO, 'scripts/bundle.js')]);
   if (!bundle.ok) throw new Error(`bundle failed:\n${bundle.output}`);
   writeFileSync(STAMP, '');

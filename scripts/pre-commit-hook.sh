@@ -6,7 +6,7 @@
 # stdout as the tarball's name, but npm prints the `prepare` build's banner there too, so the install breaks.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
-if [ ! -f "$root/dist/src/cli.js" ]; then
+if [ ! -f "$root/dist/src/cli/index.js" ]; then
   echo "peak-fix: installing into pre-commit's cache (npm ci, once)" >&2
   (cd "$root" && npm ci --no-audit --no-fund --loglevel=error >&2)
 fi

@@ -1,12 +1,13 @@
-import { describeSource } from './base-image.js';
+import { describeSource } from './facts/image.js';
 import { applyEdits, explainEdits, type LineIndex, type TextEdit } from './edits.js';
 import { resolveBases, stageBase, type StageBase } from './model/base.js';
-import { endOffset, isRootUser, lineOf, parseDockerfile, userBefore, type DockerfileModel, type Stage } from './model/dockerfile.js';
+import { endOffset, isRootUser, lineOf, parseDockerfile, type DockerfileModel, type Stage } from './model/dockerfile.js';
+import { userBefore } from './model/base.js';
 import { createdByHandInChain, PeakLines, planStage } from './model/peak.js';
 import { validateOptions } from './options.js';
-import { because, instruction, Renderer } from './render.js';
-import { blocksStage } from './rules.js';
-import { finding } from './transform.js';
+import { because, instruction, Renderer } from './rewrite/render.js';
+import { blocksStage } from './rewrite/rules.js';
+import { finding } from './rewrite/transform.js';
 import { transforms } from '../transforms/index.js';
 import type { EngineInputs, Finding, FixOptions, FixResult } from './types.js';
 

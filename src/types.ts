@@ -1,5 +1,5 @@
 import type { Explanation, TextEdit } from './edits.js';
-import type { FactsLookup } from './facts.js';
+import type { FactsLookup } from './facts/types.js';
 
 export type Preset = 'safe' | 'peak-doc';
 export type WorkdirMode = 'auto' | 'always' | 'never';

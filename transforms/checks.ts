@@ -1,10 +1,11 @@
 import type { Instruction } from 'dockerfile-ast';
-import { foldedText, instructionText, isRootUser, userBefore, userValue, type DockerfileModel } from '../src/model/dockerfile.js';
+import { foldedText, instructionText, isRootUser, userValue, type DockerfileModel } from '../src/model/dockerfile.js';
+import { userBefore } from '../src/model/base.js';
 import { expandWord, stageScope } from '../src/model/scope.js';
 import { envPairs } from '../src/model/peak.js';
 import { MENTIONS } from '../src/model/run.js';
 import type { Command } from '../src/model/shell.js';
-import { finding, type Transform } from '../src/transform.js';
+import { finding, type Transform } from '../src/rewrite/transform.js';
 import type { Finding } from '../src/types.js';
 
 /**

@@ -1,21 +1,23 @@
 import type { Instruction } from 'dockerfile-ast';
 import type { TextEdit } from '../src/edits.js';
-import type { RuntimePath } from '../src/facts.js';
-import { can } from '../src/images.js';
+import type { RuntimePath } from '../src/facts/types.js';
+import { can } from '../src/facts/image.js';
 import { copyTarget } from '../src/model/copy.js';
-import { classifyPath, isPlainAbsolute, normaliseAbsolute, volumePaths, writableDirs } from '../src/model/dirs.js';
-import { chownFlag, endOffset, instructionText, isRootUser, lineStartOffset, userBefore, userValue } from '../src/model/dockerfile.js';
+import { volumePaths, writableDirs } from '../src/model/dirs.js';
+import { classifyPath, isPlainAbsolute, normaliseAbsolute } from '../src/facts/paths.js';
+import { chownFlag, endOffset, instructionText, isRootUser, lineStartOffset, userValue } from '../src/model/dockerfile.js';
+import { userBefore } from '../src/model/base.js';
 import { envPairs, normalisePath } from '../src/model/peak.js';
 import { MENTIONS } from '../src/model/run.js';
 import { expandWord, normalise, stageScope } from '../src/model/scope.js';
 import { stageServer } from '../src/model/server.js';
 import type { Word } from '../src/model/shell.js';
 import { PACKAGE_DATA_TREES } from '../src/facts/paths.js';
-import { refusedFinding } from '../src/policy.js';
-import { ownInstruction } from '../src/recipe.js';
-import { because, instruction, type NewInstruction } from '../src/render.js';
-import { runtimePathsPrefix } from '../src/servers.js';
-import { asRoot, finding, type Transform, type TransformContext } from '../src/transform.js';
+import { refusedFinding } from '../src/rewrite/policy.js';
+import { ownInstruction } from '../src/rewrite/recipe.js';
+import { because, instruction, type NewInstruction } from '../src/rewrite/render.js';
+import { runtimePathsPrefix } from '../src/rewrite/recipe.js';
+import { asRoot, finding, type Transform, type TransformContext } from '../src/rewrite/transform.js';
 import type { Finding } from '../src/types.js';
 
 /**
@@ -350,7 +352,7 @@ function unknownRemovalAfter({ plan }: TransformContext): (index: number, path: 
 }
 
 /**
- * A server's run-time paths (src/servers.ts): what the base image's program writes, e.g. nginx's cache and pid
+ * A server's run-time paths (src/facts/servers.ts): what the base image's program writes, e.g. nginx's cache and pid
  * file, as its copied configuration sets them; less what the recipe's lines give the user already.
  */
 function serverPaths({ model, plan, inputs }: TransformContext): RuntimePath[] {

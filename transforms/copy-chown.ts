@@ -2,10 +2,10 @@ import type { Instruction } from 'dockerfile-ast';
 import type { TextEdit } from '../src/edits.js';
 import { RUNTIME_VARIABLES } from '../src/facts/paths.js';
 import { copyFlag, copyTarget, type CopyTarget } from '../src/model/copy.js';
-import { classifyPath } from '../src/model/dirs.js';
+import { classifyPath } from '../src/facts/paths.js';
 import { chownFlag } from '../src/model/dockerfile.js';
-import { chownFlagValue } from '../src/recipe.js';
-import { finding, type Transform } from '../src/transform.js';
+import { chownFlagValue } from '../src/rewrite/recipe.js';
+import { finding, type Transform } from '../src/rewrite/transform.js';
 import type { EngineInputs, Finding } from '../src/types.js';
 
 const ARCHIVE = /\.(tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst)$/i;

@@ -1,4 +1,4 @@
-import type { Transform } from '../src/transform.js';
+import type { Transform } from '../src/rewrite/transform.js';
 import { laterUsers, oldShadow, onbuild, privilegeDrop, privilegedPort, rootHomePaths, rootHomeWrite, sudo } from './checks.js';
 import { closing, finalUser } from './closing.js';
 import { copyChown } from './copy-chown.js';

@@ -1,11 +1,12 @@
 import type { Instruction } from 'dockerfile-ast';
-import { copiedFiles, type CopiedFile } from '../src/context.js';
+import { copiedFiles, type CopiedFile } from '../src/model/context.js';
 import { foldedText, type DockerfileModel } from '../src/model/dockerfile.js';
 import { stageServer } from '../src/model/server.js';
-import { readServerConfig, STARTED_SERVERS, volumeHolding } from '../src/servers.js';
-import { classifyPath, writableDirs } from '../src/model/dirs.js';
+import { readServerConfig, STARTED_SERVERS, volumeHolding } from '../src/facts/servers.js';
+import { writableDirs } from '../src/model/dirs.js';
+import { classifyPath } from '../src/facts/paths.js';
 import { stageScope } from '../src/model/scope.js';
-import { finding, type Transform, type TransformContext } from '../src/transform.js';
+import { finding, type Transform, type TransformContext } from '../src/rewrite/transform.js';
 import type { Finding } from '../src/types.js';
 
 /**

@@ -1,10 +1,10 @@
 import type { Instruction } from 'dockerfile-ast';
 import { endOffset, isRootUser, lineOf, lineStartOffset, type Stage } from '../src/model/dockerfile.js';
 import { envPairs, guardedInChain } from '../src/model/peak.js';
-import { can } from '../src/images.js';
-import { blockInstructions, uidGuard } from '../src/recipe.js';
-import { because, instruction, type NewInstruction } from '../src/render.js';
-import { asRoot, finding, type Transform, type TransformContext } from '../src/transform.js';
+import { can } from '../src/facts/image.js';
+import { blockInstructions, uidGuard } from '../src/rewrite/recipe.js';
+import { because, instruction, type NewInstruction } from '../src/rewrite/render.js';
+import { asRoot, finding, type Transform, type TransformContext } from '../src/rewrite/transform.js';
 import type { Finding, FixOptions } from '../src/types.js';
 import type { TextEdit } from '../src/edits.js';
 

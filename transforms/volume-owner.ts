@@ -1,13 +1,15 @@
 import type { TextEdit } from '../src/edits.js';
-import { classifyPath, isPlainAbsolute, volumePaths, writableDirs } from '../src/model/dirs.js';
-import { refusedFinding } from '../src/policy.js';
-import { isRootUser, lineStartOffset, userBefore } from '../src/model/dockerfile.js';
+import { volumePaths, writableDirs } from '../src/model/dirs.js';
+import { classifyPath, isPlainAbsolute } from '../src/facts/paths.js';
+import { refusedFinding } from '../src/rewrite/policy.js';
+import { isRootUser, lineStartOffset } from '../src/model/dockerfile.js';
+import { userBefore } from '../src/model/base.js';
 import { normalisePath } from '../src/model/peak.js';
 import { stageScope } from '../src/model/scope.js';
-import { can } from '../src/images.js';
-import { ownInstruction } from '../src/recipe.js';
-import { because, type NewInstruction } from '../src/render.js';
-import { asRoot, finding, type Transform } from '../src/transform.js';
+import { can } from '../src/facts/image.js';
+import { ownInstruction } from '../src/rewrite/recipe.js';
+import { because, type NewInstruction } from '../src/rewrite/render.js';
+import { asRoot, finding, type Transform } from '../src/rewrite/transform.js';
 import type { Finding } from '../src/types.js';
 
 export const volumeOwner: Transform = {

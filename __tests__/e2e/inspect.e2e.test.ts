@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { verifyImage } from '../../src/verify.js';
+import { verifyImage } from '../../src/runner/verify.js';
 import {
   BASES,
   build,

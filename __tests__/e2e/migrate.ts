@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { verifyImage } from '../../src/verify.js';
+import { verifyImage } from '../../src/runner/verify.js';
 import { build, configUser, imageSize, removeContext, removeImage, run, tempContext, testTag } from './docker.js';
 
 export const CLI = resolve(process.env.PEAK_FIX_CLI ?? 'bin/peak-fix.js');

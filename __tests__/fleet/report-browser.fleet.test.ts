@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { main } from '../../src/cli.js';
+import { main } from '../../src/cli/index.js';
 import type { FleetResult } from '../../src/fleet/results.js';
 
 /**

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { main } from '../../src/cli.js';
-import type { DockerEngine } from '../../src/docker-engine.js';
+import { main } from '../../src/cli/index.js';
+import type { DockerEngine } from '../../src/gather/docker-engine.js';
 
 /** A fresh directory (real path, so comparisons with realpath hold); removed by `cleanup`. */
 export function tempDir(prefix = 'peak-fix-'): string {

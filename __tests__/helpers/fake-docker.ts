@@ -1,5 +1,5 @@
 import { pack } from 'tar-stream';
-import type { DockerEngine, DockerResult } from '../../src/docker-engine.js';
+import type { DockerEngine, DockerResult } from '../../src/gather/docker-engine.js';
 
 /** An image as the fake engine knows it: `docker image inspect` JSON plus the files a probe or `docker cp` reads. */
 export interface FakeImage {

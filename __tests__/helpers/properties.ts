@@ -3,18 +3,18 @@ import { DockerfileParser } from 'dockerfile-ast';
 import fc from 'fast-check';
 import { fixModel } from '../../src/engine.js';
 import { fixDockerfile, PeakFixError, validateOptions } from '../../src/index.js';
-import { classifyPath, isPlainAbsolute, normaliseAbsolute, volumePaths, writableDirs } from '../../src/model/dirs.js';
+import { volumePaths, writableDirs } from '../../src/model/dirs.js';
+import { classifyPath, isPlainAbsolute, normaliseAbsolute } from '../../src/facts/paths.js';
 import {
   chownFlag,
   isRootUser,
   lineOf,
   parseDockerfile,
-  stageBase,
   startOffset,
-  userBefore,
   type DockerfileModel,
   type Stage,
 } from '../../src/model/dockerfile.js';
+import { stageBase, userBefore } from '../../src/model/base.js';
 import { PeakLines } from '../../src/model/peak.js';
 import type { FixOptions, FixResult } from '../../src/index.js';
 import { caseArb, namesOf, type Case } from '../arbitraries.js';

@@ -4,20 +4,21 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pc from 'picocolors';
 import yargs from 'yargs';
-import { ConfigError, loadConfig, type LoadedConfig } from './config.js';
-import { dockerCli, type DockerEngine } from './docker-engine.js';
-import { FactsFileError } from './facts-file.js';
-import { factsFilePath } from './facts-file.js';
-import { gatherFacts } from './run-facts.js';
-import { PeakFixError, validateOptions, type EngineInputs, type FixOptions } from './index.js';
-import { HARD_MAX_BYTES, removePendingTemporaries } from './io.js';
-import { formatFinding, isFormat, reporters, type Mode, type ReporterContext } from './report/index.js';
-import { visible, visibleLine } from './report/visible.js';
-import { run, runText, summarize } from './runner.js';
-import type { Severity } from './types.js';
-import { readFleetEnv } from './fleet/context.js';
-import { createProgress } from './fleet/progress.js';
-import { FleetSession } from './fleet/session.js';
+import { ConfigError, loadConfig, type LoadedConfig } from '../gather/config.js';
+import { dockerCli, type DockerEngine } from '../gather/docker-engine.js';
+import { FactsFileError } from '../gather/facts-file.js';
+import { factsFilePath } from '../gather/facts-file.js';
+import { gatherFacts } from '../gather/run-facts.js';
+import { PeakFixError, validateOptions, type EngineInputs, type FixOptions } from '../index.js';
+import { HARD_MAX_BYTES, removePendingTemporaries } from '../runner/io.js';
+import { formatFinding, isFormat, reporters, type Mode, type ReporterContext } from '../report/index.js';
+import { visible, visibleLine } from '../report/visible.js';
+import { runText } from '../runner/job.js';
+import { run, summarize } from '../runner/runner.js';
+import type { Severity } from '../types.js';
+import { readFleetEnv } from '../fleet/context.js';
+import { createProgress } from '../fleet/progress.js';
+import { FleetSession } from '../fleet/session.js';
 
 /** Exit codes. */
 export const EXIT = {
@@ -107,11 +108,11 @@ export async function main(argv: readonly string[], partialIO: Partial<CliIO> = 
     if (argv[0] === 'verify') return await runVerify(argv.slice(1), out, err);
     // Subcommands load their own code: a plain run never pays for it.
     if (argv[0] === 'inspect') {
-      const { runInspectCommand } = await import('./inspect-command.js');
+      const { runInspectCommand } = await import('./inspect.js');
       return await runInspectCommand(argv.slice(1), { cwd: io.cwd, docker: io.docker, out, err });
     }
     if (argv[0] === 'report') {
-      const { runReport } = await import('./fleet/report-cli.js');
+      const { runReport } = await import('./report.js');
       return await runReport(argv.slice(1), { cwd: io.cwd, out, err });
     }
     const parsed = await parseFlags(argv);
@@ -121,12 +122,12 @@ export async function main(argv: readonly string[], partialIO: Partial<CliIO> = 
     }
     debug = parsed.debug;
     if (parsed.listRules) {
-      const { RULES } = await import('./rules.js');
+      const { RULES } = await import('../rewrite/rules.js');
       out(RULES.map((rule) => `${rule.id.padEnd(22)} ${rule.severity.padEnd(8)} ${rule.summary}\n`).join(''));
       return EXIT.OK;
     }
     if (parsed.explain !== undefined) {
-      const { findRule } = await import('./rules.js');
+      const { findRule } = await import('../rewrite/rules.js');
       // `--explain RULE` explains the rule; `--explain` alone, or with a file, explains the rewrite line by line.
       const value = parsed.explain;
       const isPath =
@@ -231,7 +232,7 @@ async function execute(flags: Flags, io: CliIO, out: (text: string) => void, raw
       fix,
       inputs: { buildArgs: flags.buildArgs },
       write: mode === 'write',
-      jobs: flags.jobs ?? (await import('./pool.js')).defaultJobs(),
+      jobs: flags.jobs ?? (await import('../runner/pool.js')).defaultJobs(),
       // Only diffs (text dry run, json), SARIF's fixes and fingerprints and the fleet outputs need the texts; the
       // others never copy them from the workers.
       texts: mode === 'dry-run' || flags.format !== 'text' || flags.prBody !== undefined || flags.reportFile !== undefined,
@@ -638,7 +639,7 @@ function jobsFlag(value: string | undefined): number | undefined {
 }
 
 async function explain(id: string, out: (text: string) => void): Promise<number> {
-  const { findRule } = await import('./rules.js');
+  const { findRule } = await import('../rewrite/rules.js');
   const rule = findRule(id);
   if (!rule) throw new UsageError(`unknown rule ${JSON.stringify(id)} (see peak-fix --list-rules), and no such file to explain`);
   const indent = (text: string) => text.replace(/^/gm, '    ');
@@ -703,7 +704,7 @@ async function runVerify(argv: readonly string[], out: (text: string) => void, e
       throw new UsageError(`verify: --${name} must be a number from ${min} to ${max}, got ${JSON.stringify(value)}`);
     return Number(value);
   };
-  const { verifyImage } = await import('./verify.js');
+  const { verifyImage } = await import('../runner/verify.js');
   const result = verifyImage({
     image: String(args.image),
     uid: String(args.uid),

@@ -1,11 +1,11 @@
 import path from 'node:path';
 import yargs from 'yargs';
-import { familyOf } from './base-image.js';
-import { ConfigError, loadConfig } from './config.js';
-import type { DockerEngine } from './docker-engine.js';
-import { factsFilePath, readFactsFile, writeFactsFile } from './facts-file.js';
-import { engineVersion, inspectImage, InspectError, type InspectedImage } from './inspect.js';
-import { validateOptions } from './options.js';
+import { familyOf } from '../facts/image.js';
+import { ConfigError, loadConfig } from '../gather/config.js';
+import type { DockerEngine } from '../gather/docker-engine.js';
+import { factsFilePath, readFactsFile, writeFactsFile } from '../gather/facts-file.js';
+import { engineVersion, inspectImage, InspectError, type InspectedImage } from '../gather/inspect.js';
+import { validateOptions } from '../options.js';
 
 export interface InspectCommandIO {
   cwd: string;

@@ -1,9 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import yargs from 'yargs';
-import { aggregate, readResults, ResultsError } from '../report/fleet-data.js';
-import { fleetHtml } from '../report/fleet-html.js';
-import { fleetCsv, fleetFailed, fleetMarkdown } from '../report/fleet-text.js';
+import { aggregate, readResults, ResultsError } from '../fleet/report/data.js';
+import { fleetHtml } from '../fleet/report/html.js';
+import { fleetCsv, fleetFailed, fleetMarkdown } from '../fleet/report/text.js';
 
 export interface ReportIO {
   cwd: string;

@@ -1,4 +1,4 @@
-import type { ImageFacts, UserCreation } from '../facts.js';
+import type { ImageFacts, UserCreation } from './types.js';
 import {
   CATALOG_FILES,
   type CatalogFile,

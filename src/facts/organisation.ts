@@ -1,6 +1,6 @@
 import picomatch from 'picomatch';
-import type { FactsLookup, ImageFacts, UserCreation } from './facts.js';
-import { splitReference } from './facts-file.js';
+import type { FactsLookup, ImageFacts, UserCreation } from './types.js';
+import { referenceKey } from './reference.js';
 
 /**
  * The organisation's catalog: config `images`, repository glob -> facts, for the internal images no built-in
@@ -97,7 +97,7 @@ export function parseCatalog(value: unknown, source: string): { entries: Catalog
 export function catalogLookup(entries: readonly CatalogEntry[]): FactsLookup {
   const matchers = entries.map((entry) => ({ entry, match: picomatch(entry.pattern, { dot: true }) }));
   return (reference) => {
-    const { repository } = splitReference(reference);
+    const { repository } = referenceKey(reference);
     return matchers.find((m) => m.match(repository))?.entry.facts;
   };
 }

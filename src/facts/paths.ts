@@ -119,3 +119,48 @@ export const RUNTIME_VARIABLES: ReadonlySet<string> = new Set([
  * /var holds variable data (FHS), so its `lib` is not one.
  */
 export const TOOL_SEGMENTS = /^(?!\/var\/)(.*\/)?(bin|sbin|lib|lib32|lib64|libexec|include)(\/|$)/;
+
+export function isSystemDir(path: string): boolean {
+  return classifyPath(path, '') !== 'app';
+}
+
+/**
+ * The ownership policy, one place for every transform: application directories may go to the user; the
+ * operating system, runtimes and tool chains, trust and configuration stores, the kernel's file systems, root's
+ * home and other users' homes never do (they are reported instead).
+ */
+export type PathClass = 'app' | 'system' | 'trust' | 'kernel' | 'root-home' | 'other-home';
+
+export function classifyPath(path: string, home: string): PathClass {
+  const p = normaliseAbsolute(path);
+  const h = home ? normaliseAbsolute(home) : '';
+  if (h && (p === h || p.startsWith(h + '/'))) return 'app';
+  if (KERNEL_TREES.test(p)) return 'kernel';
+  if (p === '/root' || p.startsWith('/root/')) return 'root-home';
+  if (TRUST_TREES.test(p)) return 'trust';
+  if (SYSTEM_DIRS.has(p) || SYSTEM_TREES.test(p) || RUNTIME_TREES.test(p)) return 'system';
+  if (/^\/home\/[^/]+/.test(p)) return 'other-home';
+  return 'app';
+}
+
+/** `//etc`, `/etc/.` and `/a/../etc` all mean `/etc`: the policy is applied to the path Docker uses. */
+export function normaliseAbsolute(path: string): string {
+  const trimmed = path.trim().replace(/^["']|["']$/g, '');
+  return joinPath('/', trimmed);
+}
+
+/** A literal absolute path we can safely name in a shell line: no variables, globs or odd characters. */
+export function isPlainAbsolute(path: string): boolean {
+  return /^\/[A-Za-z0-9._@+\-/]*$/.test(path);
+}
+
+export function joinPath(base: string, relative: string): string {
+  const parts = (base + '/' + relative).split('/');
+  const out: string[] = [];
+  for (const part of parts) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') out.pop();
+    else out.push(part);
+  }
+  return '/' + out.join('/');
+}

@@ -104,3 +104,12 @@ export function repositoryOnAnyRegistry(ref: ImageReference): string | undefined
   const [namespace, ...name] = local.split('/');
   return name.length > 0 && (namespace === 'library' || ARCHITECTURE_NAMESPACES.has(namespace)) ? name.join('/') : local;
 }
+
+/**
+ * A reference as a key of the facts file and of lookups by repository: parseReference's repository, the tag
+ * (`latest` when there is neither tag nor digest, as Docker pulls it) and the digest.
+ */
+export function referenceKey(reference: string): { repository: string; tag: string; digest?: string } {
+  const { repository, tag, digest } = parseReference(reference);
+  return { repository, tag: tag || (digest ? '' : 'latest'), ...(digest ? { digest } : {}) };
+}

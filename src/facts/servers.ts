@@ -1,6 +1,5 @@
-import type { RuntimePath } from './facts.js';
-import { isSystemDir } from './model/dirs.js';
-import { parseImageRef } from './images.js';
+import type { RuntimePath } from './types.js';
+import { parseReference } from './reference.js';
 
 /**
  * What official server images write at run time, as facts with the source they were read from (the image's
@@ -352,7 +351,9 @@ export const STARTED_SERVERS: { command: RegExp; server: ServerImage }[] = [
 
 /** The server image an image reference names (ARG defaults already substituted), or undefined. */
 export function findServerImage(reference: string): ServerImage | undefined {
-  const { repository, tag } = parseImageRef(reference);
+  const ref = parseReference(reference);
+  const { repository } = ref;
+  const tag = ref.tag.toLowerCase();
   const rows = SERVER_IMAGES.filter((row) => row.repositories.includes(repository));
   return rows.find((row) => row.tags?.test(tag)) ?? rows.find((row) => !row.tags && !(repository === 'php'));
 }
@@ -488,20 +489,4 @@ export function serverRuntimePaths(
 /** The base image `VOLUME` a path lies in, if any: a child image's RUN cannot change it there (legacy builder). */
 export function volumeHolding(server: ServerImage, path: string): string | undefined {
   return server.volumes.find((v) => path === v || path.startsWith(v + '/'));
-}
-
-/**
- * Shell text that makes the run-time paths exist before they are given away: `mkdir -p` for directories, and an
- * empty file (`touch`, after its directory) for pid files the program rewrites. Empty when there is nothing to make.
- */
-export function runtimePathsPrefix(paths: readonly RuntimePath[], existing: ReadonlySet<string> = new Set()): string {
-  const dirs = paths.filter((p) => p.kind === 'dir' && !existing.has(p.path)).map((p) => p.path);
-  const files = paths.filter((p) => p.kind === 'file').map((p) => p.path);
-  // A pid file's own directory is made too, unless it is one the system has anyway (/run, /var/run).
-  const parents = files.map((f) => f.slice(0, f.lastIndexOf('/')) || '/').filter((d) => !isSystemDir(d) && !dirs.includes(d));
-  const mkdir = [...new Set([...dirs, ...parents])];
-  const parts: string[] = [];
-  if (mkdir.length > 0) parts.push(`mkdir -p ${mkdir.join(' ')}`);
-  if (files.length > 0) parts.push(`touch ${files.join(' ')}`);
-  return parts.map((p) => `${p} && `).join('');
 }

@@ -1,6 +1,6 @@
 /**
  * What the rewrite needs to know about a base image, as facts with a source a reviewer can check.
- * Producers: the built-in catalog (src/images.ts), the organisation's catalog (config `images`), the facts
+ * Producers: the built-in catalog (src/facts/builtin.ts), the organisation's catalog (config `images`), the facts
  * file written by `peak-fix inspect`, and `--inspect-images`. The engine only consumes them: it never asks
  * Docker or the disk, so a rewrite is a pure function of the text, the options and these facts.
  */

@@ -1,4 +1,5 @@
-import { parseDockerfile, stageBase } from '../model/dockerfile.js';
+import { parseDockerfile } from '../model/dockerfile.js';
+import { stageBase } from '../model/base.js';
 
 export interface BaseImage {
   /** The final stage's image, ARG defaults substituted and `FROM <stage>` followed. */

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { FixOptions } from '../index.js';
-import { findRule } from '../rules.js';
+import { findRule } from '../rewrite/rules.js';
 import { actionable, type FleetFile } from './results.js';
 
 /** Peak's guide by its title; organisations link their copy with `--guide-url`. */

@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { Finding, FixOptions } from '../index.js';
-import type { FileResult, FileStatus, Summary } from '../runner.js';
+import type { FileResult, FileStatus, Summary } from '../report/types.js';
 import { baseImageOf } from './base.js';
 import type { RepositoryIdentity } from './context.js';
 

@@ -1,7 +1,7 @@
 import { writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { PeakFixError, type FixOptions } from '../index.js';
-import type { FileResult, Summary } from '../runner.js';
+import type { FileResult, Summary } from '../report/types.js';
 import { readGitInfo, repositoryIdentity, type FleetEnv } from './context.js';
 import { renderPrBody } from './pr-body.js';
 import { appendResult, fleetFile, outcomeOf, RESULTS_SCHEMA, type FleetFile, type FleetResult } from './results.js';

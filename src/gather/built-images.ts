@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
-import { importCommonJs } from './lazy-import.js';
+import { importCommonJs } from '../lazy-import.js';
 
 /**
  * Images the organisation builds itself: which Dockerfile produces which image, learned from compose files

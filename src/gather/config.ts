@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseCatalog, type CatalogEntry } from './catalog.js';
-import type { FixOptions } from './index.js';
-import { fsError } from './io.js';
+import { parseCatalog, type CatalogEntry } from '../facts/organisation.js';
+import type { FixOptions } from '../index.js';
+import { fsError } from '../runner/io.js';
 
 /** A config that cannot be used: one line, naming the file. */
 export class ConfigError extends Error {

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import type { FactsLookup } from './facts.js';
+import type { FactsLookup } from '../facts/types.js';
+import { referenceKey } from '../facts/reference.js';
 import type { InspectedImage } from './inspect.js';
 
 /**
@@ -32,29 +33,6 @@ interface FactsFileJson {
 
 const COMMENT =
   'Written by `peak-fix inspect` / `peak-fix --inspect-images`: facts read from a Docker engine. Commit it; re-run inspect to refresh.';
-
-const HUB_PREFIXES = ['docker.io/library/', 'docker.io/', 'index.docker.io/library/', 'index.docker.io/', 'library/'];
-
-/** `registry/path/name:tag@sha256:…` -> repository (Docker Hub prefixes dropped), tag (`latest` when none) and digest. */
-export function splitReference(reference: string): { repository: string; tag: string; digest?: string } {
-  let rest = reference.trim();
-  let digest: string | undefined;
-  const at = rest.indexOf('@');
-  if (at >= 0) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-  }
-  let tag = '';
-  const colon = rest.lastIndexOf(':');
-  if (colon > rest.lastIndexOf('/')) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-  }
-  rest = rest.toLowerCase();
-  const prefix = HUB_PREFIXES.find((p) => rest.startsWith(p));
-  if (prefix) rest = rest.slice(prefix.length);
-  return { repository: rest, tag: tag || (digest ? '' : 'latest'), ...(digest ? { digest } : {}) };
-}
 
 /** The file's entries; none when it does not exist. */
 export async function readFactsFile(file: string): Promise<InspectedImage[]> {
@@ -141,7 +119,7 @@ async function writeWhole(file: string, text: string): Promise<void> {
 /** Facts for the exact image: by digest when the reference has one, else by repository and tag. */
 export function factsFileLookup(entries: readonly InspectedImage[]): FactsLookup {
   return (reference) => {
-    const { repository, tag, digest } = splitReference(reference);
+    const { repository, tag, digest } = referenceKey(reference);
     const entry = digest
       ? entries.find((e) => e.digest === digest || e.id === digest)
       : entries.find((e) => e.repository === repository && e.tag === tag);

@@ -1,7 +1,7 @@
 import type { DockerEngine, DockerResult } from './docker-engine.js';
-import { importCommonJs } from './lazy-import.js';
-import type { ImageFacts, UserCreation } from './facts.js';
-import { splitReference } from './facts-file.js';
+import { importCommonJs } from '../lazy-import.js';
+import type { ImageFacts, UserCreation } from '../facts/types.js';
+import { referenceKey } from '../facts/reference.js';
 
 /**
  * `peak-fix inspect`: reads from the local Docker engine what the rewrite needs to know about a base image.
@@ -81,7 +81,7 @@ export async function inspectImage(docker: DockerEngine, reference: string, opti
   const id = image.Id ?? '';
   const repoDigest = (image.RepoDigests ?? []).map((d) => d.slice(d.indexOf('@') + 1)).find((d) => d.startsWith('sha256:'));
   const digest = repoDigest ?? id;
-  const { repository, tag } = splitReference(
+  const { repository, tag } = referenceKey(
     reference.includes('@') || /^sha256:|^[0-9a-f]{12,64}$/.test(reference) ? (image.RepoTags?.[0] ?? reference) : reference,
   );
   const config = image.Config ?? {};

@@ -1,16 +1,18 @@
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { factsOf, resolveBaseImage } from './base-image.js';
+import { factsOf, resolveBaseImage } from '../facts/image.js';
 import { findBuiltImages, type BuiltImage } from './built-images.js';
-import { catalogLookup, type CatalogEntry } from './catalog.js';
-import type { Target } from './discover.js';
+import { catalogLookup, type CatalogEntry } from '../facts/organisation.js';
+import type { Target } from '../runner/discover.js';
 import type { DockerEngine } from './docker-engine.js';
-import type { FactsLookup, ImageFacts } from './facts.js';
-import { factsFileLookup, readFactsFile, splitReference, writeFactsFile } from './facts-file.js';
+import type { FactsLookup, ImageFacts } from '../facts/types.js';
+import { factsFileLookup, readFactsFile, writeFactsFile } from './facts-file.js';
+import { referenceKey } from '../facts/reference.js';
 import { engineVersion, inspectImage, InspectError, type InspectedImage } from './inspect.js';
-import { readDockerfile } from './io.js';
-import { parseDockerfile, resolveImageReference, type DockerfileModel } from './model/dockerfile.js';
-import type { EngineInputs } from './types.js';
+import { readDockerfile } from '../runner/io.js';
+import { parseDockerfile, type DockerfileModel } from '../model/dockerfile.js';
+import { resolveImageReference } from '../model/base.js';
+import type { EngineInputs } from '../types.js';
 
 /**
  * Gathers, before a run, the facts the engine gets about base images (the CLI's side of "facts flow in"):
@@ -41,7 +43,7 @@ export interface RunFacts {
 }
 
 const key = (reference: string): string => {
-  const { repository, tag } = splitReference(reference);
+  const { repository, tag } = referenceKey(reference);
   return `${repository}:${tag}`;
 };
 

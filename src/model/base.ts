@@ -1,8 +1,7 @@
 import type { From } from 'dockerfile-ast';
-import type { ImageFacts } from '../facts.js';
-import { toBaseImage, type BaseImage } from '../base-image.js';
-import { builtInFacts, unknownFacts } from '../images.js';
-import type { DockerfileModel, Stage } from './dockerfile.js';
+import type { ImageFacts } from '../facts/types.js';
+import { builtInFacts, toBaseImage, unknownFacts, type BaseImage } from '../facts/image.js';
+import { userValue, type DockerfileModel, type Stage } from './dockerfile.js';
 
 /**
  * Which image a stage is really built on, and what is known about it.
@@ -166,4 +165,27 @@ function escapeRegExp(text: string): string {
 /** Resolves every stage's base once, so `parent` links made from stage-name candidates exist before anything reads them. */
 export function resolveBases(model: DockerfileModel): void {
   for (const stage of model.stages) stageBase(model, stage);
+}
+
+const usersInForce = new WeakMap<Stage, (string | null)[]>();
+
+/** The user in force right before `instructions[index]` of `stage` (null: root); computed once per stage. */
+export function userBefore(model: DockerfileModel, stage: Stage, index: number): string | null {
+  if (!usersInForce.has(stage)) {
+    // Parents first, iteratively: a chain of 20,000 stages must not recurse.
+    const pending: Stage[] = [];
+    for (let s: Stage | null = stage; s && !usersInForce.has(s); s = s.parent) pending.push(s);
+    for (const s of pending.reverse()) {
+      const parentUsers = s.parent ? usersInForce.get(s.parent) : undefined;
+      let user = parentUsers ? parentUsers[parentUsers.length - 1] : (stageBase(model, s).image.defaultUser ?? null);
+      const users = [user];
+      for (const instruction of s.instructions) {
+        if (instruction.getKeyword() === 'USER') user = userValue(instruction);
+        users.push(user);
+      }
+      usersInForce.set(s, users);
+    }
+  }
+  const users = usersInForce.get(stage) as (string | null)[];
+  return users[Math.min(Math.max(index, 0), users.length - 1)];
 }

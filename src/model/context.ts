@@ -1,6 +1,6 @@
 import type { Instruction } from 'dockerfile-ast';
-import { instructionText, type DockerfileModel, type Stage } from './model/dockerfile.js';
-import { findServerImage, STARTED_SERVERS } from './servers.js';
+import { instructionText, type DockerfileModel, type Stage } from './dockerfile.js';
+import { findServerImage, STARTED_SERVERS } from '../facts/servers.js';
 
 /**
  * Files of the build context that the Dockerfile copies in, seen from inside the image. The runner reads the

@@ -4,52 +4,7 @@ import { normalisePath, type PeakLines } from './peak.js';
 import { MENTIONS } from './run.js';
 import { dockerfileScript } from './shell.js';
 import { expandWord, stageScope, type Values } from './scope.js';
-import { KERNEL_TREES, RUNTIME_TREES, SYSTEM_DIRS, SYSTEM_TREES, TOOL_SEGMENTS, TRUST_TREES } from '../facts/paths.js';
-
-export function isSystemDir(path: string): boolean {
-  return classifyPath(path, '') !== 'app';
-}
-
-/**
- * The ownership policy, one place for every transform: application directories may go to the user; the
- * operating system, runtimes and tool chains, trust and configuration stores, the kernel's file systems, root's
- * home and other users' homes never do (they are reported instead).
- */
-export type PathClass = 'app' | 'system' | 'trust' | 'kernel' | 'root-home' | 'other-home';
-
-export function classifyPath(path: string, home: string): PathClass {
-  const p = normaliseAbsolute(path);
-  const h = home ? normaliseAbsolute(home) : '';
-  if (h && (p === h || p.startsWith(h + '/'))) return 'app';
-  if (KERNEL_TREES.test(p)) return 'kernel';
-  if (p === '/root' || p.startsWith('/root/')) return 'root-home';
-  if (TRUST_TREES.test(p)) return 'trust';
-  if (SYSTEM_DIRS.has(p) || SYSTEM_TREES.test(p) || RUNTIME_TREES.test(p)) return 'system';
-  if (/^\/home\/[^/]+/.test(p)) return 'other-home';
-  return 'app';
-}
-
-/** `//etc`, `/etc/.` and `/a/../etc` all mean `/etc`: the policy is applied to the path Docker uses. */
-export function normaliseAbsolute(path: string): string {
-  const trimmed = path.trim().replace(/^["']|["']$/g, '');
-  return joinPath('/', trimmed);
-}
-
-/** A literal absolute path we can safely name in a shell line: no variables, globs or odd characters. */
-export function isPlainAbsolute(path: string): boolean {
-  return /^\/[A-Za-z0-9._@+\-/]*$/.test(path);
-}
-
-function joinPath(base: string, relative: string): string {
-  const parts = (base + '/' + relative).split('/');
-  const out: string[] = [];
-  for (const part of parts) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') out.pop();
-    else out.push(part);
-  }
-  return '/' + out.join('/');
-}
+import { classifyPath, isPlainAbsolute, joinPath, normaliseAbsolute, TOOL_SEGMENTS, type PathClass } from '../facts/paths.js';
 
 function unquote(token: string): string {
   return token.replace(/^["']|["']$/g, '');

@@ -1,8 +1,7 @@
 import { DockerfileParser, type Dockerfile, type From, type Instruction } from 'dockerfile-ast';
 import { LineIndex } from '../edits.js';
-import type { FactsLookup } from '../facts.js';
+import type { FactsLookup } from '../facts/types.js';
 import { PeakFixError, type EngineInputs } from '../types.js';
-import { stageBase } from './base.js';
 
 export interface Stage {
   index: number;
@@ -257,9 +256,6 @@ export function lineOf(instruction: Instruction): number {
   return instruction.getRange().start.line + 1;
 }
 
-// Base resolution lives in base.ts; re-exported so 1.0 callers keep compiling.
-export { resolveImageReference, stageBase, type StageBase } from './base.js';
-
 /** The user part of a USER value (`app:grp` -> `app`). */
 function userPart(value: string): string {
   return value.split(':')[0];
@@ -277,29 +273,6 @@ export function userValue(instruction: Instruction): string {
     .getArguments()
     .map((a) => a.getValue())
     .join(' ');
-}
-
-const usersInForce = new WeakMap<Stage, (string | null)[]>();
-
-/** The user in force right before `instructions[index]` of `stage` (null: root); computed once per stage. */
-export function userBefore(model: DockerfileModel, stage: Stage, index: number): string | null {
-  if (!usersInForce.has(stage)) {
-    // Parents first, iteratively: a chain of 20,000 stages must not recurse.
-    const pending: Stage[] = [];
-    for (let s: Stage | null = stage; s && !usersInForce.has(s); s = s.parent) pending.push(s);
-    for (const s of pending.reverse()) {
-      const parentUsers = s.parent ? usersInForce.get(s.parent) : undefined;
-      let user = parentUsers ? parentUsers[parentUsers.length - 1] : (stageBase(model, s).image.defaultUser ?? null);
-      const users = [user];
-      for (const instruction of s.instructions) {
-        if (instruction.getKeyword() === 'USER') user = userValue(instruction);
-        users.push(user);
-      }
-      usersInForce.set(s, users);
-    }
-  }
-  const users = usersInForce.get(stage) as (string | null)[];
-  return users[Math.min(Math.max(index, 0), users.length - 1)];
 }
 
 interface Flagged {

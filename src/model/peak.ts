@@ -2,17 +2,8 @@ import type { Instruction } from 'dockerfile-ast';
 import type { EngineInputs, FixOptions } from '../types.js';
 import { MENTIONS, NO_FACTS, runFacts, runScripts, type RunFacts } from './run.js';
 import type { Word } from './shell.js';
-import {
-  instructionText,
-  isRootUser,
-  lastUserIndex,
-  stageBase,
-  userBefore,
-  userValue,
-  type DockerfileModel,
-  type Stage,
-  type StageBase,
-} from './dockerfile.js';
+import { instructionText, isRootUser, lastUserIndex, userValue, type DockerfileModel, type Stage } from './dockerfile.js';
+import { stageBase, userBefore, type StageBase } from './base.js';
 
 /**
  * Recognises the lines of Peak's recipe, whoever wrote them: either version of the guide, a hand

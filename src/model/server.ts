@@ -1,7 +1,7 @@
-import type { RuntimePath } from '../facts.js';
+import type { RuntimePath } from '../facts/types.js';
 import type { EngineInputs } from '../types.js';
-import { copiedFiles, type CopiedFile } from '../context.js';
-import { findServerImage, readServerConfig, serverRuntimePaths, type ConfiguredServer, type ServerImage } from '../servers.js';
+import { copiedFiles, type CopiedFile } from './context.js';
+import { findServerImage, readServerConfig, serverRuntimePaths, type ConfiguredServer, type ServerImage } from '../facts/servers.js';
 import { foldedText, type DockerfileModel, type Stage } from './dockerfile.js';
 
 /** What a stage built on a server image runs, and what it must be able to write (derived once per stage). */

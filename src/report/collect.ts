@@ -1,6 +1,5 @@
 import { visible } from './visible.js';
-import type { FileResult } from '../runner.js';
-import type { Reporter, ReporterContext, RunEnd } from './index.js';
+import type { FileResult, Reporter, ReporterContext, RunEnd } from './types.js';
 
 /** A reporter that prints one document once the run is over (json, sarif): notices go to stderr at once. */
 export function createCollectingReporter(context: ReporterContext, render: (files: FileResult[], end: RunEnd) => unknown): Reporter {

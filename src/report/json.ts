@@ -1,8 +1,7 @@
 import type { Finding } from '../index.js';
-import type { FileStatus, FileResult, Summary } from '../runner.js';
+import type { FileResult, FileStatus, Reporter, ReporterContext, RunEnd, Summary } from './types.js';
 import { boundedDiff } from './diff.js';
 import { createCollectingReporter } from './collect.js';
-import type { Reporter, ReporterContext, RunEnd } from './index.js';
 
 /**
  * `--format json`: one document on stdout once the run is over. Stable: fields are only ever added.

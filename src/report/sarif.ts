@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { RULES } from '../rules.js';
+import { RULES } from '../rewrite/rules.js';
 import type { Severity } from '../types.js';
-import type { FileResult } from '../runner.js';
+import type { FileResult, Reporter, ReporterContext } from './types.js';
 import { createCollectingReporter } from './collect.js';
 import { contextPath } from './summary.js';
-import type { Reporter, ReporterContext } from './index.js';
 
 /**
  * `--format sarif`: a SARIF 2.1.0 log, so code-scanning tools show findings inline. Each finding is a result;

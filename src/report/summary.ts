@@ -1,8 +1,7 @@
 import pc from 'picocolors';
 import type { Finding } from '../index.js';
-import type { FileResult, Summary } from '../runner.js';
+import type { FileResult, Mode, Reporter, ReporterContext, RunEnd, Summary } from './types.js';
 import { boundedDiff, colorizeDiff, type Colors } from './diff.js';
-import type { Mode, Reporter, ReporterContext, RunEnd } from './index.js';
 import type { Explanation } from '../edits.js';
 import { visible, visibleLine } from './visible.js';
 

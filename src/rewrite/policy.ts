@@ -1,7 +1,7 @@
 import type { Instruction } from 'dockerfile-ast';
-import type { PathClass } from './model/dirs.js';
+import type { PathClass } from '../facts/paths.js';
 import { finding } from './transform.js';
-import type { Finding } from './types.js';
+import type { Finding } from '../types.js';
 
 /**
  * The findings of the ownership policy (src/model/dirs.ts `classifyPath`): what the user never gets, and why.

@@ -1,10 +1,11 @@
-import type { ImageFacts } from './facts.js';
-import { can } from './images.js';
+import type { ImageFacts, RuntimePath } from '../facts/types.js';
+import { isSystemDir } from '../facts/paths.js';
+import { can } from '../facts/image.js';
 import { because, instruction, type NewInstruction } from './render.js';
-import type { FixOptions } from './types.js';
+import type { FixOptions } from '../types.js';
 
 /**
- * The shell lines of Peak's recipe, per what the base can do (src/facts.ts) and preset. Names come from validated options
+ * The shell lines of Peak's recipe, per what the base can do (src/facts/types.ts) and preset. Names come from validated options
  * (see validateNames), so they can be pasted into shell text as they are.
  */
 
@@ -178,4 +179,20 @@ export function ownInstruction(
 export function chownFlagValue(o: FixOptions, facts: ImageFacts): string {
   // Without a shell no user is created (distroless, scratch, chiseled): only numeric ids resolve.
   return can.useNames(facts) ? o.user : `$${o.uidArg}:$${o.uidArg}`;
+}
+
+/**
+ * Shell text that makes the run-time paths exist before they are given away: `mkdir -p` for directories, and an
+ * empty file (`touch`, after its directory) for pid files the program rewrites. Empty when there is nothing to make.
+ */
+export function runtimePathsPrefix(paths: readonly RuntimePath[], existing: ReadonlySet<string> = new Set()): string {
+  const dirs = paths.filter((p) => p.kind === 'dir' && !existing.has(p.path)).map((p) => p.path);
+  const files = paths.filter((p) => p.kind === 'file').map((p) => p.path);
+  // A pid file's own directory is made too, unless it is one the system has anyway (/run, /var/run).
+  const parents = files.map((f) => f.slice(0, f.lastIndexOf('/')) || '/').filter((d) => !isSystemDir(d) && !dirs.includes(d));
+  const mkdir = [...new Set([...dirs, ...parents])];
+  const parts: string[] = [];
+  if (mkdir.length > 0) parts.push(`mkdir -p ${mkdir.join(' ')}`);
+  if (files.length > 0) parts.push(`touch ${files.join(' ')}`);
+  return parts.map((p) => `${p} && `).join('');
 }

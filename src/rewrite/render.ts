@@ -1,6 +1,6 @@
-import type { DockerfileModel } from './model/dockerfile.js';
+import type { DockerfileModel } from '../model/dockerfile.js';
 
-import type { TextEdit } from './edits.js';
+import type { TextEdit } from '../edits.js';
 
 /** An instruction to insert: keyword plus its arguments, one string per continuation line, and why (`--explain`). */
 export interface NewInstruction {

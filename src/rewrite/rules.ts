@@ -1,4 +1,4 @@
-import type { Severity } from './types.js';
+import type { Severity } from '../types.js';
 
 /** What `--list-rules` and `--explain` print, and what SARIF's rule metadata says. One entry per finding id. */
 export interface RuleDoc {

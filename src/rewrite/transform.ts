@@ -1,10 +1,10 @@
 import type { Instruction } from 'dockerfile-ast';
-import type { TextEdit } from './edits.js';
-import { isRootUser, lineOf, type DockerfileModel } from './model/dockerfile.js';
-import type { StagePlan } from './model/peak.js';
+import type { TextEdit } from '../edits.js';
+import { isRootUser, lineOf, type DockerfileModel } from '../model/dockerfile.js';
+import type { StagePlan } from '../model/peak.js';
 import { because, instruction, type NewInstruction, type Renderer } from './render.js';
 import { findRule } from './rules.js';
-import type { EngineInputs, Finding, FixOptions } from './types.js';
+import type { EngineInputs, Finding, FixOptions } from '../types.js';
 
 export interface TransformContext {
   model: DockerfileModel;
@@ -27,10 +27,10 @@ export interface Transform {
   apply(ctx: TransformContext): TransformResult;
 }
 
-/** A finding of a catalogued rule (src/rules.ts), which fixes its severity. */
+/** A finding of a catalogued rule (src/rewrite/rules.ts), which fixes its severity. */
 export function finding(rule: string, at: Instruction, message: string, hint?: string, messageId: string = rule): Finding {
   const doc = findRule(rule);
-  if (!doc) throw new Error(`rule ${rule} is not in the catalog (src/rules.ts)`);
+  if (!doc) throw new Error(`rule ${rule} is not in the catalog (src/rewrite/rules.ts)`);
   const base = { rule, messageId, severity: doc.severity, line: lineOf(at), message };
   return hint ? { ...base, hint } : base;
 }

@@ -1,6 +1,6 @@
 import { lstat, readFile, readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { contextDirRequests, contextFileRequests, MAX_CONTEXT_FILE_BYTES, MAX_CONTEXT_FILES } from './context.js';
+import { contextDirRequests, contextFileRequests, MAX_CONTEXT_FILE_BYTES, MAX_CONTEXT_FILES } from '../model/context.js';
 
 /**
  * Reads the build-context files a Dockerfile copies in (its server configuration, its entrypoint script) for the

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import Tinypool from 'tinypool';
-import type { PreparedFile } from './runner.js';
+import type { PreparedFile } from './job.js';
 import type { FileTask } from './worker.js';
 
 /** Default for --jobs: one worker per core. */

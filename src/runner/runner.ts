@@ -1,39 +1,9 @@
-import type { Explanation } from './edits.js';
-import { fixDockerfile, PeakFixError, type EngineInputs, type Finding, type FixOptions, type FixResult } from './index.js';
-import { readContextDirs, readContextFiles } from './context-io.js';
+import type { EngineInputs, FixOptions, fixDockerfile } from '../index.js';
+import { commitTarget, failure, processTarget, withoutTexts } from './job.js';
+import type { FileResult, FileStatus, Summary } from '../report/types.js';
 import { compare, discover, type Discovery, type Target } from './discover.js';
-import { decodeDockerfile, FileError, formatMegabytes, MAX_BYTES, readDockerfile, writeDockerfile, type Snapshot } from './io.js';
 
-export type FileStatus = 'changed' | 'unchanged' | 'skipped' | 'error';
-
-/** The outcome for one file. A value: the runner never prints. */
-export interface FileResult {
-  /** As shown to the user (relative to the cwd when inside it). */
-  path: string;
-  status: FileStatus;
-  findings: Finding[];
-  /** The text read, when it was read and decoded. */
-  original?: string;
-  /** The migrated text, when the engine ran. */
-  output?: string;
-  /** Why each added line is there (`--explain`), by line of `output`. */
-  explanations?: Explanation[];
-  /** One line, without the path. */
-  error?: string;
-  /** Stack trace of an unexpected error (a bug), for --debug. */
-  stack?: string;
-  /** Why the file was left alone. */
-  skipped?: string;
-  /** The new text was written to disk. */
-  written?: boolean;
-}
-
-export interface Summary {
-  changed: number;
-  unchanged: number;
-  skipped: number;
-  errors: number;
-}
+export type { FileResult, FileStatus, Summary } from '../report/types.js';
 
 export interface RunOptions {
   cwd: string;
@@ -68,7 +38,7 @@ export interface RunOptions {
   engine?: typeof fixDockerfile;
   /**
    * Called once with the files found, before any is processed: gathers what the engine gets besides the text
-   * (facts about base images: src/run-facts.ts); its notices are passed to `onNotice`.
+   * (facts about base images: src/gather/run-facts.ts); its notices are passed to `onNotice`.
    */
   prepare?: (targets: readonly Target[]) => Promise<{ inputsFor(target: Target): EngineInputs; notices: string[]; builtInOnly?: boolean }>;
 }
@@ -137,33 +107,9 @@ export async function run(options: RunOptions): Promise<RunResult> {
   }
 }
 
-/** The result without its texts (what is kept, or sent, when the texts are not needed). */
-export function withoutTexts(result: FileResult): FileResult {
-  if (result.original === undefined && result.output === undefined && result.explanations === undefined) return result;
-  const { original: _original, output: _output, explanations: _explanations, ...kept } = result;
-  return kept;
-}
-
 function withUnmatched(targets: Target[], unmatched: Discovery['unmatched']): Target[] {
   const errors: Target[] = unmatched.map((u) => ({ path: u.shown, absPath: u.absPath, realPath: u.absPath, link: false, error: u.reason }));
   return [...targets, ...errors].sort((a, b) => compare(a.path, b.path));
-}
-
-/** Runs the engine over one text (stdin); nothing is read or written. */
-export function runText(
-  text: string | Uint8Array,
-  path: string,
-  fix: Partial<FixOptions>,
-  engine = fixDockerfile,
-  inputs: EngineInputs = {},
-): FileResult {
-  let decoded: string;
-  try {
-    decoded = typeof text === 'string' ? text : decodeDockerfile(text);
-  } catch (error) {
-    return failure(path, error, []);
-  }
-  return applyEngine(path, decoded, fix, engine, inputs);
 }
 
 export function summarize(results: readonly FileResult[]): Summary {
@@ -177,111 +123,6 @@ function count(summary: Summary, status: FileStatus): void {
   else if (status === 'unchanged') summary.unchanged++;
   else if (status === 'skipped') summary.skipped++;
   else summary.errors++;
-}
-
-/** Reads one file, runs the engine, writes when asked: on the main thread. */
-export async function processTarget(
-  target: Target,
-  options: Pick<RunOptions, 'fix' | 'write' | 'engine' | 'inputs'>,
-  inputs: EngineInputs = {},
-): Promise<FileResult> {
-  return commitTarget(target.realPath, await prepareTarget(target, options, inputs), options.write);
-}
-
-/** A file read and migrated, not yet written: what a worker thread sends back (worker.ts). */
-export interface PreparedFile {
-  result: FileResult;
-  /** What was read, when the file changed: the write checks the file on disk is still exactly that. */
-  snapshot?: Snapshot;
-}
-
-/** Reads one file and runs the engine; never writes (on the main thread or a worker). */
-export async function prepareTarget(
-  target: Target,
-  options: Pick<RunOptions, 'fix' | 'engine' | 'inputs'>,
-  inputs: EngineInputs = {},
-): Promise<PreparedFile> {
-  const { path } = target;
-  if (target.error !== undefined) return { result: { path, status: 'error', findings: [], error: target.error } };
-  if (target.skipped !== undefined) return { result: { path, status: 'skipped', findings: [], skipped: target.skipped } };
-  let read;
-  try {
-    read = await readDockerfile(target.realPath);
-  } catch (error) {
-    return { result: failure(path, error, []) };
-  }
-  // Files the Dockerfile copies in (a server's configuration, an entrypoint script): the engine reads none itself.
-  const [contextFiles, contextDirs] = await Promise.all([
-    readContextFiles(target.realPath, read.text),
-    readContextDirs(target.realPath, read.text),
-  ]);
-  const result = applyEngine(path, read.text, options.fix, options.engine ?? fixDockerfile, {
-    ...options.inputs,
-    ...inputs,
-    contextFiles,
-    contextDirs,
-  });
-  return result.status === 'changed' ? { result, snapshot: read.snapshot } : { result };
-}
-
-/**
- * Writes a changed file, on the main thread only: a second SIGINT/SIGTERM/SIGHUP removes the temporary files
- * of writes in flight before exiting (io.ts), which it can only know of in its own thread.
- */
-export async function commitTarget(realPath: string, { result, snapshot }: PreparedFile, write: boolean): Promise<FileResult> {
-  if (result.status !== 'changed' || !write || snapshot === undefined) return result;
-  try {
-    // From a worker the bytes arrive as a plain Uint8Array (structured clone): a Buffer view, not a copy.
-    const raw: Uint8Array = snapshot.bytes;
-    const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-    await writeDockerfile(realPath, result.output as string, { ...snapshot, bytes });
-    return { ...result, written: true };
-  } catch (error) {
-    return { ...failure(result.path, error, result.findings), original: result.original, output: result.output };
-  }
-}
-
-function applyEngine(
-  path: string,
-  text: string,
-  fix: Partial<FixOptions>,
-  engine: typeof fixDockerfile,
-  inputs: EngineInputs = {},
-): FileResult {
-  let result: FixResult;
-  try {
-    result = engine(text, fix, inputs);
-  } catch (error) {
-    return { ...failure(path, error, []), original: text };
-  }
-  const base = { path, findings: result.findings, original: text, output: result.output, explanations: result.explanations };
-  // Over 5 MB only what is already migrated is accepted (a rewrite that grew past the limit, read again).
-  if (result.changed && Buffer.byteLength(text, 'utf8') > MAX_BYTES) {
-    return {
-      ...failure(
-        path,
-        new FileError(`file is larger than 5 MB (${formatMegabytes(Buffer.byteLength(text, 'utf8'))}): not migrated`, 'TOO_LARGE'),
-        [],
-      ),
-      original: text,
-    };
-  }
-  if (result.skipped !== undefined && !result.changed) return { ...base, status: 'skipped', skipped: result.skipped };
-  return { ...base, status: result.changed ? 'changed' : 'unchanged' };
-}
-
-function failure(path: string, error: unknown, findings: Finding[]): FileResult {
-  if (error instanceof FileError) return { path, status: 'error', findings, error: error.message };
-  if (error instanceof PeakFixError) {
-    const where = error.line !== undefined ? `line ${error.line}: ` : '';
-    return { path, status: 'error', findings, error: where + error.message, stack: error.stack };
-  }
-  const err = error instanceof Error ? error : new Error(String(error));
-  return { path, status: 'error', findings, error: `internal error: ${firstLine(err.message)}`, stack: err.stack };
-}
-
-function firstLine(text: string): string {
-  return text.split(/\r?\n/, 1)[0] ?? '';
 }
 
 /**

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { isPlainAbsolute } from './model/dirs.js';
+import { isPlainAbsolute } from '../facts/paths.js';
 
 /**
  * Checks a built image the way Peak will run it: the configured user, the UID a real process gets, and a

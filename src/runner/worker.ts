@@ -1,9 +1,9 @@
-// Files on a worker thread of the pool (src/pool.ts), a batch per task: the same read and engine as on the main
+// Files on a worker thread of the pool (src/runner/pool.ts), a batch per task: the same read and engine as on the main
 // thread (runner.ts's prepareTarget), so a file's result does not depend on where it ran. The write itself is the
 // main thread's (commitTarget): only there can a second signal remove the temporary files of writes in flight.
 import type { Target } from './discover.js';
-import { prepareTarget, withoutTexts, type PreparedFile } from './runner.js';
-import type { EngineInputs, FixOptions } from './types.js';
+import { prepareTarget, withoutTexts, type PreparedFile } from './job.js';
+import type { EngineInputs, FixOptions } from '../types.js';
 
 export interface FileTask {
   target: Target;

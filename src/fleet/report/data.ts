@@ -1,8 +1,8 @@
-import { parseReference } from '../facts/reference.js';
+import { parseReference } from '../../facts/reference.js';
 import { readFile } from 'node:fs/promises';
-import type { FleetFile, FleetResult, Outcome } from '../fleet/results.js';
-import { actionable, RESULTS_SCHEMA } from '../fleet/results.js';
-import type { Severity } from '../types.js';
+import type { FleetFile, FleetResult, Outcome } from '../results.js';
+import { actionable, RESULTS_SCHEMA } from '../results.js';
+import type { Severity } from '../../types.js';
 
 /** A results file could not be read or a line is not a peak-fix result: names the file and line. */
 export class ResultsError extends Error {}

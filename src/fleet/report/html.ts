@@ -1,5 +1,5 @@
-import type { FleetData } from './fleet-data.js';
-import { OUTCOMES, STATUSES } from './fleet-data.js';
+import type { FleetData } from './data.js';
+import { OUTCOMES, STATUSES } from './data.js';
 
 /**
  * `peak-fix report --html FILE`: one self-contained page. No request leaves it: styles and the script are

@@ -1,5 +1,5 @@
-import type { FleetData } from './fleet-data.js';
-import { STATUSES } from './fleet-data.js';
+import type { FleetData } from './data.js';
+import { STATUSES } from './data.js';
 
 const OUTCOME_LABEL = { failed: 'failed', 'needs-person': 'need a person', migrated: 'migrated', compliant: 'already compliant' } as const;
 
