@@ -1,11 +1,11 @@
 import path from 'node:path';
-import yargs from 'yargs';
 import { familyOf } from '../facts/image.js';
-import { ConfigError, loadConfig } from '../gather/config.js';
+import { loadConfig } from '../gather/config.js';
 import type { DockerEngine } from '../gather/docker-engine.js';
 import { factsFilePath, readFactsFile, writeFactsFile } from '../gather/facts-file.js';
 import { engineVersion, inspectImage, InspectError, type InspectedImage } from '../gather/inspect.js';
 import { validateOptions } from '../options.js';
+import { failure, seeHelp, UsageError, type CommandDefinition } from './command.js';
 
 export interface InspectCommandIO {
   cwd: string;
@@ -31,86 +31,78 @@ export function describeInspected(image: InspectedImage): string {
   return `${image.reference} ${image.digest.slice(0, 19)}…: ${parts.join(', ')}`;
 }
 
+interface InspectArgs {
+  images: string[];
+  pull: boolean;
+  /** The config file given; false: --no-config. */
+  config: string | false | undefined;
+}
+
 /**
  * `peak-fix inspect IMAGE...`: reads each image's facts from the local engine and adds them to the facts file.
  * Exit 0 when every image was inspected, 1 when some could not be (the others are still written), 2 on usage
  * errors or when no engine answers.
  */
-export async function runInspectCommand(argv: readonly string[], io: InspectCommandIO): Promise<number> {
-  let help = '';
-  const args = (await yargs()
-    .scriptName('peak-fix inspect')
-    .locale('en')
-    .usage(
-      '$0 IMAGE...\n\nReads from the local Docker engine what the rewrite needs to know about base images (OS, shell, how a user is created, ' +
-        'default user, UIDs taken) and writes it to peak-fix-images.json beside the config file (or in the current directory), keyed by ' +
-        'repository, tag and digest. One throw-away container per image, with networking off; an image without a shell is read from a ' +
-        'created, never started, container. Nothing is pulled unless --pull is given.',
-    )
-    .command('$0 <images..>', false, (y) => y.positional('images', { type: 'string', array: true, describe: 'Images to inspect' }))
-    .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false, 'camel-case-expansion': false })
-    .options({
-      pull: { type: 'boolean', describe: 'Pull an image that is not on the engine (never done otherwise)' },
-      config: {
-        type: 'string',
-        describe: 'Config file (its directory holds the facts file; its user and uidArg tell a migrated image); --no-config: none',
-      },
-    })
-    .example('$0 registry.corp/platform/python:3.11', 'Inspect one internal base image')
-    .example('$0 corp/base:1 corp/slim:2 --pull', 'Pull the images first if they are missing')
-    .epilog('Exit codes: 0 every image inspected, 1 some could not be (the others are written), 2 usage error or no Docker engine.')
-    .help('help')
-    .alias('help', 'h')
-    .version(false)
-    .strict()
-    .exitProcess(false)
-    .fail((message: string | undefined, error: Error | undefined) => {
-      throw new ConfigError(`inspect: ${(error?.message ?? message ?? 'invalid arguments').split('\n')[0]} (see peak-fix inspect --help)`);
-    })
-    .parseAsync([...argv], {}, (_error: Error | undefined, _argv: unknown, output: string) => {
-      help = output;
-    })) as Record<string, unknown>;
-  if (args.help) {
-    io.out(help.endsWith('\n') ? help : help + '\n');
-    return 0;
-  }
-  const config = args.config === false ? { options: {} } : await loadConfig(io.cwd, args.config as string | undefined);
-  const options = validateOptions(config.options);
-  const file = factsFilePath(io.cwd, config.file);
-  const images = ((args.images as unknown[] | undefined) ?? []).map(String);
+export const inspectCommand: CommandDefinition<InspectArgs> = {
+  name: 'inspect',
+  usage:
+    '$0 IMAGE...\n\nReads from the local Docker engine what the rewrite needs to know about base images (OS, shell, how a user is created, ' +
+    'default user, UIDs taken) and writes it to peak-fix-images.json beside the config file (or in the current directory), keyed by ' +
+    'repository, tag and digest. One throw-away container per image, with networking off; an image without a shell is read from a ' +
+    'created, never started, container. Nothing is pulled unless --pull is given.',
+  command: '$0 <images..>',
+  describe: false,
+  builder: (y) => y.positional('images', { type: 'string', array: true, describe: 'Images to inspect' }),
+  options: {
+    pull: { type: 'boolean', describe: 'Pull an image that is not on the engine (never done otherwise)' },
+    config: {
+      type: 'string',
+      describe: 'Config file (its directory holds the facts file; its user and uidArg tell a migrated image); --no-config: none',
+    },
+  },
+  examples: [
+    ['$0 registry.corp/platform/python:3.11', 'Inspect one internal base image'],
+    ['$0 corp/base:1 corp/slim:2 --pull', 'Pull the images first if they are missing'],
+  ],
+  epilog: 'Exit codes: 0 every image inspected, 1 some could not be (the others are written), 2 usage error or no Docker engine.',
+  // yargs' first line as yargs says it (verify and the default command lower-case it).
+  fail: (message, error) => new UsageError(seeHelp('inspect', failure(message, error).split('\n')[0])),
+  read: (args) => ({
+    images: ((args.images as unknown[] | undefined) ?? []).map(String),
+    pull: args.pull === true,
+    config: args.config as string | false | undefined,
+  }),
+  handler: runInspectCommand,
+};
 
-  let engine: string;
-  try {
-    engine = await engineVersion(io.docker);
-  } catch (error) {
-    if (error instanceof InspectError) {
-      io.err(`peak-fix: inspect: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+export async function runInspectCommand(args: InspectArgs, io: InspectCommandIO): Promise<number> {
+  const config = args.config === false ? { options: {} } : await loadConfig(io.cwd, args.config);
+  const { user, uidArg } = validateOptions(config.options);
+  const file = factsFilePath(io.cwd, config.file);
+  const engine = await askEngine(io, () => engineVersion(io.docker));
+  if (engine === undefined) return 2;
   const added: InspectedImage[] = [];
-  let failed = 0;
-  for (const reference of images) {
-    try {
-      const image = await inspectImage(io.docker, reference, {
-        pull: args.pull === true,
-        engine,
-        user: options.user,
-        uidArg: options.uidArg,
-        now: io.now,
-      });
+  for (const reference of args.images) {
+    const image = await askEngine(io, () => inspectImage(io.docker, reference, { pull: args.pull, engine, user, uidArg, now: io.now }));
+    if (image) {
       added.push(image);
       io.out(`${describeInspected(image)}\n`);
-    } catch (error) {
-      if (!(error instanceof InspectError)) throw error;
-      failed++;
-      io.err(`peak-fix: inspect: ${error.message}\n`);
     }
   }
   if (added.length > 0) {
     await writeFactsFile(file, await readFactsFile(file), added);
     io.out(`facts written to ${path.relative(io.cwd, file) || file} (engine ${engine})\n`);
   }
-  return failed > 0 ? 1 : 0;
+  return added.length < args.images.length ? 1 : 0;
+}
+
+/** What the engine answers; undefined, said on stderr, when it cannot (no engine, an image it cannot read). */
+async function askEngine<T>(io: InspectCommandIO, ask: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await ask();
+  } catch (error) {
+    if (!(error instanceof InspectError)) throw error;
+    io.err(`peak-fix: inspect: ${error.message}\n`);
+    return undefined;
+  }
 }
