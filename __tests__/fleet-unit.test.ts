@@ -131,6 +131,24 @@ describe('the CLI under a fleet runner', () => {
     expect(lines[1]).toMatchObject({ repository: 'acme/other', repositorySource: 'git-xargs', runner: 'git-xargs' });
   });
 
+  test('a base known only from the organisation catalog shows its family in the pull-request text and the results line', async () => {
+    writeTree(dir, {
+      'repo/Dockerfile': 'FROM corp/platform/runtime:3\nCOPY app /srv/app\nCMD ["/srv/app"]\n',
+      'repo/.peak-fix.json': JSON.stringify({ images: { 'corp/platform/*': { userCreation: 'busybox' } } }),
+    });
+    const run = await runCli(['--pr-body', '../out/pr.md', '--report-file', '../out/results.jsonl'], { cwd: path.join(dir, 'repo') });
+    expect(run.code).toBe(0);
+    const body = readFileSync(path.join(dir, 'out/pr.md'), 'utf8');
+    expect(body).toMatch(/^- `Dockerfile` \(`corp\/platform\/runtime:3`, alpine\): .*busybox's `adduser`/m);
+    const [line] = readFileSync(path.join(dir, 'out/results.jsonl'), 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as FleetResult);
+    expect(line.files).toEqual([
+      expect.objectContaining({ path: 'Dockerfile', status: 'changed', baseImage: 'corp/platform/runtime:3', family: 'alpine' }),
+    ]);
+  });
+
   test('an output that cannot be written is one line and exit 2', async () => {
     writeTree(dir, { Dockerfile: DEBIAN, 'taken/x': '' });
     const run = await runCli(['--report-file', 'taken/x/results.jsonl'], { cwd: dir });

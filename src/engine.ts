@@ -9,10 +9,11 @@ import { because, instruction, Renderer } from './rewrite/render.js';
 import { blocksStage } from './rewrite/rules.js';
 import { finding } from './rewrite/transform.js';
 import { transforms } from '../transforms/index.js';
-import type { EngineInputs, Finding, FixOptions, FixResult } from './types.js';
+import type { EngineInputs, FinalBase, Finding, FixOptions, FixResult } from './types.js';
 
 /** A `# peak-fix-disable` comment among the first lines leaves the whole file as it is. */
 const DISABLE = /^\uFEFF?(?:[ \t]*(?:#.*)?(?:\r\n|\r|\n))*?[ \t]*#[ \t]*peak-fix-disable\b/;
+const DISABLED = 'disabled by a # peak-fix-disable comment';
 
 /**
  * Migrates one Dockerfile's text. Pure: no disk, no clock; what is known of base images and the values of FROM
@@ -21,7 +22,7 @@ const DISABLE = /^\uFEFF?(?:[ \t]*(?:#.*)?(?:\r\n|\r|\n))*?[ \t]*#[ \t]*peak-fix
  */
 export function fixDockerfile(text: string, partialOptions: Partial<FixOptions> = {}, inputs: EngineInputs = {}): FixResult {
   const options = validateOptions(partialOptions);
-  if (DISABLE.test(text)) return unchanged(text, [], 'disabled by a # peak-fix-disable comment');
+  if (DISABLE.test(text)) return unchanged(text, [], DISABLED, disabledBase(text, inputs));
   // Facts given by the caller (organisation catalog, inspected images) come first; the built-in catalog is the fallback.
   return fixModel(parseDockerfile(text, inputs), options, inputs);
 }
@@ -32,97 +33,173 @@ export function fixDockerfile(text: string, partialOptions: Partial<FixOptions> 
  */
 export function fixModel(model: DockerfileModel, options: FixOptions, inputs: EngineInputs = {}): FixResult {
   const { text } = model;
-  if (DISABLE.test(text)) return unchanged(text, [], 'disabled by a # peak-fix-disable comment');
+  if (DISABLE.test(text)) return unchanged(text, [], DISABLED, finalBase(model));
   resolveBases(model);
   const final = model.stages[model.stages.length - 1];
-  const findings: Finding[] = [];
+  const base = finalBase(model);
+  const skip = finalStageSkip(model, final);
+  if (skip) return unchanged(text, [finding(skip.rule, final.from, `skipped: ${skip.reason}`, skip.hint)], skip.reason, base);
 
-  const finalBase = stageBase(model, final);
-  if (finalBase.unresolved) {
-    const names = finalBase.unresolved;
-    const reason = `FROM ${final.from.getImage() ?? ''}: ${names.join(', ')} ${names.length > 1 ? 'have' : 'has'} no value, so the base image (and how to create a user on it) cannot be known`;
-    const hint = `give a value with ${names.map((n) => `--arg ${n}=<value>`).join(' ')}, or a default in an ARG before the first FROM`;
-    return unchanged(text, [finding('unresolved-base', final.from, `skipped: ${reason}`, hint)], reason);
+  const peak = new PeakLines(model, options);
+  const { targets, skipped } = chooseTargets(model, options, inputs, peak);
+  const render = new Renderer(model);
+  const migrated = migrateStages(model, options, inputs, targets, render, peak);
+  const edits = [...migrated.edits, ...rootForOtherStages(model, targets, render, peak)];
+  const output = applyEdits(text, edits);
+  const kept = [...skipped, ...migrated.findings].filter((f) => !ignoredByComment(model.lines, f)).sort((a, b) => a.line - b.line);
+  if (output === text && migrated.leftUnchanged.length > 0) {
+    return unchanged(text, kept, migrated.leftUnchanged.map((f) => f.message).join('; '), base);
   }
-  if (finalBase.facts.os === 'windows') {
-    const reason = `Windows base image ${finalBase.reference}: Linux user management does not apply`;
-    return unchanged(text, [finding('windows-base', final.from, `skipped: ${reason}`)], reason);
-  }
+  return { output, changed: output !== text, edits, explanations: explainEdits(text, edits), findings: kept, base };
+}
 
-  if (finalBase.facts.devContainer) {
-    const reason = `${finalBase.reference} is a dev container image: an editor opens it, it is never deployed`;
-    return unchanged(text, [finding('devcontainer-base', final.from, `skipped: ${reason}`)], reason);
-  }
+/** The image the final stage is built on, as the engine resolved it, for the fleet outputs. */
+function finalBase(model: DockerfileModel): FinalBase {
+  const base = stageBase(model, model.stages[model.stages.length - 1]);
+  return { reference: base.reference, family: base.image.family };
+}
 
+/**
+ * A disabled file is never migrated, so a text that does not parse is no error there; its base is still named
+ * when the text parses that far.
+ */
+function disabledBase(text: string, inputs: EngineInputs): FinalBase | undefined {
+  try {
+    return finalBase(parseDockerfile(text, inputs));
+  } catch {
+    return undefined;
+  }
+}
+
+interface Skip {
+  rule: string;
+  reason: string;
+  hint?: string;
+}
+
+/** Why the whole file is left as it is, judged by its final stage: a base that cannot be known or that does not apply. */
+function finalStageSkip(model: DockerfileModel, final: Stage): Skip | undefined {
+  const base = stageBase(model, final);
+  if (base.unresolved) {
+    const reason = `FROM ${final.from.getImage() ?? ''}: ${noValue(base.unresolved)}, so the base image (and how to create a user on it) cannot be known`;
+    return { rule: 'unresolved-base', reason, hint: `${argHint(base.unresolved)}, or a default in an ARG before the first FROM` };
+  }
+  if (base.facts.os === 'windows') {
+    return { rule: 'windows-base', reason: `Windows base image ${base.reference}: Linux user management does not apply` };
+  }
+  if (base.facts.devContainer) {
+    return { rule: 'devcontainer-base', reason: `${base.reference} is a dev container image: an editor opens it, it is never deployed` };
+  }
   if (isArtifactStage(model, final)) {
     const reason = `the final stage builds FROM scratch and has no CMD or ENTRYPOINT: it collects build output, it is not an image that runs`;
-    return unchanged(text, [finding('artifact-stage', final.from, `skipped: ${reason}`)], reason);
+    return { rule: 'artifact-stage', reason };
   }
+  return undefined;
+}
 
-  // With --all-stages, stages on a Windows or unresolvable base are left as they are.
-  const migratable = (s: Stage): boolean => {
-    const base = stageBase(model, s);
-    return !base.unresolved && base.facts.os === 'linux';
-  };
-  const peak = new PeakLines(model, options);
-  // With --all-stages, a stage built on by a stage that creates the user itself stays as it is: creating the user
-  // there too would make that stage's own useradd fail ("user 'peak-user' already exists").
-  const createdBelow = options.allStages ? stagesCreatingUserBelow(model, peak) : new Map<Stage, Stage>();
-  const targets = new Set<Stage>(
-    options.allStages
-      ? model.stages.filter((s) => migratable(s) && !createdBelow.has(s))
-      : (builtStages(model, inputs, migratable) ?? [final]),
-  );
+/** `A, B have no value`: the FROM variables that left a base unknown. */
+function noValue(names: readonly string[]): string {
+  return `${names.join(', ')} ${names.length > 1 ? 'have' : 'has'} no value`;
+}
+
+/** `give a value with --arg A=<value> --arg B=<value>`. */
+function argHint(names: readonly string[]): string {
+  return `give a value with ${names.map((n) => `--arg ${n}=<value>`).join(' ')}`;
+}
+
+/** A stage on a Windows or unresolvable base is never migrated (it is left as it is). */
+function migratable(model: DockerfileModel, stage: Stage): boolean {
+  const base = stageBase(model, stage);
+  return !base.unresolved && base.facts.os === 'linux';
+}
+
+/**
+ * The stages this run migrates: every one it can with --all-stages, else those compose or bake build, else the final
+ * one. With --all-stages, each stage left out is named with its reason.
+ */
+function chooseTargets(
+  model: DockerfileModel,
+  options: FixOptions,
+  inputs: EngineInputs,
+  peak: PeakLines,
+): { targets: Set<Stage>; skipped: Finding[] } {
+  const final = model.stages[model.stages.length - 1];
+  if (!options.allStages) return { targets: new Set(builtStages(model, inputs) ?? [final]), skipped: [] };
+  // A stage built on by a stage that creates the user itself stays as it is: creating the user there too would make
+  // that stage's own useradd fail ("user 'peak-user' already exists").
+  const createdBelow = stagesCreatingUserBelow(model, peak);
+  const targets = new Set(model.stages.filter((s) => migratable(model, s) && !createdBelow.has(s)));
   // One policy for every stage: a stage that cannot be migrated is skipped with its reason, the rest migrated.
-  if (options.allStages) {
-    for (const stage of model.stages) {
-      if (targets.has(stage)) continue;
-      const child = createdBelow.get(stage);
-      if (child && migratable(stage)) {
-        const reason = `stage skipped: stage ${child.name ?? child.index} is built from it and creates ${options.user} itself (line ${lineOf(child.instructions.find((i) => peak.createsUser(i)) ?? child.from)}); creating the user here too would make that useradd fail`;
-        findings.push(finding('child-creates-user', stage.from, reason, undefined, 'stage-skipped'));
-        continue;
-      }
-      const base = stageBase(model, stage);
-      const reason = base.unresolved
-        ? `stage skipped: FROM ${stage.from.getImage() ?? ''}: ${base.unresolved.join(', ')} ${base.unresolved.length > 1 ? 'have' : 'has'} no value, so its base image cannot be known`
-        : `stage skipped: Windows base image ${base.reference}: Linux user management does not apply`;
-      const hint = base.unresolved ? `give a value with ${base.unresolved.map((n) => `--arg ${n}=<value>`).join(' ')}` : undefined;
-      findings.push(finding(base.unresolved ? 'unresolved-base' : 'windows-base', stage.from, reason, hint, 'stage-skipped'));
-    }
+  const skipped = model.stages
+    .filter((stage) => !targets.has(stage))
+    .map((stage) => stageSkippedFinding(model, stage, createdBelow.get(stage), options, peak));
+  return { targets, skipped };
+}
+
+/** Why --all-stages leaves a stage as it is: a stage built from it creates the user, or its base is unknown or Windows. */
+function stageSkippedFinding(
+  model: DockerfileModel,
+  stage: Stage,
+  child: Stage | undefined,
+  options: FixOptions,
+  peak: PeakLines,
+): Finding {
+  if (child && migratable(model, stage)) {
+    const creates = lineOf(child.instructions.find((i) => peak.createsUser(i)) ?? child.from);
+    const reason = `stage skipped: stage ${child.name ?? child.index} is built from it and creates ${options.user} itself (line ${creates}); creating the user here too would make that useradd fail`;
+    return finding('child-creates-user', stage.from, reason, undefined, 'stage-skipped');
   }
-  const render = new Renderer(model);
-  const edits: TextEdit[] = [];
-  const leftUnchanged: Finding[] = [];
+  const base = stageBase(model, stage);
+  if (base.unresolved) {
+    const reason = `stage skipped: FROM ${stage.from.getImage() ?? ''}: ${noValue(base.unresolved)}, so its base image cannot be known`;
+    return finding('unresolved-base', stage.from, reason, argHint(base.unresolved), 'stage-skipped');
+  }
+  const reason = `stage skipped: Windows base image ${base.reference}: Linux user management does not apply`;
+  return finding('windows-base', stage.from, reason, undefined, 'stage-skipped');
+}
+
+interface Migration {
+  edits: TextEdit[];
+  findings: Finding[];
+  /** The `stage-left-unchanged` findings of the stages left as they were. */
+  leftUnchanged: Finding[];
+}
+
+/** Runs the transforms on each target stage, in file order. */
+function migrateStages(
+  model: DockerfileModel,
+  options: FixOptions,
+  inputs: EngineInputs,
+  targets: ReadonlySet<Stage>,
+  render: Renderer,
+  peak: PeakLines,
+): Migration {
+  const migration: Migration = { edits: [], findings: [], leftUnchanged: [] };
   for (const stage of model.stages) {
     if (!targets.has(stage)) continue;
     const plan = planStage(model, stage, options, targets, inputs, peak);
     const baseFacts = baseFactsFinding(plan.base, stage);
-    if (baseFacts) findings.push(baseFacts);
-    const stageEdits: TextEdit[] = [];
-    const stageFindings: Finding[] = [];
+    if (baseFacts) migration.findings.push(baseFacts);
+    const edits: TextEdit[] = [];
+    const findings: Finding[] = [];
     for (const transform of transforms) {
       const result = transform.apply({ model, options, plan, render, inputs });
-      stageEdits.push(...result.edits);
-      stageFindings.push(...result.findings);
+      edits.push(...result.edits);
+      findings.push(...result.findings);
     }
     // A stage whose own findings say it cannot run as a non-root user is left as it was, with what a person must
     // change first: rewriting it gives an image that builds and then cannot start.
-    const blocking = stageFindings.filter((f) => blocksStage(f) && !ignoredByComment(model.lines, f));
+    const blocking = findings.filter((f) => blocksStage(f) && !ignoredByComment(model.lines, f));
     if (blocking.length > 0 && !options.force) {
       const left = leftUnchangedFinding(stage, blocking);
-      findings.push(...blocking, left);
-      leftUnchanged.push(left);
+      migration.findings.push(...blocking, left);
+      migration.leftUnchanged.push(left);
       continue;
     }
-    edits.push(...stageEdits);
-    findings.push(...stageFindings);
+    migration.edits.push(...edits);
+    migration.findings.push(...findings);
   }
-  edits.push(...rootForOtherStages(model, targets, render, peak));
-  const output = applyEdits(text, edits);
-  const kept = findings.filter((f) => !ignoredByComment(model.lines, f)).sort((a, b) => a.line - b.line);
-  if (output === text && leftUnchanged.length > 0) return unchanged(text, kept, leftUnchanged.map((f) => f.message).join('; '));
-  return { output, changed: output !== text, edits, explanations: explainEdits(text, edits), findings: kept };
+  return migration;
 }
 
 /** The finding that says why a stage was left as it was, naming each blocking finding by rule and line. */
@@ -187,9 +264,9 @@ function baseFactsFinding(base: StageBase, stage: Stage): Finding | undefined {
  * The stages compose or bake build from this Dockerfile (EngineInputs.buildStages), when they name ones it has: the
  * images that run. Undefined: the final stage, as usual.
  */
-function builtStages(model: DockerfileModel, inputs: EngineInputs, migratable: (s: Stage) => boolean): Stage[] | undefined {
+function builtStages(model: DockerfileModel, inputs: EngineInputs): Stage[] | undefined {
   const names = new Set((inputs.buildStages ?? []).map((n) => n.toLowerCase()));
-  const stages = model.stages.filter((s) => s.name !== null && names.has(s.name) && migratable(s));
+  const stages = model.stages.filter((s) => s.name !== null && names.has(s.name) && migratable(model, s));
   return stages.length > 0 ? stages : undefined;
 }
 
@@ -236,6 +313,8 @@ function ignoredByComment(lines: LineIndex, f: Finding): boolean {
   return false;
 }
 
-function unchanged(text: string, findings: Finding[], skipped: string): FixResult {
-  return { output: text, changed: false, edits: [], explanations: [], findings, skipped };
+function unchanged(text: string, findings: Finding[], skipped: string, base: FinalBase | undefined): FixResult {
+  const result: FixResult = { output: text, changed: false, edits: [], explanations: [], findings, skipped };
+  if (base) result.base = base;
+  return result;
 }

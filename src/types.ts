@@ -1,4 +1,5 @@
 import type { Explanation, TextEdit } from './edits.js';
+import type { Family } from './facts/image.js';
 import type { FactsLookup } from './facts/types.js';
 
 export type Preset = 'safe' | 'peak-doc';
@@ -62,6 +63,18 @@ export interface FixResult {
   findings: Finding[];
   /** Set when the file was deliberately left alone; the reason says why. */
   skipped?: string;
+  /** The final stage's base image, as the engine resolved it; absent when a disabled file does not parse. */
+  base?: FinalBase;
+}
+
+/**
+ * The image the final stage is built on (ARG values substituted, `FROM <stage>` followed) and its family, from the
+ * facts the engine was given: what the fleet outputs name for each file.
+ */
+export interface FinalBase {
+  reference: string;
+  /** How a user is created on it (`debian`, `alpine`, `distroless`, ...); `unknown` when nothing knows the image. */
+  family: Family;
 }
 
 /** Input that cannot be migrated: the message names the reason in one line. */

@@ -2,7 +2,6 @@ import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { Finding, FixOptions } from '../index.js';
 import type { FileResult, FileStatus, Summary } from '../report/types.js';
-import { baseImageOf } from './base.js';
 import type { RepositoryIdentity } from './context.js';
 
 /** Bumped only when a field changes meaning; fields are only ever added. */
@@ -43,6 +42,7 @@ export interface FleetResult {
 export interface FleetFile {
   path: string;
   status: FileStatus;
+  /** The final stage's base image and its family, as the engine resolved them (the facts and --arg values it had). */
   baseImage?: string;
   family?: string;
   findings: Finding[];
@@ -61,10 +61,10 @@ export type Outcome = 'failed' | 'needs-person' | 'migrated' | 'compliant';
 
 export function fleetFile(result: FileResult): FleetFile {
   const file: FleetFile = { path: result.path, status: result.status, findings: result.findings };
-  const base = baseImageOf(result.original);
-  if (base) {
-    file.baseImage = base.image;
-    file.family = base.family;
+  // The engine's own reading of the base, with the facts and --arg values it was given.
+  if (result.base) {
+    file.baseImage = result.base.reference;
+    file.family = result.base.family;
   }
   if (result.error !== undefined) file.error = result.error;
   if (result.skipped !== undefined) file.skipped = result.skipped;

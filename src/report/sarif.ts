@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { RULES } from '../rewrite/rules.js';
-import type { Severity } from '../types.js';
+import type { Finding, Severity } from '../types.js';
 import type { FileResult, Reporter, ReporterContext } from './types.js';
 import { createCollectingReporter } from './collect.js';
 import { contextPath } from './summary.js';
@@ -26,53 +26,9 @@ export interface SarifLog {
 }
 
 export function toSarif(files: FileResult[], toolVersion: string, wrote: boolean, signal?: string): SarifLog {
-  const rules = [
-    NOT_MIGRATED,
-    ...RULES.map((rule) => ({
-      id: rule.id,
-      shortDescription: { text: rule.summary },
-      fullDescription: { text: rule.description },
-      help: { text: `${rule.description}\n\nBefore:\n${rule.before}\n\nAfter:\n${rule.after}` },
-      defaultConfiguration: { level: LEVEL[rule.severity] },
-    })),
-  ];
+  const rules = sarifRules();
   const ruleIndex = new Map(rules.map((rule, index) => [rule.id, index]));
-  const location = (path: string, line: number) => ({
-    physicalLocation: { artifactLocation: { uri: pathToUri(path) }, region: { startLine: Math.max(1, line) } },
-  });
-  const results = files.flatMap((file) => {
-    const fingerprint = fingerprinter(file);
-    const fix = wholeFileFix(file);
-    return [
-      ...(file.status === 'changed' && !wrote
-        ? [
-            {
-              ruleId: NOT_MIGRATED.id,
-              ruleIndex: 0,
-              level: 'warning',
-              message: { text: NOT_MIGRATED.shortDescription.text },
-              locations: [location(file.path, 1)],
-              partialFingerprints: { [FINGERPRINT_KEY]: fingerprint(NOT_MIGRATED.id, 0) },
-              ...(fix ? { fixes: [fix] } : {}),
-            },
-          ]
-        : []),
-      ...file.findings.map((finding) => ({
-        ruleId: finding.rule,
-        ...(ruleIndex.has(finding.rule) ? { ruleIndex: ruleIndex.get(finding.rule) } : {}),
-        level: LEVEL[finding.severity],
-        message: { text: finding.hint ? `${finding.message} (${finding.hint})` : finding.message },
-        // A finding about a build-context file (an entrypoint script) points there; the Dockerfile line is related.
-        locations: [
-          finding.context
-            ? location(contextPath(file.path, finding.context.file), finding.context.line)
-            : location(file.path, finding.line),
-        ],
-        ...(finding.context ? { relatedLocations: [{ id: 1, ...location(file.path, finding.line) }] } : {}),
-        partialFingerprints: { [FINGERPRINT_KEY]: fingerprint(finding.rule, finding.line) },
-      })),
-    ];
-  });
+  const results = files.flatMap((file) => fileResults(file, ruleIndex, wrote));
   const failures = files.filter((file) => file.status === 'error');
   return {
     version: '2.1.0',
@@ -94,6 +50,63 @@ export function toSarif(files: FileResult[], toolVersion: string, wrote: boolean
         results,
       },
     ],
+  };
+}
+
+/** `not-migrated` first (result index 0), then every rule of the catalogue with its explanation. */
+function sarifRules() {
+  return [
+    NOT_MIGRATED,
+    ...RULES.map((rule) => ({
+      id: rule.id,
+      shortDescription: { text: rule.summary },
+      fullDescription: { text: rule.description },
+      help: { text: `${rule.description}\n\nBefore:\n${rule.before}\n\nAfter:\n${rule.after}` },
+      defaultConfiguration: { level: LEVEL[rule.severity] },
+    })),
+  ];
+}
+
+function location(path: string, line: number) {
+  return { physicalLocation: { artifactLocation: { uri: pathToUri(path) }, region: { startLine: Math.max(1, line) } } };
+}
+
+/** One file's results: `not-migrated` while it still needs migrating (with the whole-file fix), then its findings. */
+function fileResults(file: FileResult, ruleIndex: ReadonlyMap<string, number>, wrote: boolean): unknown[] {
+  const fingerprint = fingerprinter(file);
+  const fix = wholeFileFix(file);
+  const notMigrated =
+    file.status === 'changed' && !wrote
+      ? [
+          {
+            ruleId: NOT_MIGRATED.id,
+            ruleIndex: 0,
+            level: 'warning',
+            message: { text: NOT_MIGRATED.shortDescription.text },
+            locations: [location(file.path, 1)],
+            partialFingerprints: { [FINGERPRINT_KEY]: fingerprint(NOT_MIGRATED.id, 0) },
+            ...(fix ? { fixes: [fix] } : {}),
+          },
+        ]
+      : [];
+  return [...notMigrated, ...file.findings.map((finding) => findingResult(file.path, finding, ruleIndex, fingerprint))];
+}
+
+function findingResult(
+  path: string,
+  finding: Finding,
+  ruleIndex: ReadonlyMap<string, number>,
+  fingerprint: (rule: string, line: number) => string,
+): unknown {
+  return {
+    ruleId: finding.rule,
+    ...(ruleIndex.has(finding.rule) ? { ruleIndex: ruleIndex.get(finding.rule) } : {}),
+    level: LEVEL[finding.severity],
+    message: { text: finding.hint ? `${finding.message} (${finding.hint})` : finding.message },
+    // A finding about a build-context file (an entrypoint script) points there; the Dockerfile line is related.
+    locations: [finding.context ? location(contextPath(path, finding.context.file), finding.context.line) : location(path, finding.line)],
+    ...(finding.context ? { relatedLocations: [{ id: 1, ...location(path, finding.line) }] } : {}),
+    partialFingerprints: { [FINGERPRINT_KEY]: fingerprint(finding.rule, finding.line) },
   };
 }
 

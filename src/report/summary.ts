@@ -1,6 +1,6 @@
 import pc from 'picocolors';
 import type { Finding } from '../index.js';
-import type { FileResult, Mode, Reporter, ReporterContext, RunEnd, Summary } from './types.js';
+import type { FileResult, FileStatus, Mode, Reporter, ReporterContext, RunEnd, Summary } from './types.js';
 import { boundedDiff, colorizeDiff, type Colors } from './diff.js';
 import type { Explanation } from '../edits.js';
 import { visible, visibleLine } from './visible.js';
@@ -82,72 +82,108 @@ export function formatSummary(summary: Summary, mode: Mode): string {
  * Unchanged files are not mentioned unless --verbose.
  */
 export function createTextReporter(context: ReporterContext): Reporter {
-  const colors = pc.createColors(context.color);
-  const { mode, stdout, stderr } = context;
-  const listOnly = mode === 'list-different';
-
-  // Informational findings ask nothing of anyone: --verbose shows them.
-  const findings = (result: FileResult, all: boolean): string => {
-    const shown = all || context.verbose ? result.findings : result.findings.filter((f) => f.severity !== 'info');
-    return shown.map((finding) => formatFinding(result.path, finding, colors)).join('');
-  };
-
+  const out: TextOutput = { context, colors: pc.createColors(context.color) };
   return {
     notice(message) {
-      stderr(`peak-fix: ${visibleLine(message)}\n`);
+      context.stderr(`peak-fix: ${visibleLine(message)}\n`);
     },
     file(result) {
-      const path = visibleLine(result.path);
-      switch (result.status) {
-        case 'error':
-          stderr(`peak-fix: ${path}: ${visibleLine(result.error ?? '')}\n`);
-          if (context.debug && result.stack) stderr(`${visible(result.stack)}\n`);
-          return;
-        case 'skipped': {
-          // Left alone but not compliant (a stage that cannot run as the user as it is): --check and
-          // --list-different name it, like an unchanged file with an error.
-          const failing = result.findings.some((f) => f.severity === 'error');
-          if (failing && mode === 'list-different') stdout(`${path}\n`);
-          if (listOnly) return;
-          stderr(`peak-fix: ${path}: skipped: ${visibleLine(result.skipped ?? '')}\n`);
-          if (failing && mode === 'check') stdout(`${colors.yellow('[warn]')} ${path}\n${findings(result, false)}`);
-          if (mode !== 'check') stdout(findings(result, false));
-          return;
-        }
-        case 'unchanged': {
-          // Unchanged but not compliant (an error finding): --check and --list-different still name the file.
-          const failing = result.findings.some((f) => f.severity === 'error');
-          if (failing && mode === 'list-different') stdout(`${path}\n`);
-          if (listOnly) return;
-          if (failing && mode === 'check') stdout(`${colors.yellow('[warn]')} ${path}\n${findings(result, false)}`);
-          if (context.verbose) stderr(`${path}: unchanged\n`);
-          if (mode !== 'check') stdout(findings(result, false));
-          return;
-        }
-        case 'changed':
-          if (mode === 'list-different') stdout(`${path}\n`);
-          else if (mode === 'check') stdout(`${colors.yellow('[warn]')} ${path}\n`);
-          else if (mode === 'write') stdout(`${path}\n${findings(result, false)}`);
-          else {
-            const diff = boundedDiff(result.path, result.original ?? '', result.output ?? '');
-            if ('omitted' in diff) stderr(`peak-fix: ${path}: ${diff.omitted}\n`);
-            const patch = 'patch' in diff ? visibleDiff(diff.patch) : '';
-            const shown = context.color ? colorizeDiff(patch, colors) : patch;
-            stdout((context.explain ? explainDiff(shown, result.explanations ?? [], colors) : shown) + findings(result, false));
-          }
-          return;
-      }
+      FILE_OUTPUT[result.status](out, result);
     },
     done(end: RunEnd) {
-      if (end.interrupted)
-        stderr(
-          `peak-fix: interrupted${end.signal ? ` (${end.signal})` : ''}: ${end.notStarted} file${end.notStarted === 1 ? '' : 's'} not processed\n`,
-        );
-      if (listOnly) return;
-      let line = formatSummary(end.summary, mode);
-      if (mode === 'check' && end.summary.changed > 0) line += ' (run peak-fix --write to fix)';
-      if (mode === 'dry-run' && end.summary.changed > 0) line += ' (dry run: pass --write to apply)';
-      stderr(line + '\n');
+      reportEnd(context, end);
     },
   };
+}
+
+/** What each part of the text output reads: the run's context and its colours. */
+interface TextOutput {
+  context: ReporterContext;
+  colors: Colors;
+}
+
+/** How each file is shown, by its status. */
+const FILE_OUTPUT: Record<FileStatus, (out: TextOutput, result: FileResult) => void> = {
+  error: reportError,
+  skipped: reportSkipped,
+  unchanged: reportUnchanged,
+  changed: reportChanged,
+};
+
+/** The file's findings as shown under it: informational ones ask nothing of anyone, so only --verbose shows them. */
+function shownFindings({ context, colors }: TextOutput, result: FileResult): string {
+  const shown = context.verbose ? result.findings : result.findings.filter((f) => f.severity !== 'info');
+  return shown.map((finding) => formatFinding(result.path, finding, colors)).join('');
+}
+
+/** An error finding: the file is not compliant, though left as it is. */
+function failing(result: FileResult): boolean {
+  return result.findings.some((f) => f.severity === 'error');
+}
+
+function reportError({ context }: TextOutput, result: FileResult): void {
+  context.stderr(`peak-fix: ${visibleLine(result.path)}: ${visibleLine(result.error ?? '')}\n`);
+  if (context.debug && result.stack) context.stderr(`${visible(result.stack)}\n`);
+}
+
+function reportSkipped(out: TextOutput, result: FileResult): void {
+  // Left alone but not compliant (a stage that cannot run as the user as it is): --check and
+  // --list-different name it, like an unchanged file with an error.
+  if (listedOnly(out, result)) return;
+  out.context.stderr(`peak-fix: ${visibleLine(result.path)}: skipped: ${visibleLine(result.skipped ?? '')}\n`);
+  warnIfFailing(out, result);
+  if (out.context.mode !== 'check') out.context.stdout(shownFindings(out, result));
+}
+
+function reportUnchanged(out: TextOutput, result: FileResult): void {
+  // Unchanged but not compliant (an error finding): --check and --list-different still name the file.
+  if (listedOnly(out, result)) return;
+  warnIfFailing(out, result);
+  if (out.context.verbose) out.context.stderr(`${visibleLine(result.path)}: unchanged\n`);
+  if (out.context.mode !== 'check') out.context.stdout(shownFindings(out, result));
+}
+
+/** --list-different prints paths only: a file left as it is, when an error finding says it is not compliant. */
+function listedOnly({ context }: TextOutput, result: FileResult): boolean {
+  if (context.mode !== 'list-different') return false;
+  if (failing(result)) context.stdout(`${visibleLine(result.path)}\n`);
+  return true;
+}
+
+/** --check names a file left as it is that is not compliant, with its findings. */
+function warnIfFailing(out: TextOutput, result: FileResult): void {
+  if (failing(result) && out.context.mode === 'check') {
+    out.context.stdout(`${out.colors.yellow('[warn]')} ${visibleLine(result.path)}\n${shownFindings(out, result)}`);
+  }
+}
+
+function reportChanged(out: TextOutput, result: FileResult): void {
+  const { mode, stdout } = out.context;
+  const path = visibleLine(result.path);
+  if (mode === 'list-different') stdout(`${path}\n`);
+  else if (mode === 'check') stdout(`${out.colors.yellow('[warn]')} ${path}\n`);
+  else if (mode === 'write') stdout(`${path}\n${shownFindings(out, result)}`);
+  else stdout(changedDiff(out, result) + shownFindings(out, result));
+}
+
+/** A dry run's diff of a changed file (with the reasons under added lines with --explain); none when too large. */
+function changedDiff({ context, colors }: TextOutput, result: FileResult): string {
+  const diff = boundedDiff(result.path, result.original ?? '', result.output ?? '');
+  if ('omitted' in diff) context.stderr(`peak-fix: ${visibleLine(result.path)}: ${diff.omitted}\n`);
+  const patch = 'patch' in diff ? visibleDiff(diff.patch) : '';
+  const shown = context.color ? colorizeDiff(patch, colors) : patch;
+  return context.explain ? explainDiff(shown, result.explanations ?? [], colors) : shown;
+}
+
+/** An interrupt, then the summary line (none with --list-different, whose output is paths only). */
+function reportEnd({ mode, stderr }: ReporterContext, end: RunEnd): void {
+  if (end.interrupted)
+    stderr(
+      `peak-fix: interrupted${end.signal ? ` (${end.signal})` : ''}: ${end.notStarted} file${end.notStarted === 1 ? '' : 's'} not processed\n`,
+    );
+  if (mode === 'list-different') return;
+  let line = formatSummary(end.summary, mode);
+  if (mode === 'check' && end.summary.changed > 0) line += ' (run peak-fix --write to fix)';
+  if (mode === 'dry-run' && end.summary.changed > 0) line += ' (dry run: pass --write to apply)';
+  stderr(line + '\n');
 }

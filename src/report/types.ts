@@ -1,5 +1,5 @@
 import type { Explanation } from '../edits.js';
-import type { Finding } from '../types.js';
+import type { FinalBase, Finding } from '../types.js';
 
 /**
  * What a run produces and who receives it: the values the runner hands out (one FileResult per file, a Summary)
@@ -29,6 +29,8 @@ export interface FileResult {
   skipped?: string;
   /** The new text was written to disk. */
   written?: boolean;
+  /** The final stage's base image as the engine resolved it (the fleet outputs name it), when the engine ran. */
+  base?: FinalBase;
 }
 
 export interface Summary {

@@ -112,7 +112,14 @@ function applyEngine(
   } catch (error) {
     return { ...failure(path, error, []), original: text };
   }
-  const base = { path, findings: result.findings, original: text, output: result.output, explanations: result.explanations };
+  const base = {
+    path,
+    findings: result.findings,
+    original: text,
+    output: result.output,
+    explanations: result.explanations,
+    ...(result.base && { base: result.base }),
+  };
   // Over 5 MB only what is already migrated is accepted (a rewrite that grew past the limit, read again).
   if (result.changed && Buffer.byteLength(text, 'utf8') > MAX_BYTES) {
     return {

@@ -99,60 +99,37 @@ function isResult(value: unknown): value is FleetResult {
 
 const zero = (): StatusCounts => ({ changed: 0, unchanged: 0, skipped: 0, error: 0 });
 
-export function aggregate(results: readonly FleetResult[], lines: number, sources: string[]): FleetData {
-  // Latest per repository: by time, then by position (a re-run after --failed supersedes the failure).
-  const latest = new Map<string, { result: FleetResult; order: number }>();
-  results.forEach((result, order) => {
-    const seen = latest.get(result.repository);
-    if (!seen || result.time >= seen.result.time) latest.set(result.repository, { result, order });
-  });
-  const repositories = [...latest.values()]
-    .map(({ result }) => toRepository(result))
-    .sort((a, b) => (a.repository < b.repository ? -1 : a.repository > b.repository ? 1 : 0));
+type RuleTally = RuleRow & { repos: Set<string> };
+type UnknownTally = { files: number; repos: Set<string> };
 
+export function aggregate(results: readonly FleetResult[], lines: number, sources: string[]): FleetData {
+  const repositories = latestRepositories(results);
   const outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
   const files = zero();
   const families = new Map<string, StatusCounts>();
-  const rules = new Map<string, RuleRow & { repos: Set<string> }>();
-  const unknown = new Map<string, { files: number; repos: Set<string> }>();
-  let findings = 0;
-  let actionableCount = 0;
+  const rules = new Map<string, RuleTally>();
+  const unknown = new Map<string, UnknownTally>();
   for (const repo of repositories) {
     outcomes[repo.outcome]++;
     for (const file of repo.files) {
       files[file.status]++;
-      const family = file.family ?? (file.status === 'error' ? 'not parsed' : 'unknown');
-      const counts = families.get(family) ?? zero();
-      counts[file.status]++;
-      families.set(family, counts);
-      if (file.baseImage && file.findings.some((f) => f.rule === 'unknown-base')) {
-        const image = parseReference(file.baseImage).repository;
-        const seen = unknown.get(image) ?? { files: 0, repos: new Set<string>() };
-        seen.files++;
-        seen.repos.add(repo.repository);
-        unknown.set(image, seen);
-      }
-      for (const finding of file.findings) {
-        findings++;
-        if (actionable(finding)) actionableCount++;
-        const row = rules.get(finding.rule) ?? {
-          rule: finding.rule,
-          severity: finding.severity,
-          findings: 0,
-          repositories: 0,
-          repos: new Set(),
-        };
-        row.findings++;
-        row.repos.add(repo.repository);
-        rules.set(finding.rule, row);
-      }
+      countFamily(families, file);
+      countUnknownBase(unknown, file, repo.repository);
+      countRules(rules, file, repo.repository);
     }
   }
+  const findings = repositories.flatMap((repo) => repo.files.flatMap((file) => file.findings));
   return {
     repositories,
     lines,
     sources,
-    totals: { repositories: repositories.length, outcomes, files, findings, actionable: actionableCount },
+    totals: {
+      repositories: repositories.length,
+      outcomes,
+      files,
+      findings: findings.length,
+      actionable: findings.filter(actionable).length,
+    },
     families: [...families.entries()]
       .map(([family, counts]) => ({ family, counts, total: STATUSES.reduce((sum, s) => sum + counts[s], 0) }))
       .sort((a, b) => b.total - a.total || (a.family < b.family ? -1 : 1)),
@@ -163,6 +140,51 @@ export function aggregate(results: readonly FleetResult[], lines: number, source
       .map(([image, { files, repos }]) => ({ image, files, repositories: repos.size }))
       .sort((a, b) => b.files - a.files || (a.image < b.image ? -1 : 1)),
   };
+}
+
+/** The latest result of each repository, sorted by name: by time, then by position (a re-run after --failed supersedes the failure). */
+function latestRepositories(results: readonly FleetResult[]): FleetRepository[] {
+  const latest = new Map<string, FleetResult>();
+  for (const result of results) {
+    const seen = latest.get(result.repository);
+    if (!seen || result.time >= seen.time) latest.set(result.repository, result);
+  }
+  return [...latest.values()]
+    .map((result) => toRepository(result))
+    .sort((a, b) => (a.repository < b.repository ? -1 : a.repository > b.repository ? 1 : 0));
+}
+
+/** A file by its base family; one that could not be processed has none. */
+function countFamily(families: Map<string, StatusCounts>, file: FleetFile): void {
+  const family = file.family ?? (file.status === 'error' ? 'not parsed' : 'unknown');
+  const counts = families.get(family) ?? zero();
+  counts[file.status]++;
+  families.set(family, counts);
+}
+
+/** A base no catalog describes (finding `unknown-base`), by repository without tag. */
+function countUnknownBase(unknown: Map<string, UnknownTally>, file: FleetFile, repository: string): void {
+  if (!file.baseImage || !file.findings.some((f) => f.rule === 'unknown-base')) return;
+  const image = parseReference(file.baseImage).repository;
+  const seen = unknown.get(image) ?? { files: 0, repos: new Set<string>() };
+  seen.files++;
+  seen.repos.add(repository);
+  unknown.set(image, seen);
+}
+
+function countRules(rules: Map<string, RuleTally>, file: FleetFile, repository: string): void {
+  for (const finding of file.findings) {
+    const row = rules.get(finding.rule) ?? {
+      rule: finding.rule,
+      severity: finding.severity,
+      findings: 0,
+      repositories: 0,
+      repos: new Set(),
+    };
+    row.findings++;
+    row.repos.add(repository);
+    rules.set(finding.rule, row);
+  }
 }
 
 function toRepository(result: FleetResult): FleetRepository {

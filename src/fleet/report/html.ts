@@ -1,4 +1,4 @@
-import type { FleetData } from './data.js';
+import type { FleetData, RuleRow } from './data.js';
 import { OUTCOMES, STATUSES } from './data.js';
 
 /**
@@ -19,54 +19,75 @@ function esc(value: string | number | undefined): string {
     .replace(/'/g, '&#39;');
 }
 
+/** The geometry of a horizontal bar chart: the height of a row and the width of its label column. */
+interface Bars {
+  rowHeight: number;
+  labelWidth: number;
+}
+
+const CHART_WIDTH = 560;
+const FAMILY_BARS: Bars = { rowHeight: 28, labelWidth: 110 };
+const RULE_BARS: Bars = { rowHeight: 26, labelWidth: 190 };
+
+/**
+ * A horizontal bar chart in inline SVG: `bar` draws each row's `<g>` at its `y`, and `scale` turns a value into a
+ * bar's width against the largest row.
+ */
+function barChart<T>(
+  id: string,
+  label: string,
+  bars: Bars,
+  rows: readonly T[],
+  value: (row: T) => number,
+  bar: (row: T, y: number, scale: (value: number) => number) => string,
+): string {
+  const max = Math.max(...rows.map(value));
+  const scale = (n: number): number => Math.max(2, (n / max) * (CHART_WIDTH - bars.labelWidth - 50));
+  const drawn = rows.map((row, index) => bar(row, index * bars.rowHeight + 4, scale)).join('');
+  return `<svg id="${id}" role="img" aria-label="${label}" viewBox="0 0 ${CHART_WIDTH} ${rows.length * bars.rowHeight + 8}" width="${CHART_WIDTH}">${drawn}</svg>`;
+}
+
 function familyChart(data: FleetData): string {
   if (data.families.length === 0) return '<p>No Dockerfiles.</p>';
-  const row = 28;
-  const label = 110;
-  const width = 560;
-  const max = Math.max(...data.families.map((f) => f.total));
-  const bars = data.families
-    .map((family, index) => {
-      let x = label;
-      const y = index * row + 4;
-      const segments = STATUSES.filter((s) => family.counts[s] > 0)
-        .map((status) => {
-          const w = Math.max(2, (family.counts[status] / max) * (width - label - 50));
-          const rect = `<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${row - 8}" fill="${STATUS_COLOR[status]}" data-status="${status}" data-count="${family.counts[status]}"><title>${esc(family.family)}: ${family.counts[status]} ${status}</title></rect>`;
-          x += w;
-          return rect;
-        })
-        .join('');
-      return (
-        `<g class="bar" data-family="${esc(family.family)}" data-total="${family.total}">` +
-        `<text x="${label - 8}" y="${y + row / 2}" text-anchor="end">${esc(family.family)}</text>${segments}` +
-        `<text x="${(x + 6).toFixed(1)}" y="${y + row / 2}">${family.total}</text></g>`
-      );
+  const chart = barChart('chart-family', 'Dockerfiles by base family and status', FAMILY_BARS, data.families, (f) => f.total, familyBar);
+  const legend = STATUSES.map((s) => `<span><i style="background:${STATUS_COLOR[s]}"></i>${s}</span>`).join('');
+  return `${chart}<p class="legend">${legend}</p>`;
+}
+
+/** A family's bar: one segment per status, its total after it. */
+function familyBar(family: FleetData['families'][number], y: number, scale: (value: number) => number): string {
+  const { rowHeight: row, labelWidth: label } = FAMILY_BARS;
+  let x = label;
+  const segments = STATUSES.filter((s) => family.counts[s] > 0)
+    .map((status) => {
+      const w = scale(family.counts[status]);
+      const rect = `<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${row - 8}" fill="${STATUS_COLOR[status]}" data-status="${status}" data-count="${family.counts[status]}"><title>${esc(family.family)}: ${family.counts[status]} ${status}</title></rect>`;
+      x += w;
+      return rect;
     })
     .join('');
-  const legend = STATUSES.map((s) => `<span><i style="background:${STATUS_COLOR[s]}"></i>${s}</span>`).join('');
-  return `<svg id="chart-family" role="img" aria-label="Dockerfiles by base family and status" viewBox="0 0 ${width} ${data.families.length * row + 8}" width="${width}">${bars}</svg><p class="legend">${legend}</p>`;
+  return (
+    `<g class="bar" data-family="${esc(family.family)}" data-total="${family.total}">` +
+    `<text x="${label - 8}" y="${y + row / 2}" text-anchor="end">${esc(family.family)}</text>${segments}` +
+    `<text x="${(x + 6).toFixed(1)}" y="${y + row / 2}">${family.total}</text></g>`
+  );
 }
 
 function ruleChart(data: FleetData): string {
   if (data.rules.length === 0) return '<p>No findings.</p>';
-  const row = 26;
-  const label = 190;
-  const width = 560;
-  const max = Math.max(...data.rules.map((r) => r.findings));
-  const bars = data.rules
-    .map((rule, index) => {
-      const y = index * row + 4;
-      const w = Math.max(2, (rule.findings / max) * (width - label - 50));
-      return (
-        `<g class="bar" data-rule="${esc(rule.rule)}" data-count="${rule.findings}">` +
-        `<text x="${label - 8}" y="${y + row / 2}" text-anchor="end">${esc(rule.rule)}</text>` +
-        `<rect x="${label}" y="${y}" width="${w.toFixed(1)}" height="${row - 8}" fill="${SEVERITY_COLOR[rule.severity] ?? '#999'}"><title>${esc(rule.rule)} (${rule.severity}): ${rule.findings} findings in ${rule.repositories} repositories</title></rect>` +
-        `<text x="${(label + w + 6).toFixed(1)}" y="${y + row / 2}">${rule.findings}</text></g>`
-      );
-    })
-    .join('');
-  return `<svg id="chart-rules" role="img" aria-label="Findings by rule" viewBox="0 0 ${width} ${data.rules.length * row + 8}" width="${width}">${bars}</svg>`;
+  return barChart('chart-rules', 'Findings by rule', RULE_BARS, data.rules, (r) => r.findings, ruleBar);
+}
+
+/** A rule's bar in its severity's colour, its count after it. */
+function ruleBar(rule: RuleRow, y: number, scale: (value: number) => number): string {
+  const { rowHeight: row, labelWidth: label } = RULE_BARS;
+  const w = scale(rule.findings);
+  return (
+    `<g class="bar" data-rule="${esc(rule.rule)}" data-count="${rule.findings}">` +
+    `<text x="${label - 8}" y="${y + row / 2}" text-anchor="end">${esc(rule.rule)}</text>` +
+    `<rect x="${label}" y="${y}" width="${w.toFixed(1)}" height="${row - 8}" fill="${SEVERITY_COLOR[rule.severity] ?? '#999'}"><title>${esc(rule.rule)} (${rule.severity}): ${rule.findings} findings in ${rule.repositories} repositories</title></rect>` +
+    `<text x="${(label + w + 6).toFixed(1)}" y="${y + row / 2}">${rule.findings}</text></g>`
+  );
 }
 
 const COLUMNS = [
