@@ -1,4 +1,5 @@
 import { DEFAULT_OPTIONS, PeakFixError, type FixOptions } from './types.js';
+import { HOME_PARENTS, NO_HOME_TREES } from './facts/paths.js';
 
 /**
  * Names end up inside shell lines and Dockerfile instructions; only plain names are accepted so nothing
@@ -7,37 +8,6 @@ import { DEFAULT_OPTIONS, PeakFixError, type FixOptions } from './types.js';
 const USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
 const ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const HOME_PATH = /^(\/[A-Za-z0-9._-]+)+$/;
-
-/**
- * Where a home must not be, because the user would then own what the system owns (the closing `chown`
- * gives the user its home): these directories and everything below them.
- */
-const SYSTEM_TREES = [
-  '/bin',
-  '/boot',
-  '/dev',
-  '/etc',
-  '/lib',
-  '/lib32',
-  '/lib64',
-  '/libx32',
-  '/proc',
-  '/root',
-  '/run',
-  '/sbin',
-  '/sys',
-  '/tmp',
-  '/usr',
-  '/var/backups',
-  '/var/cache',
-  '/var/log',
-  '/var/mail',
-  '/var/run',
-  '/var/spool',
-  '/var/tmp',
-];
-/** Directories that hold other homes or data: a home may be below them, not one of them. */
-const SHARED_PARENTS = new Set(['/home', '/media', '/mnt', '/opt', '/srv', '/var', '/var/lib', '/var/local', '/var/opt']);
 
 /**
  * Variables the uid argument must not be: it is also set with `ENV`, so `PATH=1001` or `LD_PRELOAD=1001`
@@ -92,11 +62,14 @@ const RESERVED_VARIABLES = new Set([
 /** Whole families: the dynamic loader's (`LD_PRELOAD`), the locale's, bash functions, Docker's and BuildKit's own. */
 const RESERVED_PREFIXES = ['LD_', 'LC_', 'BASH_FUNC_', 'DOCKER_', 'BUILDKIT_'];
 
-/** Why `home` cannot be the user's home, or undefined when it can. */
+/**
+ * Why `home` cannot be the user's home, or undefined when it can: the ownership policy's data (src/facts/paths.ts)
+ * says where the user would then own what the system owns.
+ */
 function homeProblem(home: string): string | undefined {
-  const tree = SYSTEM_TREES.find((dir) => home === dir || home.startsWith(dir + '/'));
+  const tree = NO_HOME_TREES.find((dir) => home === dir || home.startsWith(dir + '/'));
   if (tree !== undefined) return home === tree ? 'a system directory' : `inside the system directory ${tree}`;
-  if (SHARED_PARENTS.has(home)) return 'a directory that holds other homes or data';
+  if (HOME_PARENTS.has(home)) return 'a directory that holds other homes or data';
   return undefined;
 }
 

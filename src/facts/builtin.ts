@@ -2,6 +2,7 @@ import type { ImageFacts, UserCreation } from './types.js';
 import {
   CATALOG_FILES,
   type CatalogFile,
+  type CatalogKind,
   type CatalogParticulars,
   type CatalogRow,
   type CatalogSource,
@@ -27,6 +28,11 @@ interface Kind {
 
 export type Family = 'debian' | 'rhel' | 'alpine' | 'distroless' | 'windows' | 'unknown';
 
+/**
+ * The kinds of base, one row each; the catalog's rows name one (`CatalogKind`, the schema's `kind`). Adding one: a row
+ * here, its name in `CatalogKind` and the schema, and, if it creates users differently, a branch in
+ * src/rewrite/recipe.ts; __tests__/kinds.test.ts fails until it has its recipe, pull-request text and docs row.
+ */
 export const KINDS = {
   /** Debian, Ubuntu: shadow's useradd. */
   debian: { os: 'linux', shell: true, userCreation: 'useradd', find: true, family: 'debian' },
@@ -42,7 +48,7 @@ export const KINDS = {
   windows: { os: 'windows', shell: false, userCreation: 'none', find: false, family: 'windows' },
   /** Linux with a shell and nothing else known. */
   unknown: { os: 'linux', shell: true, userCreation: 'unknown', find: false, family: 'unknown' },
-} as const satisfies Record<string, Kind>;
+} as const satisfies Record<CatalogKind, Kind>;
 
 export type KindName = keyof typeof KINDS;
 

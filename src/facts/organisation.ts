@@ -13,13 +13,48 @@ export interface CatalogEntry {
 }
 
 const USER_CREATION: readonly UserCreation[] = ['useradd', 'busybox', 'passwd-file', 'none', 'unknown'];
-const FIELDS = ['os', 'shell', 'userCreation', 'user', 'takenUids', 'takenNames', 'home', 'migrated'] as const;
 /** A user name as useradd and busybox accept it. */
 const USER_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/;
 const MAX_UID = 2 ** 31 - 1;
 
 function isUid(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_UID;
+}
+
+/** A UID as a number or as a string of digits (`"user": "1001"`). */
+function isUidValue(value: unknown): boolean {
+  return isUid(value) || (typeof value === 'string' && /^\d+$/.test(value) && isUid(Number(value)));
+}
+
+/** What a field of an entry may hold, and the problem when it holds something else. */
+interface FieldRule {
+  valid: (value: unknown) => boolean;
+  expected: string;
+}
+
+/** The fields of an entry, in the order their problems are listed. */
+const FIELD_RULES = {
+  os: { valid: (v) => v === 'linux' || v === 'windows', expected: 'expected "linux" or "windows"' },
+  shell: { valid: (v) => typeof v === 'boolean', expected: 'expected true or false' },
+  userCreation: { valid: (v) => USER_CREATION.includes(v as UserCreation), expected: `expected one of ${USER_CREATION.join(', ')}` },
+  user: { valid: (v) => isUidValue(v) || (typeof v === 'string' && USER_NAME.test(v)), expected: 'expected a name or a UID' },
+  takenUids: { valid: (v) => Array.isArray(v) && v.every(isUid), expected: 'expected a list of UIDs' },
+  takenNames: {
+    valid: (v) => Array.isArray(v) && v.every((n) => typeof n === 'string' && USER_NAME.test(n)),
+    expected: 'expected a list of user names',
+  },
+  home: {
+    valid: (v) => typeof v === 'string' && /^\/[A-Za-z0-9._@+\-/]*$/.test(v) && !v.includes('..'),
+    expected: 'expected an absolute path',
+  },
+  migrated: { valid: (v) => typeof v === 'boolean', expected: 'expected true or false' },
+} satisfies Record<string, FieldRule>;
+
+type Field = keyof typeof FIELD_RULES;
+const FIELDS = Object.keys(FIELD_RULES) as Field[];
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**
@@ -29,68 +64,48 @@ function isUid(value: unknown): value is number {
 export function parseCatalog(value: unknown, source: string): { entries: CatalogEntry[]; problems: string[] } {
   const problems: string[] = [];
   const entries: CatalogEntry[] = [];
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { entries, problems: ['images: expected an object of repository glob -> facts'] };
-  }
-  for (const [pattern, raw] of Object.entries(value as Record<string, unknown>)) {
+  if (!isObject(value)) return { entries, problems: ['images: expected an object of repository glob -> facts'] };
+  for (const [pattern, raw] of Object.entries(value)) {
     const at = (field?: string) => `images[${JSON.stringify(pattern)}]${field ? `.${field}` : ''}`;
-    if (pattern.trim() === '' || /[\s@]/.test(pattern)) {
-      problems.push(`${at()}: expected a repository glob (no spaces, no digest)`);
-      continue;
-    }
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-      problems.push(`${at()}: expected an object with ${FIELDS.join(', ')}`);
-      continue;
-    }
-    const e = raw as Record<string, unknown>;
-    const before = problems.length;
-    for (const key of Object.keys(e)) {
-      if (!(FIELDS as readonly string[]).includes(key)) problems.push(`${at(key)}: unknown field (allowed: ${FIELDS.join(', ')})`);
-    }
-    if (e.os !== undefined && e.os !== 'linux' && e.os !== 'windows') problems.push(`${at('os')}: expected "linux" or "windows"`);
-    if (e.shell !== undefined && typeof e.shell !== 'boolean') problems.push(`${at('shell')}: expected true or false`);
-    if (e.userCreation !== undefined && !USER_CREATION.includes(e.userCreation as UserCreation)) {
-      problems.push(`${at('userCreation')}: expected one of ${USER_CREATION.join(', ')}`);
-    }
-    const user = e.user;
-    const userIsUid = isUid(user) || (typeof user === 'string' && /^\d+$/.test(user) && isUid(Number(user)));
-    if (user !== undefined && !userIsUid && !(typeof user === 'string' && USER_NAME.test(user))) {
-      problems.push(`${at('user')}: expected a name or a UID`);
-    }
-    if (e.takenUids !== undefined && !(Array.isArray(e.takenUids) && e.takenUids.every(isUid))) {
-      problems.push(`${at('takenUids')}: expected a list of UIDs`);
-    }
-    if (
-      e.takenNames !== undefined &&
-      !(Array.isArray(e.takenNames) && e.takenNames.every((n) => typeof n === 'string' && USER_NAME.test(n)))
-    ) {
-      problems.push(`${at('takenNames')}: expected a list of user names`);
-    }
-    if (e.home !== undefined && !(typeof e.home === 'string' && /^\/[A-Za-z0-9._@+\-/]*$/.test(e.home) && !e.home.includes('..'))) {
-      problems.push(`${at('home')}: expected an absolute path`);
-    }
-    if (e.migrated !== undefined && typeof e.migrated !== 'boolean') problems.push(`${at('migrated')}: expected true or false`);
-    if (e.shell === false && e.userCreation !== undefined && e.userCreation !== 'none') {
-      problems.push(`${at('userCreation')}: an image without a shell cannot run ${String(e.userCreation)}: use "none"`);
-    }
-    if (problems.length > before) continue;
-
-    const shell = e.shell !== undefined ? (e.shell as boolean) : e.userCreation !== 'none' && e.os !== 'windows';
-    const facts: ImageFacts = {
-      os: (e.os as ImageFacts['os'] | undefined) ?? 'linux',
-      shell,
-      userCreation: (e.userCreation as UserCreation | undefined) ?? (shell ? 'unknown' : 'none'),
-      takenUids: (e.takenUids as number[] | undefined) ?? [],
-      known: true,
-      source: { kind: 'config', ref: `${source} ${at()}` },
-    };
-    if (user !== undefined) facts.defaultUser = userIsUid ? { uid: Number(user) } : { name: user as string };
-    if (e.takenNames !== undefined) facts.takenNames = e.takenNames as string[];
-    if (e.home !== undefined) facts.home = e.home as string;
-    if (e.migrated !== undefined) facts.migrated = e.migrated as boolean;
-    entries.push({ pattern, facts });
+    const found = entryProblems(pattern, raw, at);
+    if (found.length > 0) problems.push(...found);
+    else entries.push({ pattern, facts: entryFacts(raw as Record<string, unknown>, `${source} ${at()}`) });
   }
   return { entries, problems };
+}
+
+/** What is wrong with one entry: its glob, or else each of its fields; `at` names the entry or one of its fields. */
+function entryProblems(pattern: string, raw: unknown, at: (field?: string) => string): string[] {
+  if (pattern.trim() === '' || /[\s@]/.test(pattern)) return [`${at()}: expected a repository glob (no spaces, no digest)`];
+  if (!isObject(raw)) return [`${at()}: expected an object with ${FIELDS.join(', ')}`];
+  const problems = Object.keys(raw)
+    .filter((key) => !(FIELDS as readonly string[]).includes(key))
+    .map((key) => `${at(key)}: unknown field (allowed: ${FIELDS.join(', ')})`);
+  for (const field of FIELDS) {
+    if (raw[field] !== undefined && !FIELD_RULES[field].valid(raw[field])) problems.push(`${at(field)}: ${FIELD_RULES[field].expected}`);
+  }
+  if (raw.shell === false && raw.userCreation !== undefined && raw.userCreation !== 'none') {
+    problems.push(`${at('userCreation')}: an image without a shell cannot run ${String(raw.userCreation)}: use "none"`);
+  }
+  return problems;
+}
+
+/** The facts of a valid entry; `ref` names it as their source. */
+function entryFacts(e: Record<string, unknown>, ref: string): ImageFacts {
+  const shell = e.shell !== undefined ? (e.shell as boolean) : e.userCreation !== 'none' && e.os !== 'windows';
+  const facts: ImageFacts = {
+    os: (e.os as ImageFacts['os'] | undefined) ?? 'linux',
+    shell,
+    userCreation: (e.userCreation as UserCreation | undefined) ?? (shell ? 'unknown' : 'none'),
+    takenUids: (e.takenUids as number[] | undefined) ?? [],
+    known: true,
+    source: { kind: 'config', ref },
+  };
+  if (e.user !== undefined) facts.defaultUser = isUidValue(e.user) ? { uid: Number(e.user) } : { name: e.user as string };
+  if (e.takenNames !== undefined) facts.takenNames = e.takenNames as string[];
+  if (e.home !== undefined) facts.home = e.home as string;
+  if (e.migrated !== undefined) facts.migrated = e.migrated as boolean;
+  return facts;
 }
 
 /** The first entry whose glob matches the reference's repository (`*` stays within one path segment, `**` does not). */

@@ -9,42 +9,47 @@
  * /opt/pypy, conda's /opt/conda, tomcat's /usr/local/tomcat, httpd's /usr/local/apache2).
  */
 
-/** Directories that are the operating system's themselves (what is below them may be the application's). */
-export const SYSTEM_DIRS: ReadonlySet<string> = new Set([
-  '/',
+/**
+ * The operating system's own directories whose whole tree is the system's, or scratch space every user shares: no
+ * home may be in one (the closing step gives the user its home, and so what the system keeps there). What is made
+ * below some of them (`/usr/local/app`, `/tmp/x`) may still be the application's: `classifyPath` decides that.
+ */
+export const NO_HOME_TREES: readonly string[] = [
   '/bin',
   '/boot',
   '/dev',
   '/etc',
-  '/home',
   '/lib',
   '/lib32',
   '/lib64',
   '/libx32',
-  '/media',
-  '/mnt',
-  '/opt',
   '/proc',
-  '/licenses',
   '/root',
   '/run',
   '/sbin',
   '/sys',
   '/tmp',
   '/usr',
-  '/usr/local',
-  '/var',
+  '/var/backups',
   '/var/cache',
-  '/var/lib',
   '/var/log',
+  '/var/mail',
   '/var/run',
   '/var/spool',
   '/var/tmp',
-  '/var/mail',
-  '/var/opt',
-  '/var/local',
-  '/var/backups',
-]);
+];
+
+/** Directories that hold homes, add-on software or variable data (FHS): the system's, though what is below them may be the application's. */
+const SHARED_DIRS = ['/home', '/media', '/mnt', '/opt', '/var', '/var/lib', '/var/local', '/var/opt'];
+
+/**
+ * Directories that hold other homes or data: a home may be below them, not one of them. /srv too, which holds the
+ * data of the services (FHS): an application that works in /srv itself owns it, so it is not among SYSTEM_DIRS.
+ */
+export const HOME_PARENTS: ReadonlySet<string> = new Set([...SHARED_DIRS, '/srv']);
+
+/** Directories that are the operating system's themselves (what is below them may be the application's). */
+export const SYSTEM_DIRS: ReadonlySet<string> = new Set(['/', ...NO_HOME_TREES, ...SHARED_DIRS, '/licenses', '/usr/local']);
 
 /** Trees that are the operating system's, everything below them included. */
 export const SYSTEM_TREES =

@@ -397,66 +397,77 @@ function unquote(value: string): string {
  */
 export function readServerConfig(server: ServerImage, files: ReadonlyMap<string, { text: string; file: string }>): ConfiguredServer {
   const result: ConfiguredServer = { paths: [], replaced: [], ports: [], userDirectives: [] };
-  if (!server.config) return result;
+  const config = server.config;
+  if (!config) return result;
+  const readLine = CONFIG_READERS[config.syntax];
   for (const [imagePath, { text, file }] of files) {
-    if (!server.config.paths.test(imagePath)) continue;
-    if (server.config.syntax === 'redis' && !/redis/i.test(imagePath) && !/^\s*(appendonly|dir|save)\s/m.test(text)) continue;
-    const lines = text.split(/\r\n|\r|\n/);
-    lines.forEach((raw, index) => {
+    if (!config.paths.test(imagePath)) continue;
+    if (config.syntax === 'redis' && !/redis/i.test(imagePath) && !/^\s*(appendonly|dir|save)\s/m.test(text)) continue;
+    text.split(/\r\n|\r|\n/).forEach((raw, index) => {
       const content = raw.replace(/#.*$/, '').trim();
-      if (!content) return;
-      const at: ConfigLine = { file, line: index + 1, text: raw.trim() };
-      const source = `${file}:${index + 1}: ${raw.trim()}`;
-      const addPath = (path: string, kind: RuntimePath['kind']) => {
-        if (plainAbsolute(path) && !SHARED_TMP.test(path)) result.paths.push({ path, kind, source });
-      };
-      if (server.config?.syntax === 'nginx') {
-        const directive = /^([a-z_]+)\s+([^;]*);?/.exec(content);
-        if (!directive) return;
-        const [, name, value] = directive;
-        const first = unquote(value.trim().split(/\s+/)[0] ?? '');
-        if (name === 'pid') {
-          result.replaced.push('/var/run/nginx.pid');
-          addPath(first, 'file');
-        } else if (/^(client_body|proxy|fastcgi|uwsgi|scgi)_temp_path$/.test(name)) {
-          addPath(first, 'dir');
-        } else if (name === 'user') {
-          result.userDirectives.push(at);
-        } else if (name === 'listen') {
-          const port = /(?:^|:)(\d{1,5})$/.exec(first)?.[1];
-          if (port) result.ports.push({ port: Number(port), at });
-        }
-      } else if (server.config?.syntax === 'redis') {
-        const [name, value = ''] = content.split(/\s+/, 2);
-        const path = unquote(value);
-        if (name.toLowerCase() === 'dir') {
-          // The data directory moves: the image's /data is no longer where redis writes.
-          result.replaced.push('/data');
-          addPath(path, 'dir');
-        } else if (name.toLowerCase() === 'pidfile') {
-          addPath(path, 'file');
-        } else if (name.toLowerCase() === 'logfile' && path !== '') {
-          addPath(path, 'file');
-        } else if (name.toLowerCase() === 'port' && /^\d+$/.test(path)) {
-          result.ports.push({ port: Number(path), at });
-        }
-      } else if (server.config?.syntax === 'httpd') {
-        const [name, value = ''] = content.split(/\s+/, 2);
-        const path = unquote(value.trim());
-        if (/^pidfile$/i.test(name)) {
-          // A relative PidFile is under ServerRoot, whose logs directory is already listed.
-          if (path.startsWith('/')) addPath(path, 'file');
-        } else if (/^user$/i.test(name)) {
-          result.userDirectives.push(at);
-        } else if (/^listen$/i.test(name)) {
-          const port = /(?:^|:)(\d{1,5})(?:\s|$)/.exec(path)?.[1];
-          if (port) result.ports.push({ port: Number(port), at });
-        }
-      }
+      if (content) readLine(content, { file, line: index + 1, text: raw.trim() }, result);
     });
   }
   return result;
 }
+
+/** Reads one configuration line (comment removed, not empty) into what the server's configuration says. */
+type ConfigLineReader = (content: string, at: ConfigLine, result: ConfiguredServer) => void;
+
+/** A run-time path a line names, with the line as its source; not a shared temporary directory, nor a path we cannot name. */
+function addPath(result: ConfiguredServer, at: ConfigLine, path: string, kind: RuntimePath['kind']): void {
+  if (plainAbsolute(path) && !SHARED_TMP.test(path)) result.paths.push({ path, kind, source: `${at.file}:${at.line}: ${at.text}` });
+}
+
+function readNginxLine(content: string, at: ConfigLine, result: ConfiguredServer): void {
+  const directive = /^([a-z_]+)\s+([^;]*);?/.exec(content);
+  if (!directive) return;
+  const [, name, value] = directive;
+  const first = unquote(value.trim().split(/\s+/)[0] ?? '');
+  if (name === 'pid') {
+    result.replaced.push('/var/run/nginx.pid');
+    addPath(result, at, first, 'file');
+  } else if (/^(client_body|proxy|fastcgi|uwsgi|scgi)_temp_path$/.test(name)) {
+    addPath(result, at, first, 'dir');
+  } else if (name === 'user') {
+    result.userDirectives.push(at);
+  } else if (name === 'listen') {
+    const port = /(?:^|:)(\d{1,5})$/.exec(first)?.[1];
+    if (port) result.ports.push({ port: Number(port), at });
+  }
+}
+
+function readRedisLine(content: string, at: ConfigLine, result: ConfiguredServer): void {
+  const [name, value = ''] = content.split(/\s+/, 2);
+  const path = unquote(value);
+  if (name.toLowerCase() === 'dir') {
+    // The data directory moves: the image's /data is no longer where redis writes.
+    result.replaced.push('/data');
+    addPath(result, at, path, 'dir');
+  } else if (name.toLowerCase() === 'pidfile') {
+    addPath(result, at, path, 'file');
+  } else if (name.toLowerCase() === 'logfile' && path !== '') {
+    addPath(result, at, path, 'file');
+  } else if (name.toLowerCase() === 'port' && /^\d+$/.test(path)) {
+    result.ports.push({ port: Number(path), at });
+  }
+}
+
+function readHttpdLine(content: string, at: ConfigLine, result: ConfiguredServer): void {
+  const [name, value = ''] = content.split(/\s+/, 2);
+  const path = unquote(value.trim());
+  if (/^pidfile$/i.test(name)) {
+    // A relative PidFile is under ServerRoot, whose logs directory is already listed.
+    if (path.startsWith('/')) addPath(result, at, path, 'file');
+  } else if (/^user$/i.test(name)) {
+    result.userDirectives.push(at);
+  } else if (/^listen$/i.test(name)) {
+    const port = /(?:^|:)(\d{1,5})(?:\s|$)/.exec(path)?.[1];
+    if (port) result.ports.push({ port: Number(port), at });
+  }
+}
+
+const CONFIG_READERS: Record<ConfigSyntax, ConfigLineReader> = { nginx: readNginxLine, redis: readRedisLine, httpd: readHttpdLine };
 
 /**
  * The run-time paths to give the user for a stage built on `reference`: the image's own, minus those its copied

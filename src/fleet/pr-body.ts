@@ -16,7 +16,7 @@ export interface PrBodyInput {
   dryRun: boolean;
 }
 
-const HOW: Record<string, string> = {
+export const HOW: Record<string, string> = {
   debian: 'created with `useradd`',
   rhel: 'created with `useradd`',
   alpine: "created with busybox's `adduser`",

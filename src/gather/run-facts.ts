@@ -49,106 +49,20 @@ const key = (reference: string): string => {
 
 export async function gatherFacts(targets: readonly Target[], options: RunFactsOptions): Promise<RunFacts> {
   const notices: string[] = [];
-  let entries = await readFactsFile(options.factsFile);
+  const factsFile = { entries: await readFactsFile(options.factsFile) };
   const fromCatalog = catalogLookup(options.catalog);
-  const found = await findBuiltImages(options.roots, options.cwd);
-  notices.push(...found.problems);
-  const stages = await buildStages(found.builds);
-  const builtBy = new Map<string, BuiltImage>();
-  for (const image of found.images) {
-    builtBy.set(key(image.image), { ...image, dockerfile: await realpath(image.dockerfile).catch(() => image.dockerfile) });
-  }
-
-  const readModel = async (file: string): Promise<DockerfileModel | null> => {
-    try {
-      return parseDockerfile((await readDockerfile(file)).text);
-    } catch {
-      return null; // the run reports it for its own file; here it only has no facts to give
-    }
-  };
-  const models = new Map<string, DockerfileModel | null>();
-  const model = async (file: string): Promise<void> => {
-    if (!models.has(file)) models.set(file, await readModel(file));
-  };
-  const rootReferences = (m: DockerfileModel, finalOnly = false): string[] =>
-    m.stages
-      .filter((s) => s.parent === null && (!finalOnly || s.isFinal))
-      .flatMap((s) => {
-        try {
-          return [resolveImageReference(m, s.from)];
-        } catch {
-          return [];
-        }
-      });
-  const rootOf = (m: DockerfileModel, name?: string): string | undefined => {
-    let stage = (name !== undefined ? m.stages.find((s) => s.name === name.toLowerCase()) : undefined) ?? m.stages[m.stages.length - 1];
-    while (stage.parent) stage = stage.parent;
-    try {
-      return resolveImageReference(m, stage.from);
-    } catch {
-      return undefined;
-    }
-  };
-
+  const builds = await readBuilds(options, notices);
+  const { builtBy, stages } = builds;
   // Parents' models are read up front so the lookup itself stays synchronous, as the engine calls it.
-  for (const built of builtBy.values()) await model(built.dockerfile);
+  const models = new Map<string, DockerfileModel | null>();
+  for (const built of builtBy.values()) if (!models.has(built.dockerfile)) models.set(built.dockerfile, await readModel(built.dockerfile));
+  const sources: LookupSources = { builds, models, factsFile, fromCatalog, cwd: options.cwd };
+  const lookup: FactsLookup = (reference) => lookupWith(sources, reference, new Set());
   // The files of the run are read twice only when it matters: a repository that builds images others are built
-  // FROM, or --inspect-images. Only their base references are kept, not their syntax trees (big batches).
-  const targetReferences = new Map<string, string[]>();
-  if (builtBy.size > 0 || options.inspect) {
-    for (const target of targets) {
-      if (target.error || target.skipped) continue;
-      const m = models.get(target.realPath) ?? (await readModel(target.realPath));
-      if (m) targetReferences.set(target.realPath, rootReferences(m));
-    }
-  }
-
-  const builtHere = (reference: string, seen: ReadonlySet<string>): ImageFacts | undefined => {
-    const built = builtBy.get(key(reference));
-    if (!built || seen.has(built.dockerfile)) return undefined;
-    const parent = models.get(built.dockerfile);
-    // An image that stops at a build stage is migrated when that stage is: the final one, or one every compose and
-    // bake build of the file names (buildStages).
-    const final = parent?.stages[parent.stages.length - 1];
-    const migratedStage =
-      built.stage === undefined || final?.name === built.stage.toLowerCase() || stages.get(built.dockerfile)?.includes(built.stage);
-    if (!migratedStage) return undefined;
-    const parentBase = parent ? rootOf(parent, built.stage) : undefined;
-    if (!parentBase) return undefined;
-    const next = new Set(seen).add(built.dockerfile);
-    const base = resolveBaseImage(parentBase, (r) => lookupWith(r, next));
-    const facts = factsOf(base);
-    // A Windows base is skipped by the rewrite, so the image it builds is not migrated.
-    if (base.family !== 'windows') facts.migrated = true;
-    facts.known = true;
-    facts.source = { kind: 'repository', ref: `${path.relative(options.cwd, built.dockerfile) || built.dockerfile} (${built.origin})` };
-    return facts;
-  };
-  const lookupWith = (reference: string, seen: ReadonlySet<string>): ImageFacts | undefined =>
-    builtHere(reference, seen) ?? factsFileLookup(entries)(reference) ?? fromCatalog(reference);
-  const lookup: FactsLookup = (reference) => lookupWith(reference, new Set());
-
-  const buildsBase = new Set<string>();
-  const references = new Set<string>();
-  for (const target of targets) {
-    for (const reference of targetReferences.get(target.realPath) ?? []) {
-      references.add(reference);
-      const built = builtBy.get(key(reference));
-      if (built && built.dockerfile !== target.realPath && builtHere(reference, new Set())?.migrated) buildsBase.add(built.dockerfile);
-    }
-  }
-
-  if (options.inspect) {
-    const unplaced = [...references].filter((r) => lookup(r) === undefined && !resolveBaseImage(r).known).sort();
-    const added = await inspectAll(unplaced, options.inspect, notices);
-    if (added.length > 0) {
-      entries = await writeFactsFile(options.factsFile, entries, added);
-      const shown = path.relative(options.cwd, options.factsFile) || options.factsFile;
-      notices.push(`inspected ${added.map((a) => `${a.reference} (${a.digest.slice(0, 19)}…)`).join(', ')}: facts written to ${shown}`);
-    } else if (unplaced.length === 0) {
-      notices.push('--inspect-images: every base image is already known; nothing to inspect');
-    }
-  }
+  // FROM, or --inspect-images.
+  const targetReferences = builtBy.size > 0 || options.inspect ? await baseReferences(targets, models) : new Map<string, string[]>();
+  const { references, buildsBase } = baseUses(targets, targetReferences, sources);
+  if (options.inspect) await inspectUnplaced(references, lookup, options, options.inspect, factsFile, notices);
 
   return {
     lookup,
@@ -159,8 +73,153 @@ export async function gatherFacts(targets: readonly Target[], options: RunFactsO
       if (named) inputs.buildStages = named;
       return inputs;
     },
-    builtInOnly: entries.length === 0 && options.catalog.length === 0 && builtBy.size === 0 && stages.size === 0,
+    builtInOnly: factsFile.entries.length === 0 && options.catalog.length === 0 && builtBy.size === 0 && stages.size === 0,
   };
+}
+
+/** The images compose and bake build here, by reference (`repository:tag`), and the stages they build of each file. */
+interface Builds {
+  builtBy: Map<string, BuiltImage>;
+  stages: Map<string, string[]>;
+}
+
+async function readBuilds(options: RunFactsOptions, notices: string[]): Promise<Builds> {
+  const found = await findBuiltImages(options.roots, options.cwd);
+  notices.push(...found.problems);
+  const stages = await buildStages(found.builds);
+  const builtBy = new Map<string, BuiltImage>();
+  for (const image of found.images) {
+    builtBy.set(key(image.image), { ...image, dockerfile: await realpath(image.dockerfile).catch(() => image.dockerfile) });
+  }
+  return { builtBy, stages };
+}
+
+async function readModel(file: string): Promise<DockerfileModel | null> {
+  try {
+    return parseDockerfile((await readDockerfile(file)).text);
+  } catch {
+    return null; // the run reports it for its own file; here it only has no facts to give
+  }
+}
+
+/** The base references of the run's files, by real path: only those, not their syntax trees (big batches). */
+async function baseReferences(
+  targets: readonly Target[],
+  models: ReadonlyMap<string, DockerfileModel | null>,
+): Promise<Map<string, string[]>> {
+  const references = new Map<string, string[]>();
+  for (const target of targets) {
+    if (target.error || target.skipped) continue;
+    const m = models.get(target.realPath) ?? (await readModel(target.realPath));
+    if (m) references.set(target.realPath, rootReferences(m));
+  }
+  return references;
+}
+
+/** The references the root stages of a file are built on (those that resolve). */
+function rootReferences(m: DockerfileModel): string[] {
+  return m.stages
+    .filter((s) => s.parent === null)
+    .flatMap((s) => {
+      try {
+        return [resolveImageReference(m, s.from)];
+      } catch {
+        return [];
+      }
+    });
+}
+
+/** The reference at the root of the FROM chain of a stage (`name`, else the last one), or undefined. */
+function rootOf(m: DockerfileModel, name?: string): string | undefined {
+  let stage = (name !== undefined ? m.stages.find((s) => s.name === name.toLowerCase()) : undefined) ?? m.stages[m.stages.length - 1];
+  while (stage.parent) stage = stage.parent;
+  try {
+    return resolveImageReference(m, stage.from);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where the facts of a run come from, first to last. */
+interface LookupSources {
+  builds: Builds;
+  /** The Dockerfiles of the images built here, by real path. */
+  models: ReadonlyMap<string, DockerfileModel | null>;
+  /** The facts file's entries: `--inspect-images` adds to them during the run. */
+  factsFile: { entries: InspectedImage[] };
+  fromCatalog: FactsLookup;
+  cwd: string;
+}
+
+/** `seen`: the Dockerfiles already followed, so that two files built on each other end the chain. */
+function lookupWith(sources: LookupSources, reference: string, seen: ReadonlySet<string>): ImageFacts | undefined {
+  return builtHere(sources, reference, seen) ?? factsFileLookup(sources.factsFile.entries)(reference) ?? sources.fromCatalog(reference);
+}
+
+/** The facts of an image built by this repository: its own base's, migrated when the stage it stops at is. */
+function builtHere(sources: LookupSources, reference: string, seen: ReadonlySet<string>): ImageFacts | undefined {
+  const { builtBy, stages } = sources.builds;
+  const built = builtBy.get(key(reference));
+  if (!built || seen.has(built.dockerfile)) return undefined;
+  const parent = sources.models.get(built.dockerfile);
+  // An image that stops at a build stage is migrated when that stage is: the final one, or one every compose and
+  // bake build of the file names (buildStages).
+  const final = parent?.stages[parent.stages.length - 1];
+  const migratedStage =
+    built.stage === undefined || final?.name === built.stage.toLowerCase() || stages.get(built.dockerfile)?.includes(built.stage);
+  if (!migratedStage) return undefined;
+  const parentBase = parent ? rootOf(parent, built.stage) : undefined;
+  if (!parentBase) return undefined;
+  const next = new Set(seen).add(built.dockerfile);
+  const base = resolveBaseImage(parentBase, (r) => lookupWith(sources, r, next));
+  const facts = factsOf(base);
+  // A Windows base is skipped by the rewrite, so the image it builds is not migrated.
+  if (base.family !== 'windows') facts.migrated = true;
+  facts.known = true;
+  facts.source = { kind: 'repository', ref: `${path.relative(sources.cwd, built.dockerfile) || built.dockerfile} (${built.origin})` };
+  return facts;
+}
+
+/**
+ * Every base reference of the run, and the run's files that build an image another file of the run is built on
+ * (migrated): those end as the base their children expect.
+ */
+function baseUses(
+  targets: readonly Target[],
+  targetReferences: ReadonlyMap<string, string[]>,
+  sources: LookupSources,
+): { references: Set<string>; buildsBase: Set<string> } {
+  const buildsBase = new Set<string>();
+  const references = new Set<string>();
+  for (const target of targets) {
+    for (const reference of targetReferences.get(target.realPath) ?? []) {
+      references.add(reference);
+      const built = sources.builds.builtBy.get(key(reference));
+      if (built && built.dockerfile !== target.realPath && builtHere(sources, reference, new Set())?.migrated)
+        buildsBase.add(built.dockerfile);
+    }
+  }
+  return { references, buildsBase };
+}
+
+/** `--inspect-images`: inspects the bases nothing places and adds them to the facts file. */
+async function inspectUnplaced(
+  references: ReadonlySet<string>,
+  lookup: FactsLookup,
+  options: RunFactsOptions,
+  inspect: NonNullable<RunFactsOptions['inspect']>,
+  factsFile: { entries: InspectedImage[] },
+  notices: string[],
+): Promise<void> {
+  const unplaced = [...references].filter((r) => lookup(r) === undefined && !resolveBaseImage(r).known).sort();
+  const added = await inspectAll(unplaced, inspect, notices);
+  if (added.length > 0) {
+    factsFile.entries = await writeFactsFile(options.factsFile, factsFile.entries, added);
+    const shown = path.relative(options.cwd, options.factsFile) || options.factsFile;
+    notices.push(`inspected ${added.map((a) => `${a.reference} (${a.digest.slice(0, 19)}…)`).join(', ')}: facts written to ${shown}`);
+  } else if (unplaced.length === 0) {
+    notices.push('--inspect-images: every base image is already known; nothing to inspect');
+  }
 }
 
 /**

@@ -2,6 +2,7 @@ import type { From } from 'dockerfile-ast';
 import type { ImageFacts } from '../facts/types.js';
 import { builtInFacts, toBaseImage, unknownFacts, type BaseImage } from '../facts/image.js';
 import { userValue, type DockerfileModel, type Stage } from './dockerfile.js';
+import { globalValues, substitute } from './scope.js';
 
 /**
  * Which image a stage is really built on, and what is known about it.
@@ -22,50 +23,9 @@ export interface StageBase {
   unresolved?: string[];
 }
 
-const VARIABLE = /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g;
-
-const VARIABLE_TEST = /\$(\{[A-Za-z_]|[A-Za-z_])/;
-
-/** Literal text, or a variable that has no value. */
-interface Piece {
-  text: string;
-  unknown?: string;
-}
-
-function knownValues(model: DockerfileModel): Map<string, string | null> {
-  const values = new Map<string, string | null>();
-  for (const arg of model.ast.getInitialARGs()) {
-    const property = arg.getProperty();
-    if (property) values.set(property.getName(), property.getValue());
-  }
-  for (const [name, value] of Object.entries(model.buildArgs ?? {})) values.set(name, value);
-  return values;
-}
-
-function substitute(raw: string, values: Map<string, string | null>, depth = 0): Piece[] {
-  const pieces: Piece[] = [];
-  let last = 0;
-  for (const match of raw.matchAll(VARIABLE)) {
-    const [whole, braced, operator, word, bare] = match;
-    const index = match.index ?? 0;
-    if (index > last) pieces.push({ text: raw.slice(last, index) });
-    last = index + whole.length;
-    const name = (braced ?? bare) as string;
-    const value = values.get(name);
-    const isSet = value !== undefined && value !== null && (operator?.startsWith(':') ? value !== '' : true);
-    if (operator?.endsWith('-')) pieces.push({ text: isSet ? (value as string) : (word ?? '') });
-    else if (operator?.endsWith('+')) pieces.push({ text: isSet ? (word ?? '') : '' });
-    else if (value === undefined || value === null || value === '') pieces.push({ text: whole, unknown: name });
-    else if (depth < 8 && VARIABLE_TEST.test(value)) pieces.push(...substitute(value, values, depth + 1));
-    else pieces.push({ text: value });
-  }
-  if (last < raw.length) pieces.push({ text: raw.slice(last) });
-  return pieces;
-}
-
 /** Substitutes `--arg` values and the global ARG defaults into a FROM's image; unknown variables stay as written. */
 export function resolveImageReference(model: DockerfileModel, from: From): string {
-  return substitute(from.getImage() ?? '', knownValues(model))
+  return substitute(from.getImage() ?? '', globalValues(model))
     .map((p) => p.text)
     .join('');
 }
@@ -107,7 +67,7 @@ export function stageBase(model: DockerfileModel, stage: Stage): StageBase {
 function resolveRoot(model: DockerfileModel, stage: Stage): StageBase {
   // Variable names are case-sensitive: only the literal text is compared in lower case.
   const raw = stage.from.getImage() ?? '';
-  const pieces = substitute(raw, knownValues(model));
+  const pieces = substitute(raw, globalValues(model));
   const unknownNames = pieces.filter((p) => p.unknown !== undefined).map((p) => p.unknown as string);
   const reference = pieces.map((p) => p.text).join('');
   if (unknownNames.length === 0) return known(reference, factsFor(model, reference));
@@ -132,9 +92,9 @@ function resolveRoot(model: DockerfileModel, stage: Stage): StageBase {
   const name = at >= 0 ? raw.slice(0, at) : raw;
   const colon = name.lastIndexOf(':');
   if (colon > name.lastIndexOf('/')) {
-    const repositoryPart = substitute(name.slice(0, colon), knownValues(model));
+    const repositoryPart = substitute(name.slice(0, colon), globalValues(model));
     if (repositoryPart.every((p) => p.unknown === undefined)) {
-      const tagLiteral = substitute(name.slice(colon + 1), knownValues(model))
+      const tagLiteral = substitute(name.slice(colon + 1), globalValues(model))
         .map((p) => (p.unknown === undefined ? p.text : ''))
         .join('');
       const repository = repositoryPart.map((p) => p.text).join('');

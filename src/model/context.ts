@@ -1,6 +1,7 @@
 import type { Instruction } from 'dockerfile-ast';
 import { instructionText, type DockerfileModel, type Stage } from './dockerfile.js';
 import { findServerImage, STARTED_SERVERS } from '../facts/servers.js';
+import { joinPath } from '../facts/paths.js';
 
 /**
  * Files of the build context that the Dockerfile copies in, seen from inside the image. The runner reads the
@@ -112,16 +113,6 @@ export interface CopiedFile {
   copiedBy: Instruction;
 }
 
-function join(dir: string, name: string): string {
-  const parts: string[] = [];
-  for (const part of `${dir}/${name}`.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') parts.pop();
-    else parts.push(part);
-  }
-  return '/' + parts.join('/');
-}
-
 function basename(path: string): string {
   return path.replace(/\/+$/, '').replace(/^.*\//, '');
 }
@@ -140,43 +131,67 @@ export function copiedFiles(
   let workdir: string | null = '/';
   for (const instruction of stage.instructions) {
     const keyword = instruction.getKeyword();
-    if (keyword === 'WORKDIR') {
-      const value =
-        instruction
-          .getArguments()[0]
-          ?.getValue()
-          .replace(/^["']|["']$/g, '') ?? '';
-      workdir = value.startsWith('/') ? join(value, '.') : workdir && !value.includes('$') ? join(workdir, value) : null;
-      continue;
-    }
-    if (keyword !== 'COPY' && keyword !== 'ADD') continue;
-    const words = argumentWords(instructionText(model, instruction).slice(instruction.getInstruction().length));
-    if (words.some((w) => /^--from\b/i.test(w))) continue;
-    const args = words.filter((w) => !w.startsWith('--'));
-    if (args.length < 2) continue;
-    const rawDest = args[args.length - 1];
-    if (rawDest.includes('$')) continue;
-    const dest = rawDest.startsWith('/') ? rawDest : workdir ? join(workdir, rawDest) : null;
-    if (dest === null) continue;
-    const sources = args.slice(0, -1);
-    const intoDir = rawDest.endsWith('/') || sources.length > 1;
-    for (const source of sources) {
-      const clean = source.replace(/^\.\//, '').replace(/\/+$/, '');
-      if (clean === '' || clean === '.') {
-        for (const [file, text] of contextFiles) copied.set(join(dest, file), { file, text, copiedBy: instruction });
-        continue;
-      }
-      const text = contextFiles.get(clean);
-      if (text !== undefined) {
-        copied.set(intoDir ? join(dest, basename(clean)) : join(dest, '.'), { file: clean, text, copiedBy: instruction });
-        continue;
-      }
-      // A copied directory brings the files under it.
-      for (const [file, content] of contextFiles) {
-        if (file.startsWith(clean + '/'))
-          copied.set(join(dest, file.slice(clean.length + 1)), { file, text: content, copiedBy: instruction });
-      }
+    if (keyword === 'WORKDIR') workdir = nextWorkdir(workdir, instruction);
+    else if (keyword === 'COPY' || keyword === 'ADD') {
+      const copy = contextCopy(model, instruction, workdir);
+      if (copy) for (const source of copy.sources) copySource(copied, contextFiles, source, copy, instruction);
     }
   }
   return copied;
+}
+
+/** The working directory after a WORKDIR: null once a variable or an unknown directory makes it unknown. */
+function nextWorkdir(workdir: string | null, instruction: Instruction): string | null {
+  const value =
+    instruction
+      .getArguments()[0]
+      ?.getValue()
+      .replace(/^["']|["']$/g, '') ?? '';
+  return value.startsWith('/') ? joinPath(value, '.') : workdir && !value.includes('$') ? joinPath(workdir, value) : null;
+}
+
+/** A COPY or ADD from the build context, with its destination in the image. */
+interface ContextCopy {
+  dest: string;
+  sources: string[];
+  /** The sources land inside `dest` (it ends in `/`, or there are several). */
+  intoDir: boolean;
+}
+
+/** The COPY or ADD as a copy from the context; null for `--from`, or a destination with a variable or an unknown base. */
+function contextCopy(model: DockerfileModel, instruction: Instruction, workdir: string | null): ContextCopy | null {
+  const words = argumentWords(instructionText(model, instruction).slice(instruction.getInstruction().length));
+  if (words.some((w) => /^--from\b/i.test(w))) return null;
+  const args = words.filter((w) => !w.startsWith('--'));
+  if (args.length < 2) return null;
+  const rawDest = args[args.length - 1];
+  if (rawDest.includes('$')) return null;
+  const dest = rawDest.startsWith('/') ? rawDest : workdir ? joinPath(workdir, rawDest) : null;
+  if (dest === null) return null;
+  const sources = args.slice(0, -1);
+  return { dest, sources, intoDir: rawDest.endsWith('/') || sources.length > 1 };
+}
+
+/** Puts the context files one source names at their paths in the image: `.` is every file, a directory the files under it. */
+function copySource(
+  copied: Map<string, CopiedFile>,
+  contextFiles: ReadonlyMap<string, string>,
+  source: string,
+  { dest, intoDir }: ContextCopy,
+  copiedBy: Instruction,
+): void {
+  const clean = source.replace(/^\.\//, '').replace(/\/+$/, '');
+  if (clean === '' || clean === '.') {
+    for (const [file, text] of contextFiles) copied.set(joinPath(dest, file), { file, text, copiedBy });
+    return;
+  }
+  const text = contextFiles.get(clean);
+  if (text !== undefined) {
+    copied.set(intoDir ? joinPath(dest, basename(clean)) : joinPath(dest, '.'), { file: clean, text, copiedBy });
+    return;
+  }
+  // A copied directory brings the files under it.
+  for (const [file, content] of contextFiles) {
+    if (file.startsWith(clean + '/')) copied.set(joinPath(dest, file.slice(clean.length + 1)), { file, text: content, copiedBy });
+  }
 }

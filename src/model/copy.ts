@@ -1,6 +1,6 @@
 import type { Instruction } from 'dockerfile-ast';
 import { instructionText, type DockerfileModel, type Stage } from './dockerfile.js';
-import { expandWord, normalise, stageScope, variableNames } from './scope.js';
+import { expandWord, resolvePath, stageScope, variableNames } from './scope.js';
 
 /**
  * Where a COPY or ADD puts its files, read the way Docker reads it: the JSON or the plain form, heredoc
@@ -61,14 +61,7 @@ function resolve(model: DockerfileModel, stage: Stage, index: number, i: Instruc
   const values = scope.valuesAt(index);
   const expanded = expandWord(raw, values);
   const workdir = scope.workdirAt(index);
-  const path =
-    expanded === null
-      ? null
-      : expanded.startsWith('/')
-        ? normalise(expanded)
-        : workdir === null
-          ? null
-          : normalise(`${workdir}/${expanded}`);
+  const path = resolvePath(expanded, workdir);
   const fromValue = copyFlag(i, 'from');
   let from: CopyTarget['from'] = null;
   if (fromValue) {

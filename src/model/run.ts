@@ -28,16 +28,11 @@ export interface RunFacts {
   installs: string[];
 }
 
-const EMPTY: RunFacts = Object.freeze({
-  commands: [],
-  creates: [],
-  mkdirs: [],
-  chowns: [],
-  removes: [],
-  removesUnder: [],
-  removesUnknown: false,
-  installs: [],
-}) as RunFacts;
+function emptyFacts(commands: Command[]): RunFacts {
+  return { commands, creates: [], mkdirs: [], chowns: [], removes: [], removesUnder: [], removesUnknown: false, installs: [] };
+}
+
+const EMPTY: RunFacts = Object.freeze(emptyFacts([])) as RunFacts;
 
 /** What a RUN that is not parsed does, as far as ownership goes: nothing. */
 export const NO_FACTS = EMPTY;
@@ -101,99 +96,105 @@ function shellQuote(word: string): string {
 
 export function runFacts(scripts: string[]): RunFacts {
   if (!scripts.some((s) => RELEVANT.test(s))) return EMPTY;
-  const commands = scripts.flatMap((s) => parseCommands(s));
-  const facts: RunFacts = {
-    commands,
-    creates: [],
-    mkdirs: [],
-    chowns: [],
-    removes: [],
-    removesUnder: [],
-    removesUnknown: false,
-    installs: [],
-  };
-  for (const command of commands) {
-    switch (command.name) {
-      case 'useradd':
-      case 'adduser': {
-        const created = userCreated(command);
-        if (created) facts.creates.push(created);
-        break;
-      }
-      case 'echo':
-      case 'printf': {
-        // The passwd file written directly (bases with a shell but no user tool): `echo "u:x:UID:GID::home:sh" >> /etc/passwd`.
-        if (!command.redirects.some((r) => r.op === '>>' && r.target === '/etc/passwd')) break;
-        const line = command.args.find((w) => /^["']?[a-z_][a-z0-9_-]*:[^:]*:/.test(w.raw));
-        if (!line) break;
-        const fields = line.raw.replace(/^["']|["']$/g, '').split(':');
-        facts.creates.push({ name: fields[0], uid: { raw: fields[2] ?? '', literal: /^\d+$/.test(fields[2] ?? '') ? fields[2] : null } });
-        break;
-      }
-      case 'mkdir':
-        for (const word of operandWords(command.args, MKDIR_WITH_VALUE)) {
-          if (word.literal !== null) facts.mkdirs.push({ path: word.literal, conditional: command.conditional });
-          else facts.mkdirs.push({ path: word.raw, conditional: command.conditional, raw: true });
-        }
-        break;
-      case 'chown': {
-        const words = command.args;
-        const recursive = words.some((w) => /^-[a-zA-Z]*R|^--recursive$/.test(w.literal ?? ''));
-        if (words.some((w) => (w.literal ?? '').startsWith('--reference'))) break;
-        const rest = words.filter((w) => !(w.literal ?? '').startsWith('-'));
-        if (rest.length < 2) break;
-        facts.chowns.push({
-          owner: rest[0],
-          paths: literals(rest.slice(1)),
-          rawPaths: rest
-            .slice(1)
-            .filter((w) => w.literal === null)
-            .map((w) => w.raw),
-          recursive,
-        });
-        break;
-      }
-      case 'find': {
-        const exec = command.args.findIndex((w) => w.literal === '-exec' || w.literal === '-execdir');
-        if (exec < 0 || command.args[exec + 1]?.literal !== 'chown') break;
-        const starts: string[] = [];
-        for (const w of command.args) {
-          const v = w.literal;
-          if (v === null || v.startsWith('-') || v === '(' || v === '!' || v === '\\(') break;
-          starts.push(v);
-        }
-        const owner = command.args.slice(exec + 2).find((w) => !(w.literal ?? '').startsWith('-'));
-        if (owner) facts.chowns.push({ owner, paths: starts, rawPaths: [], recursive: true });
-        break;
-      }
-      case 'rm': {
-        const recursive = command.args.some((w) => /^-[a-zA-Z]*[rR]|^--recursive$/.test(w.literal ?? ''));
-        if (!recursive) break;
-        facts.removes.push(...operands(command.args, new Set()).filter((path) => !/[*?[]/.test(path)));
-        for (const word of command.args) {
-          const text = word.literal ?? '';
-          const glob = /[*?[]/.exec(text);
-          if (word.literal === null) facts.removesUnknown = true;
-          else if (glob) {
-            const prefix = text.slice(0, text.lastIndexOf('/', glob.index));
-            if (prefix.startsWith('/')) facts.removesUnder.push(prefix);
-            else facts.removesUnknown = true;
-          }
-        }
-        break;
-      }
-      case 'tar':
-      case 'bsdtar':
-      case 'unzip':
-        facts.installs.push(...installTargets(command));
-        break;
-      default:
-        facts.installs.push(...prefixTargets(command));
-        break;
-    }
-  }
+  const facts = emptyFacts(scripts.flatMap((s) => parseCommands(s)));
+  for (const command of facts.commands) (READERS.get(command.name ?? '') ?? readPrefixes)(command, facts);
   return facts;
 }
+
+/** Reads what one command does into the RUN's facts. */
+type Reader = (command: Command, facts: RunFacts) => void;
+
+function readUserCreation(command: Command, facts: RunFacts): void {
+  const created = userCreated(command);
+  if (created) facts.creates.push(created);
+}
+
+/** The passwd file written directly (bases with a shell but no user tool): `echo "u:x:UID:GID::home:sh" >> /etc/passwd`. */
+function readPasswdWrite(command: Command, facts: RunFacts): void {
+  if (!command.redirects.some((r) => r.op === '>>' && r.target === '/etc/passwd')) return;
+  const line = command.args.find((w) => /^["']?[a-z_][a-z0-9_-]*:[^:]*:/.test(w.raw));
+  if (!line) return;
+  const fields = line.raw.replace(/^["']|["']$/g, '').split(':');
+  facts.creates.push({ name: fields[0], uid: { raw: fields[2] ?? '', literal: /^\d+$/.test(fields[2] ?? '') ? fields[2] : null } });
+}
+
+function readMkdir(command: Command, facts: RunFacts): void {
+  for (const word of operandWords(command.args, MKDIR_WITH_VALUE)) {
+    if (word.literal !== null) facts.mkdirs.push({ path: word.literal, conditional: command.conditional });
+    else facts.mkdirs.push({ path: word.raw, conditional: command.conditional, raw: true });
+  }
+}
+
+function readChown(command: Command, facts: RunFacts): void {
+  const words = command.args;
+  const recursive = words.some((w) => /^-[a-zA-Z]*R|^--recursive$/.test(w.literal ?? ''));
+  if (words.some((w) => (w.literal ?? '').startsWith('--reference'))) return;
+  const rest = words.filter((w) => !(w.literal ?? '').startsWith('-'));
+  if (rest.length < 2) return;
+  facts.chowns.push({
+    owner: rest[0],
+    paths: literals(rest.slice(1)),
+    rawPaths: rest
+      .slice(1)
+      .filter((w) => w.literal === null)
+      .map((w) => w.raw),
+    recursive,
+  });
+}
+
+/** `find START… -exec chown OWNER {} +`: the start points, recursively. */
+function readFindChown(command: Command, facts: RunFacts): void {
+  const exec = command.args.findIndex((w) => w.literal === '-exec' || w.literal === '-execdir');
+  if (exec < 0 || command.args[exec + 1]?.literal !== 'chown') return;
+  const starts: string[] = [];
+  for (const w of command.args) {
+    const v = w.literal;
+    if (v === null || v.startsWith('-') || v === '(' || v === '!' || v === '\\(') break;
+    starts.push(v);
+  }
+  const owner = command.args.slice(exec + 2).find((w) => !(w.literal ?? '').startsWith('-'));
+  if (owner) facts.chowns.push({ owner, paths: starts, rawPaths: [], recursive: true });
+}
+
+function readRemove(command: Command, facts: RunFacts): void {
+  const recursive = command.args.some((w) => /^-[a-zA-Z]*[rR]|^--recursive$/.test(w.literal ?? ''));
+  if (!recursive) return;
+  facts.removes.push(...operands(command.args, new Set()).filter((path) => !/[*?[]/.test(path)));
+  for (const word of command.args) {
+    const text = word.literal ?? '';
+    const glob = /[*?[]/.exec(text);
+    if (word.literal === null) facts.removesUnknown = true;
+    else if (glob) {
+      const prefix = text.slice(0, text.lastIndexOf('/', glob.index));
+      if (prefix.startsWith('/')) facts.removesUnder.push(prefix);
+      else facts.removesUnknown = true;
+    }
+  }
+}
+
+function readInstall(command: Command, facts: RunFacts): void {
+  facts.installs.push(...installTargets(command));
+}
+
+/** Any other command: the directory it installs into with `--prefix=DIR` and the like. */
+function readPrefixes(command: Command, facts: RunFacts): void {
+  facts.installs.push(...prefixTargets(command));
+}
+
+/** The commands that matter, by name (a Map: a command named `constructor` is not an object's property). */
+const READERS: ReadonlyMap<string, Reader> = new Map([
+  ['useradd', readUserCreation],
+  ['adduser', readUserCreation],
+  ['echo', readPasswdWrite],
+  ['printf', readPasswdWrite],
+  ['mkdir', readMkdir],
+  ['chown', readChown],
+  ['find', readFindChown],
+  ['rm', readRemove],
+  ['tar', readInstall],
+  ['bsdtar', readInstall],
+  ['unzip', readInstall],
+]);
 
 const MKDIR_WITH_VALUE = new Set(['-m', '--mode', '-Z', '--context']);
 const USERADD_WITH_VALUE = new Set([

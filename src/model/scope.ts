@@ -1,5 +1,6 @@
 import type { Instruction } from 'dockerfile-ast';
 import type { DockerfileModel, Stage } from './dockerfile.js';
+import { joinPath } from '../facts/paths.js';
 
 /**
  * What Docker substitutes into an instruction's words (ENV, ARG and their defaults, `--arg` values) and the
@@ -139,14 +140,7 @@ function computeScope(
     } else if (keyword === 'WORKDIR') {
       const raw = unquote(instruction.getArguments()[0]?.getValue() ?? '');
       const expanded = expandWord(raw, values);
-      workdir =
-        expanded === null
-          ? null
-          : expanded.startsWith('/')
-            ? normalise(expanded)
-            : workdir === null
-              ? null
-              : normalise(`${workdir}/${expanded}`);
+      workdir = resolvePath(expanded, workdir);
       if (workdir !== null) made = new Set(made).add(workdir);
     }
   }
@@ -174,13 +168,17 @@ function unquote(text: string): string {
   return text.replace(/^["']|["']$/g, '');
 }
 
+/**
+ * A path as Docker resolves it against the working directory: absolute and normalised, or null when the path (a
+ * variable without a value) or, for a relative one, the working directory is not known.
+ */
+export function resolvePath(path: string | null, workdir: string | null): string | null {
+  if (path === null) return null;
+  if (path.startsWith('/')) return normalise(path);
+  return workdir === null ? null : normalise(`${workdir}/${path}`);
+}
+
 /** `/a//b/./c/../d` is `/a/b/d`: the path Docker uses. */
 export function normalise(path: string): string {
-  const out: string[] = [];
-  for (const part of path.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') out.pop();
-    else out.push(part);
-  }
-  return '/' + out.join('/');
+  return joinPath('/', path);
 }

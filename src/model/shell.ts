@@ -72,49 +72,20 @@ interface Found {
 type LoopValues = ReadonlyMap<string, string[]>;
 
 function walk(node: Node, conditional: boolean, found: Found, loops: LoopValues): void {
-  const { out } = found;
   const type = node.type;
-  if (type === 'command') {
-    const command = toCommand(node, conditional, loops);
-    if (command) out.push(command);
-    // Command substitutions inside the words run too.
-    if (found.substitutions) for (const child of node.namedChildren) if (child) walkSubstitutions(child, conditional, found, loops);
-    return;
-  }
-  if (type === 'for_statement') {
-    // `for d in /a /b; do mkdir "$d"; done` makes /a and /b: a loop over literal words runs its body for each.
-    const variable = node.childForFieldName('variable')?.text;
-    const values = node
-      .childrenForFieldName('value')
-      .filter((v): v is Node => v !== null)
-      .map((v) => literalOf(v));
-    const body = node.childForFieldName('body');
-    if (variable && body && values.length > 0 && values.every((v) => v !== null)) {
-      walk(body, conditional, found, new Map([...loops, [variable, values as string[]]]));
+  switch (type) {
+    case 'command':
+      return walkCommand(node, conditional, found, loops);
+    case 'for_statement':
+      if (walkLiteralLoop(node, conditional, found, loops)) return;
+      break;
+    case 'redirected_statement':
+      return walkRedirected(node, conditional, found, loops);
+    case 'test_command':
+      found.out.push({ name: '[[', args: [], conditional, via: [], redirects: [] });
       return;
-    }
-  }
-  if (type === 'redirected_statement') {
-    // `echo … >> /etc/passwd`, `{ a; b; } > f`: the redirections apply to every command of the body.
-    const first = out.length;
-    const body = node.childForFieldName('body');
-    if (body) walk(body, conditional, found, loops);
-    const redirects = redirectsOf(node);
-    for (const command of out.slice(first)) command.redirects.push(...redirects);
-    return;
-  }
-  if (type === 'test_command') {
-    out.push({ name: '[[', args: [], conditional, via: [], redirects: [] });
-    return;
-  }
-  if (type === 'list') {
-    // `a && b`, `a || b`: b is conditional after `||`, or after a test.
-    const [left, right] = node.namedChildren;
-    const operator = node.children.find((c) => c && (c.type === '&&' || c.type === '||'))?.type;
-    if (left) walk(left, conditional, found, loops);
-    const leftIsTest = left ? isTest(left) : false;
-    if (right) walk(right, conditional || operator === '||' || leftIsTest, found, loops);
-    return;
+    case 'list':
+      return walkList(node, conditional, found, loops);
   }
   const childConditional = conditional || CONDITIONAL_PARENTS.has(type);
   for (const child of node.namedChildren) {
@@ -123,6 +94,48 @@ function walk(node: Node, conditional: boolean, found: Found, loops: LoopValues)
     const isCondition = type === 'if_statement' && node.childForFieldName('condition')?.id === child.id;
     walk(child, isCondition ? conditional : childConditional, found, loops);
   }
+}
+
+function walkCommand(node: Node, conditional: boolean, found: Found, loops: LoopValues): void {
+  const command = toCommand(node, conditional, loops);
+  if (command) found.out.push(command);
+  // Command substitutions inside the words run too.
+  if (found.substitutions) for (const child of node.namedChildren) if (child) walkSubstitutions(child, conditional, found, loops);
+}
+
+/**
+ * `for d in /a /b; do mkdir "$d"; done` makes /a and /b: a loop over literal words runs its body for each. False
+ * when the loop is not over literal words, for the caller to walk it as any other statement.
+ */
+function walkLiteralLoop(node: Node, conditional: boolean, found: Found, loops: LoopValues): boolean {
+  const variable = node.childForFieldName('variable')?.text;
+  const values = node
+    .childrenForFieldName('value')
+    .filter((v): v is Node => v !== null)
+    .map((v) => literalOf(v));
+  const body = node.childForFieldName('body');
+  if (!variable || !body || values.length === 0 || values.some((v) => v === null)) return false;
+  walk(body, conditional, found, new Map([...loops, [variable, values as string[]]]));
+  return true;
+}
+
+/** `echo … >> /etc/passwd`, `{ a; b; } > f`: the redirections apply to every command of the body. */
+function walkRedirected(node: Node, conditional: boolean, found: Found, loops: LoopValues): void {
+  const { out } = found;
+  const first = out.length;
+  const body = node.childForFieldName('body');
+  if (body) walk(body, conditional, found, loops);
+  const redirects = redirectsOf(node);
+  for (const command of out.slice(first)) command.redirects.push(...redirects);
+}
+
+/** `a && b`, `a || b`: b is conditional after `||`, or after a test. */
+function walkList(node: Node, conditional: boolean, found: Found, loops: LoopValues): void {
+  const [left, right] = node.namedChildren;
+  const operator = node.children.find((c) => c && (c.type === '&&' || c.type === '||'))?.type;
+  if (left) walk(left, conditional, found, loops);
+  const leftIsTest = left ? isTest(left) : false;
+  if (right) walk(right, conditional || operator === '||' || leftIsTest, found, loops);
 }
 
 function walkSubstitutions(node: Node, conditional: boolean, found: Found, loops: LoopValues): void {
@@ -152,6 +165,14 @@ const NOT_ARGUMENTS = new Set(['command_name', 'variable_assignment', 'file_redi
 function toCommand(node: Node, conditional: boolean, loops: LoopValues): Command | null {
   const nameNode = node.childForFieldName('name');
   if (!nameNode) return null;
+  const words = commandWords(node, nameNode, loops);
+  const via = unwrap(words);
+  if (words.length === 0) return null;
+  return { name: words[0].literal, args: words.slice(1), conditional, via, redirects: redirectsOf(node) };
+}
+
+/** The command's words, its name first; `"$d"` in a loop over literal words stands for each of them. */
+function commandWords(node: Node, nameNode: Node, loops: LoopValues): Word[] {
   const words: Word[] = [toWord(nameNode)];
   for (const child of node.namedChildren) {
     // Each `type` read crosses into WebAssembly: once per child.
@@ -161,29 +182,37 @@ function toCommand(node: Node, conditional: boolean, loops: LoopValues): Command
     if (values) words.push(...values.map((value) => ({ raw: child.text, literal: value })));
     else words.push(toWord(child));
   }
-  // `sudo -u x mkdir /d` and `env A=b mkdir /d` still make /d.
+  return words;
+}
+
+/**
+ * Takes the wrappers off the front of `words` (in place) and returns them, outermost first: `sudo -u x mkdir /d`
+ * and `env A=b mkdir /d` still make /d.
+ */
+function unwrap(words: Word[]): string[] {
   const via: string[] = [];
   while (words.length > 1) {
     const first = words[0].literal;
     // `command -v find` looks a command up; it does not run it.
     if (first === 'command' && /^-[vV]$/.test(words[1].literal ?? '')) break;
-    if (first === 'env' || (first !== null && WRAPPERS.has(first))) via.push(first);
-    if (first === 'env') {
-      let k = 1;
-      while (k < words.length && (words[k].literal ?? '').match(/^-|^[A-Za-z_][A-Za-z0-9_]*=/)) k++;
-      words.splice(0, k);
-    } else if (first !== null && WRAPPERS.has(first)) {
-      let k = 1;
-      if (first === 'sudo') {
-        while (k < words.length && (words[k].literal ?? '').startsWith('-')) {
-          k += /^-[ugCDhprt]$/.test(words[k].literal ?? '') ? 2 : 1;
-        }
-      }
-      words.splice(0, k);
-    } else break;
+    if (first === null || (first !== 'env' && !WRAPPERS.has(first))) break;
+    via.push(first);
+    words.splice(0, wrapperLength(first, words));
   }
-  if (words.length === 0) return null;
-  return { name: words[0].literal, args: words.slice(1), conditional, via, redirects: redirectsOf(node) };
+  return via;
+}
+
+/** How many words the wrapper takes: itself, and its options (`env`'s assignments, `sudo`'s options and their values). */
+function wrapperLength(wrapper: string, words: Word[]): number {
+  let k = 1;
+  if (wrapper === 'env') {
+    while (k < words.length && (words[k].literal ?? '').match(/^-|^[A-Za-z_][A-Za-z0-9_]*=/)) k++;
+  } else if (wrapper === 'sudo') {
+    while (k < words.length && (words[k].literal ?? '').startsWith('-')) {
+      k += /^-[ugCDhprt]$/.test(words[k].literal ?? '') ? 2 : 1;
+    }
+  }
+  return k;
 }
 
 function redirectsOf(node: Node): { op: string; target: string | null }[] {

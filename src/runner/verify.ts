@@ -50,13 +50,8 @@ function firstLine(text: string): string {
 
 export function verifyImage(options: VerifyOptions): VerifyResult {
   const dockerBin = options.docker ?? 'docker';
-  // The paths go into a shell line inside the container: only plain absolute paths are accepted.
-  const unsafe = [options.home, ...(options.dirs ?? [])].find((d) => !isPlainAbsolute(d));
-  if (unsafe !== undefined)
-    return { ok: false, checks: [{ name: 'arguments', ok: false, detail: `not a plain absolute path: ${JSON.stringify(unsafe)}` }] };
-  if (!/^\d+$/.test(options.uid))
-    return { ok: false, checks: [{ name: 'arguments', ok: false, detail: `--uid must be a number, got ${JSON.stringify(options.uid)}` }] };
-  const checks: VerifyCheck[] = [];
+  const invalid = argumentProblem(options);
+  if (invalid !== undefined) return { ok: false, checks: [{ name: 'arguments', ok: false, detail: invalid }] };
   const runArgs = (entrypoint: string, ...args: string[]) => [
     'run',
     '--rm',
@@ -72,53 +67,74 @@ export function verifyImage(options: VerifyOptions): VerifyResult {
   if (inspect.code !== 0) {
     return { ok: false, checks: [{ name: 'image', ok: false, detail: `cannot inspect ${options.image}: ${firstLine(inspect.stderr)}` }] };
   }
-  const configured = inspect.stdout.trim();
-  const configuredUser = configured.split(':')[0];
-  checks.push({
-    name: 'config user',
-    ok: configuredUser === options.uid,
-    detail:
-      configuredUser === options.uid
-        ? `Config.User is ${configured}`
-        : `Config.User is ${configured === '' ? 'empty (root)' : JSON.stringify(configured)}, expected ${options.uid}` +
-          (configured !== '' ? ' (a base image ENV of the same name overrides the build argument)' : ''),
-  });
+  const checks: VerifyCheck[] = [configUserCheck(inspect.stdout.trim(), options.uid)];
+  checks.push(processUidCheck(exec(dockerBin, runArgs('id', '-u')), options.uid));
+  const dirs = [options.home, ...(options.dirs ?? [])];
+  checks.push(...homeChecks(exec(dockerBin, runArgs('sh', '-c', writableScript(dirs))), options.home, dirs));
+  if (options.serve !== undefined) checks.push(...serveChecks(dockerBin, options.image, options.uid, options.serve, options.timeout ?? 30));
+  return { ok: checks.every((c) => c.ok), checks };
+}
 
-  const id = exec(dockerBin, runArgs('id', '-u'));
+/** Why the arguments cannot be used, or undefined. */
+function argumentProblem(options: VerifyOptions): string | undefined {
+  // The paths go into a shell line inside the container: only plain absolute paths are accepted.
+  const unsafe = [options.home, ...(options.dirs ?? [])].find((d) => !isPlainAbsolute(d));
+  if (unsafe !== undefined) return `not a plain absolute path: ${JSON.stringify(unsafe)}`;
+  if (!/^\d+$/.test(options.uid)) return `--uid must be a number, got ${JSON.stringify(options.uid)}`;
+  return undefined;
+}
+
+/** The image's Config.User names the UID. */
+function configUserCheck(configured: string, uid: string): VerifyCheck {
+  const configuredUser = configured.split(':')[0];
+  return {
+    name: 'config user',
+    ok: configuredUser === uid,
+    detail:
+      configuredUser === uid
+        ? `Config.User is ${configured}`
+        : `Config.User is ${configured === '' ? 'empty (root)' : JSON.stringify(configured)}, expected ${uid}` +
+          (configured !== '' ? ' (a base image ENV of the same name overrides the build argument)' : ''),
+  };
+}
+
+/** A process of the image (`id -u`) runs as the UID. */
+function processUidCheck(id: Exec, uid: string): VerifyCheck {
   const actual = id.stdout.trim();
-  checks.push({
+  return {
     name: 'process uid',
-    ok: id.code === 0 && actual === options.uid,
+    ok: id.code === 0 && actual === uid,
     detail:
       id.code !== 0
         ? `could not run id in the image: ${firstLine(id.stderr)}`
-        : `id -u prints ${actual}${actual === options.uid ? '' : `, expected ${options.uid}`}`,
-  });
+        : `id -u prints ${actual}${actual === uid ? '' : `, expected ${uid}`}`,
+  };
+}
 
+/** Prints HOME, then `not writable: DIR` for each directory a file cannot be made in. */
+function writableScript(dirs: string[]): string {
   const probe = '.peak-fix-verify';
-  const script = [
-    'printf "%s\\n" "$HOME"',
-    ...[options.home, ...(options.dirs ?? [])].map((d) => `touch '${d}/${probe}' && rm -f '${d}/${probe}' || echo "not writable: ${d}"`),
-  ].join('; ');
-  const home = exec(dockerBin, runArgs('sh', '-c', script));
-  if (home.code !== 0) {
-    checks.push({ name: 'home', ok: false, detail: `could not run sh in the image: ${firstLine(home.stderr)}` });
-  } else {
-    const [reportedHome, ...problems] = home.stdout.trim().split('\n');
-    checks.push({
+  const writable = dirs.map((d) => `touch '${d}/${probe}' && rm -f '${d}/${probe}' || echo "not writable: ${d}"`);
+  return ['printf "%s\\n" "$HOME"', ...writable].join('; ');
+}
+
+/** HOME is the expected home, and the process can write to it and to the other directories. */
+function homeChecks(run: Exec, home: string, dirs: string[]): VerifyCheck[] {
+  if (run.code !== 0) return [{ name: 'home', ok: false, detail: `could not run sh in the image: ${firstLine(run.stderr)}` }];
+  const [reportedHome, ...problems] = run.stdout.trim().split('\n');
+  const unwritable = problems.filter((p) => p.startsWith('not writable: '));
+  return [
+    {
       name: 'home',
-      ok: reportedHome === options.home,
-      detail: reportedHome === options.home ? `HOME is ${reportedHome}` : `HOME is ${reportedHome || '(unset)'}, expected ${options.home}`,
-    });
-    const unwritable = problems.filter((p) => p.startsWith('not writable: '));
-    checks.push({
+      ok: reportedHome === home,
+      detail: reportedHome === home ? `HOME is ${reportedHome}` : `HOME is ${reportedHome || '(unset)'}, expected ${home}`,
+    },
+    {
       name: 'writable',
       ok: unwritable.length === 0,
-      detail: unwritable.length === 0 ? `writable: ${[options.home, ...(options.dirs ?? [])].join(', ')}` : unwritable.join('; '),
-    });
-  }
-  if (options.serve !== undefined) checks.push(...serveChecks(dockerBin, options.image, options.uid, options.serve, options.timeout ?? 30));
-  return { ok: checks.every((c) => c.ok), checks };
+      detail: unwritable.length === 0 ? `writable: ${dirs.join(', ')}` : unwritable.join('; '),
+    },
+  ];
 }
 
 /** Log lines that say a server could not start or do its work as the UID. */
@@ -176,78 +192,29 @@ export function describeResponse(text: string): { first: string; status?: number
  * PID 1's UID from /proc/1/status and the start-up errors from the logs; the container is always removed.
  */
 function serveChecks(dockerBin: string, image: string, uid: string, port: number, timeoutSeconds: number): VerifyCheck[] {
-  const checks: VerifyCheck[] = [];
   const started = exec(dockerBin, ['run', '-d', '--network=none', '--pull=never', '--user', uid, image]);
   const container = started.stdout.trim();
   if (started.code !== 0 || container === '') {
     return [{ name: 'start', ok: false, detail: `docker run failed: ${firstLine(started.stderr)}` }];
   }
   try {
-    const logs = (): string => {
-      const r = exec(dockerBin, ['logs', '--tail', '40', container]);
-      return (r.stdout + r.stderr).trim();
-    };
-    const deadline = Date.now() + timeoutSeconds * 1000;
-    let running = true;
-    let listening = false;
-    let canReadProc = true;
-    while (Date.now() < deadline) {
-      const state = exec(dockerBin, ['inspect', '-f', '{{.State.Running}} {{.State.ExitCode}}', container]).stdout.trim();
-      if (!state.startsWith('true')) {
-        running = false;
-        break;
-      }
-      const net = exec(dockerBin, ['exec', container, 'cat', '/proc/net/tcp', '/proc/net/tcp6']);
-      // An image without cat cannot show its sockets; a container that just stopped cannot either (checked next round).
-      if (net.code !== 0 && !net.stdout && /executable file not found|no such file or directory/i.test(net.stderr)) canReadProc = false;
-      if (listensOn(net.stdout, port) || !canReadProc) {
-        listening = true;
-        break;
-      }
-      sleep(250);
-    }
-    const logText = logs();
+    const docker = (...args: string[]): Exec => exec(dockerBin, args);
+    const { running, listening, canReadProc } = waitForPort(docker, container, port, timeoutSeconds);
+    const logs = docker('logs', '--tail', '40', container);
+    const logText = (logs.stdout + logs.stderr).trim();
     const errors = logText.split('\n').filter((l) => STARTUP_ERROR.test(l));
-    if (!running) {
-      const code = exec(dockerBin, ['inspect', '-f', '{{.State.ExitCode}}', container]).stdout.trim();
-      // The error lines, and the last lines, which carry the program's own last words (redis: the config line it refused).
-      const lines = logText.split('\n');
-      const shown = lines.filter((l, i) => l.trim() !== '' && (STARTUP_ERROR.test(l) || i >= lines.length - 4));
-      checks.push({ name: 'start', ok: false, detail: `the container exited (code ${code}) as UID ${uid}: ${shown.join(' | ')}` });
-      return checks;
-    }
-    checks.push({
-      name: 'start',
-      ok: listening,
-      detail: listening
-        ? `running as --user ${uid}, ${canReadProc ? `listening on ${port}` : 'port not checked (no cat in the image)'}`
-        : `nothing listens on port ${port} after ${timeoutSeconds} s${errors.length > 0 ? `: ${errors.join(' | ')}` : ''}`,
-    });
-    const status = exec(dockerBin, ['exec', container, 'cat', '/proc/1/status']);
-    const pid1 = statusUid(status.stdout);
-    checks.push({
-      name: 'pid 1 uid',
-      ok: pid1 === uid,
-      detail:
-        pid1 === undefined
-          ? `cannot read /proc/1/status: ${firstLine(status.stderr)}`
-          : `PID 1 runs as ${pid1}${pid1 === uid ? '' : `, expected ${uid}`}`,
-    });
-    if (listening) {
-      const fetched = exec(dockerBin, ['exec', container, 'sh', '-c', fetchScript(port)]);
-      const response = describeResponse(fetched.stdout);
-      const answered = response.first !== '' && fetched.code !== 97 && (response.status === undefined || response.status < 500);
-      checks.push({
-        name: 'serve',
-        ok: answered,
-        detail:
-          fetched.code === 97
-            ? fetched.stdout.trim()
-            : response.first === ''
-              ? `GET / on port ${port} got no answer: ${firstLine(fetched.stderr) || `exit ${fetched.code}`}`
-              : `GET / on port ${port} answered: ${response.first}${response.status === undefined ? ' (not HTTP)' : ''}`,
-      });
-    }
+    if (!running) return [exitedCheck(docker, container, uid, logText)];
+    const checks: VerifyCheck[] = [
+      {
+        name: 'start',
+        ok: listening,
+        detail: listening
+          ? `running as --user ${uid}, ${canReadProc ? `listening on ${port}` : 'port not checked (no cat in the image)'}`
+          : `nothing listens on port ${port} after ${timeoutSeconds} s${errors.length > 0 ? `: ${errors.join(' | ')}` : ''}`,
+      },
+      pid1Check(docker('exec', container, 'cat', '/proc/1/status'), uid),
+    ];
+    if (listening) checks.push(serveCheck(docker('exec', container, 'sh', '-c', fetchScript(port)), port));
     checks.push({
       name: 'logs',
       ok: errors.length === 0,
@@ -257,4 +224,68 @@ function serveChecks(dockerBin: string, image: string, uid: string, port: number
   } finally {
     exec(dockerBin, ['rm', '-f', '-v', container]);
   }
+}
+
+type Docker = (...args: string[]) => Exec;
+
+/**
+ * Waits until the port listens in the container, the container stops, or the time is up. An image without `cat`
+ * cannot show its sockets: it counts as listening (`canReadProc` false).
+ */
+function waitForPort(
+  docker: Docker,
+  container: string,
+  port: number,
+  timeoutSeconds: number,
+): { running: boolean; listening: boolean; canReadProc: boolean } {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  let canReadProc = true;
+  while (Date.now() < deadline) {
+    const state = docker('inspect', '-f', '{{.State.Running}} {{.State.ExitCode}}', container).stdout.trim();
+    if (!state.startsWith('true')) return { running: false, listening: false, canReadProc };
+    const net = docker('exec', container, 'cat', '/proc/net/tcp', '/proc/net/tcp6');
+    // An image without cat cannot show its sockets; a container that just stopped cannot either (checked next round).
+    if (net.code !== 0 && !net.stdout && /executable file not found|no such file or directory/i.test(net.stderr)) canReadProc = false;
+    if (listensOn(net.stdout, port) || !canReadProc) return { running: true, listening: true, canReadProc };
+    sleep(250);
+  }
+  return { running: true, listening: false, canReadProc };
+}
+
+/** The container stopped: its exit code and what its logs say. */
+function exitedCheck(docker: Docker, container: string, uid: string, logText: string): VerifyCheck {
+  const code = docker('inspect', '-f', '{{.State.ExitCode}}', container).stdout.trim();
+  // The error lines, and the last lines, which carry the program's own last words (redis: the config line it refused).
+  const lines = logText.split('\n');
+  const shown = lines.filter((l, i) => l.trim() !== '' && (STARTUP_ERROR.test(l) || i >= lines.length - 4));
+  return { name: 'start', ok: false, detail: `the container exited (code ${code}) as UID ${uid}: ${shown.join(' | ')}` };
+}
+
+/** PID 1 runs as the UID, read from /proc/1/status. */
+function pid1Check(status: Exec, uid: string): VerifyCheck {
+  const pid1 = statusUid(status.stdout);
+  return {
+    name: 'pid 1 uid',
+    ok: pid1 === uid,
+    detail:
+      pid1 === undefined
+        ? `cannot read /proc/1/status: ${firstLine(status.stderr)}`
+        : `PID 1 runs as ${pid1}${pid1 === uid ? '' : `, expected ${uid}`}`,
+  };
+}
+
+/** `GET /` answered, and not with a server error (exit 97: the image has nothing to fetch with). */
+function serveCheck(fetched: Exec, port: number): VerifyCheck {
+  const response = describeResponse(fetched.stdout);
+  const answered = response.first !== '' && fetched.code !== 97 && (response.status === undefined || response.status < 500);
+  return {
+    name: 'serve',
+    ok: answered,
+    detail:
+      fetched.code === 97
+        ? fetched.stdout.trim()
+        : response.first === ''
+          ? `GET / on port ${port} got no answer: ${firstLine(fetched.stderr) || `exit ${fetched.code}`}`
+          : `GET / on port ${port} answered: ${response.first}${response.status === undefined ? ' (not HTTP)' : ''}`,
+  };
 }
