@@ -18,7 +18,7 @@ export interface PrBodyInput {
 
 export const HOW: Record<string, string> = {
   debian: 'created with `useradd`',
-  rhel: 'created with `useradd`',
+  rhel: 'created with `useradd` (on a minimal image without it, by adding its `passwd` and `group` lines)',
   alpine: "created with busybox's `adduser`",
   distroless: 'no shell in the image: numeric `--chown` and `USER` only, no `RUN`',
   unknown: 'created by a line that works with `useradd` or busybox `adduser` (base image not in the catalog)',
