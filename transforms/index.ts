@@ -1,7 +1,8 @@
 import type { Transform } from '../src/rewrite/transform.js';
 import { laterUsers, oldShadow, onbuild, privilegeDrop, privilegedPort, rootHomePaths, rootHomeWrite, sudo } from './checks.js';
-import { closing, finalUser } from './closing.js';
+import { closing } from './closing/index.js';
 import { copyChown } from './copy-chown.js';
+import { finalUser } from './final-user.js';
 import { serverStart } from './server-start.js';
 import { userBlock } from './user-block.js';
 import { volumeOwner } from './volume-owner.js';
