@@ -1,5 +1,5 @@
 import type { Instruction } from 'dockerfile-ast';
-import { foldedText, instructionText, isRootUser, userValue, type DockerfileModel } from '../src/model/dockerfile.js';
+import { argumentsText, instructionText, isRootUser, userValue } from '../src/model/dockerfile.js';
 import { userBefore } from '../src/model/base.js';
 import { expandWord, stageScope } from '../src/model/scope.js';
 import { envPairs } from '../src/model/peak.js';
@@ -153,11 +153,6 @@ export const oldShadow: Transform = {
     return { edits: [], findings };
   },
 };
-
-/** The instruction's text after its keyword, continuation breaks folded into spaces. */
-function argumentsText(model: DockerfileModel, i: Instruction): string {
-  return foldedText(model, i).slice(i.getInstruction().length);
-}
 
 export const onbuild: Transform = {
   id: 'onbuild',

@@ -1,6 +1,6 @@
 import type { Instruction } from 'dockerfile-ast';
 import { copiedFiles, type CopiedFile } from '../src/model/context.js';
-import { foldedText, type DockerfileModel } from '../src/model/dockerfile.js';
+import { argumentsText, foldedText, type DockerfileModel } from '../src/model/dockerfile.js';
 import { stageServer } from '../src/model/server.js';
 import { readServerConfig, STARTED_SERVERS, volumeHolding } from '../src/facts/servers.js';
 import { writableDirs } from '../src/model/dirs.js';
@@ -302,7 +302,7 @@ const WRITABLE_BY_ANYONE = /^\/(dev|proc\/self|tmp|var\/tmp)(\/|$)/;
 function startWritesSystemPath(model: DockerfileModel, plan: TransformContext['plan'], starts: Instruction[]): Finding[] {
   const { options } = plan.peak;
   return starts.flatMap((start) => {
-    const text = foldedText(model, start).slice(start.getInstruction().length);
+    const text = argumentsText(model, start);
     const refused = [...text.matchAll(ABSOLUTE_REDIRECT)]
       .map((m) => m[1])
       .filter((path) => !WRITABLE_BY_ANYONE.test(path) && classifyPath(path, options.home) !== 'app');
@@ -326,7 +326,7 @@ function startWritesCwd(model: DockerfileModel, plan: TransformContext['plan'], 
   if (kind === 'app') return [];
   const whose = kind === 'other-home' ? "another user's home" : kind === 'root-home' ? "root's home" : 'a system directory';
   return starts.flatMap((start) => {
-    const match = RELATIVE_REDIRECT.exec(foldedText(model, start).slice(start.getInstruction().length));
+    const match = RELATIVE_REDIRECT.exec(argumentsText(model, start));
     if (!match) return [];
     return [
       finding(
@@ -509,9 +509,4 @@ function envPairs(model: DockerfileModel, env: Instruction): [string, string][] 
     pairs.push([match[1], match[2].replace(/^["']|["']$/g, '')]);
   }
   return pairs;
-}
-
-/** The instruction's text after its keyword, continuation breaks folded into spaces. */
-function argumentsText(model: DockerfileModel, i: Instruction): string {
-  return foldedText(model, i).slice(i.getInstruction().length);
 }
