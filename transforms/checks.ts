@@ -48,39 +48,6 @@ export const sudo: Transform = {
   },
 };
 
-const PORT_FLAG = /(?:--port|--listen|--bind|--http-port|--server\.port|-p|-b)[=\s"',]+(?:[\w.[\]-]*:)?(\d{1,5})\b/g;
-const HOST_PORT = /(?:0\.0\.0\.0|127\.0\.0\.1|localhost|\[::\]):(\d{1,5})\b/g;
-
-export const privilegedPort: Transform = {
-  id: 'privileged-port',
-  summary: 'Reports EXPOSE and server flags with ports below 1024.',
-  apply({ model, plan }) {
-    const findings: Finding[] = [];
-    for (const i of plan.stage.instructions) {
-      const keyword = i.getKeyword();
-      let ports: number[] = [];
-      if (keyword === 'EXPOSE') {
-        ports = i.getArguments().map((a) => Number.parseInt(a.getValue(), 10));
-      } else if (keyword === 'CMD' || keyword === 'ENTRYPOINT') {
-        const text = argumentsText(model, i);
-        ports = [...text.matchAll(PORT_FLAG), ...text.matchAll(HOST_PORT)].map((m) => Number(m[1]));
-      }
-      const low = [...new Set(ports.filter((p) => p > 0 && p < 1024))];
-      if (low.length > 0) {
-        findings.push(
-          finding(
-            'privileged-port',
-            i,
-            `${keyword} uses port ${low.join(', ')}: a non-root process may not bind ports below 1024`,
-            'listen on a port of 1024 or more (e.g. 8080) and map it',
-          ),
-        );
-      }
-    }
-    return { edits: [], findings };
-  },
-};
-
 /** What a command writes to root's home, read from its name and words (never from text in comments or strings). */
 function rootHomeWriteOf(command: Command): string | null {
   const words = command.args.map((w) => w.literal ?? '');
