@@ -24,10 +24,15 @@ interface StartRule {
   hint: string;
 }
 
+/** A program's name as a word of the start, alone or at the end of a path: `supervisord`, `"/usr/sbin/sshd"`. */
+function programWord(names: string): RegExp {
+  return new RegExp(`(?:^|[\\s"'/[,])(?:${names})(?=$|[\\s"',\\]])`);
+}
+
 /** Programs that, started as PID 1 or by the entrypoint, need root. */
 const ROOT_START: StartRule[] = [
   {
-    pattern: /(?:^|[\s"'/[,])supervisord(?=$|[\s"',\]])/,
+    pattern: programWord('supervisord'),
     what: 'supervisord',
     hint: 'run one process per container as the UID; if supervisord must stay, remove every `user=` line and its `[unix_http_server]` socket from root-owned directories and point logfile/pidfile at the home',
   },
@@ -37,12 +42,12 @@ const ROOT_START: StartRule[] = [
     hint: 's6-overlay v3 starts as a non-root user only with a writable /run and no service that needs root (no s6-setuidgid, no fix-attrs); otherwise start the service directly with CMD',
   },
   {
-    pattern: /(?:^|[\s"'/[,])sshd(?=$|[\s"',\]])/,
+    pattern: programWord('sshd'),
     what: 'sshd',
     hint: 'sshd needs root to switch to the logging-in user; use `docker exec` (or kubectl exec) instead of an ssh server in the image',
   },
   {
-    pattern: /(?:^|[\s"'/[,])(?:cron|crond|anacron)(?=$|[\s"',\]])/,
+    pattern: programWord('cron|crond|anacron'),
     what: 'cron',
     hint: "cron needs root to run jobs as their users; use supercronic (runs as any user) or the platform's scheduled jobs",
   },
