@@ -1,5 +1,6 @@
 import type { Instruction } from 'dockerfile-ast';
 import { argumentsText, foldedText, type DockerfileModel, type Stage } from '../src/model/dockerfile.js';
+import { envPairs } from '../src/model/peak.js';
 import type { StageServer } from '../src/model/server.js';
 import { finding, type Transform } from '../src/rewrite/transform.js';
 import type { Finding } from '../src/types.js';
@@ -65,11 +66,11 @@ function lowPorts(name: string, value: string): number[] {
 }
 
 /** Ports below 1024 set by the environment. */
-export function envPortFindings(model: DockerfileModel, stage: Stage): Finding[] {
+export function envPortFindings(stage: Stage): Finding[] {
   return stage.instructions
     .filter((i) => i.getKeyword() === 'ENV')
     .flatMap((env) =>
-      envPairs(model, env).flatMap(([name, value]) => {
+      envPairs(env).flatMap(([name, value]) => {
         const low = PORT_ENV.test(name) ? lowPorts(name, value) : [];
         if (low.length === 0) return [];
         return [
@@ -136,18 +137,4 @@ function movesPort(model: DockerfileModel, instructions: Instruction[], file: st
       (keyword === 'COPY' || keyword === 'ADD') && name !== '' && (text.includes(name) || text.trimEnd().replace(/\/+$/, '').endsWith(dir))
     );
   });
-}
-
-/** `ENV A=1 B=2` and the old `ENV A 1` form, as name/value pairs. */
-function envPairs(model: DockerfileModel, env: Instruction): [string, string][] {
-  const text = argumentsText(model, env).trim();
-  if (!text.includes('=') || /^[A-Za-z_][A-Za-z0-9_]*\s+[^=]*$/.test(text)) {
-    const [name, ...rest] = text.split(/\s+/);
-    return name ? [[name, rest.join(' ').replace(/^["']|["']$/g, '')]] : [];
-  }
-  const pairs: [string, string][] = [];
-  for (const match of text.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|'[^']*'|\S*)/g)) {
-    pairs.push([match[1], match[2].replace(/^["']|["']$/g, '')]);
-  }
-  return pairs;
 }

@@ -218,7 +218,7 @@ export const serverStart: Transform = {
       ...baseImageFindings(plan),
       ...starts.flatMap((start) => startFindings(model, plan, start)),
       ...starts.flatMap((start) => scriptsRun(model, start, copied).flatMap((script) => scriptFindings(start, script))),
-      ...envPortFindings(model, stage),
+      ...envPortFindings(stage),
       ...startWritesFindings(model, plan, starts),
       ...(server ? serverFindings(model, stage.from, stage.instructions, server) : startedServerFindings(model, plan, starts, copied)),
     ];
