@@ -1,4 +1,5 @@
 import type { Instruction } from 'dockerfile-ast';
+import { copiedBy } from '../src/model/context.js';
 import { argumentsText, foldedText, type DockerfileModel, type Stage } from '../src/model/dockerfile.js';
 import { envPairs } from '../src/model/peak.js';
 import type { StageServer } from '../src/model/server.js';
@@ -90,14 +91,13 @@ export function envPortFindings(stage: Stage): Finding[] {
  * stage moves it (or exposes it, which the transform above reports).
  */
 export function serverPortFindings(model: DockerfileModel, from: Instruction, instructions: Instruction[], server: StageServer): Finding[] {
-  const copiedBy = (file: string) => [...server.copied.values()].find((c) => c.file === file)?.copiedBy ?? from;
   const program = server.server.program;
   const configured = server.configured.ports
     .filter((p) => p.port < 1024)
     .map(({ port, at }) => ({
       ...finding(
         'privileged-port',
-        copiedBy(at.file),
+        copiedBy(server.copied, at.file, from),
         `${at.file}:${at.line} \`${at.text}\` makes ${program} listen on port ${port}: ${UNDER_DOCKER}`,
         `listen on 8080 (or another port of 1024 or more) in ${at.file} and map it`,
       ),

@@ -1,5 +1,5 @@
 import type { Instruction } from 'dockerfile-ast';
-import { copiedFiles, type CopiedFile } from '../src/model/context.js';
+import { copiedBy, copiedFiles, type CopiedFile } from '../src/model/context.js';
 import { argumentsText, foldedText, type DockerfileModel } from '../src/model/dockerfile.js';
 import { stageServer, type StageServer } from '../src/model/server.js';
 import { readServerConfig, STARTED_SERVERS, volumeHolding } from '../src/facts/servers.js';
@@ -346,7 +346,6 @@ function startedServerFindings(
   const configured = readServerConfig(started.server, files);
   const made = writableDirs(model, plan.stage, plan.peak, plan.peak.options.home);
   const madeHere = new Set([...made.dirs, ...made.refused].map((d) => d.path));
-  const copiedBy = (file: string) => [...copied.values()].find((c) => c.file === file)?.copiedBy ?? plan.stage.from;
   return configured.paths
     .filter((p) => p.kind === 'dir' && !madeHere.has(p.path))
     .map((p) => {
@@ -354,7 +353,7 @@ function startedServerFindings(
       return {
         ...finding(
           'server-config-dir',
-          copiedBy(file),
+          copiedBy(copied, file, plan.stage.from),
           `${p.source.split(': ')[0]} points ${started.server.program} at ${p.path}, which this Dockerfile does not make: a directory a package made there belongs to the package's user, so ${started.server.program} cannot write it as $${plan.peak.options.uidArg} and exits at start`,
           `point it at a directory of the application's and make it in a RUN (mkdir -p): the closing step gives it to ${plan.peak.options.user}`,
         ),
@@ -374,11 +373,10 @@ function serverFindings(model: DockerfileModel, from: Instruction, instructions:
 
 /** A directive of the copied configuration that only applies to a root start (`user nginx;`). */
 function serverUserLineFindings(from: Instruction, server: StageServer): Finding[] {
-  const copiedBy = (file: string) => [...server.copied.values()].find((c) => c.file === file)?.copiedBy ?? from;
   return server.configured.userDirectives.map((directive) => ({
     ...finding(
       'server-user-line',
-      copiedBy(directive.file),
+      copiedBy(server.copied, directive.file, from),
       `${directive.file}:${directive.line} \`${directive.text}\` only applies when ${server.server.program} starts as root; as PEAK_USER_ID it is ignored with a warning at every start`,
       `delete that line from ${directive.file}`,
     ),

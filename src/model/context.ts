@@ -180,3 +180,8 @@ export function copiedFiles(
   }
   return copied;
 }
+
+/** The COPY/ADD that brings a build-context file in (the first of those it is copied by), or `fallback` where none does. */
+export function copiedBy(copied: ReadonlyMap<string, CopiedFile>, file: string, fallback: Instruction): Instruction {
+  return [...copied.values()].find((c) => c.file === file)?.copiedBy ?? fallback;
+}
