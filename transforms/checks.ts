@@ -1,5 +1,5 @@
 import type { Instruction } from 'dockerfile-ast';
-import { foldedText, instructionText, isRootUser, userValue, type DockerfileModel } from '../src/model/dockerfile.js';
+import { argumentsText, instructionText, isRootUser, userValue } from '../src/model/dockerfile.js';
 import { userBefore } from '../src/model/base.js';
 import { expandWord, stageScope } from '../src/model/scope.js';
 import { envPairs } from '../src/model/peak.js';
@@ -44,39 +44,6 @@ export const sudo: Transform = {
     const findings = plan.stage.instructions
       .filter((i) => plan.peak.mentioning(i, MENTIONS.sudo).commands.some((c) => c.name === 'sudo' || c.via.includes('sudo')))
       .map((i) => finding('sudo', i, 'RUN uses sudo: build steps run as root already, and peak-user has no sudo rights at run time'));
-    return { edits: [], findings };
-  },
-};
-
-const PORT_FLAG = /(?:--port|--listen|--bind|--http-port|--server\.port|-p|-b)[=\s"',]+(?:[\w.[\]-]*:)?(\d{1,5})\b/g;
-const HOST_PORT = /(?:0\.0\.0\.0|127\.0\.0\.1|localhost|\[::\]):(\d{1,5})\b/g;
-
-export const privilegedPort: Transform = {
-  id: 'privileged-port',
-  summary: 'Reports EXPOSE and server flags with ports below 1024.',
-  apply({ model, plan }) {
-    const findings: Finding[] = [];
-    for (const i of plan.stage.instructions) {
-      const keyword = i.getKeyword();
-      let ports: number[] = [];
-      if (keyword === 'EXPOSE') {
-        ports = i.getArguments().map((a) => Number.parseInt(a.getValue(), 10));
-      } else if (keyword === 'CMD' || keyword === 'ENTRYPOINT') {
-        const text = argumentsText(model, i);
-        ports = [...text.matchAll(PORT_FLAG), ...text.matchAll(HOST_PORT)].map((m) => Number(m[1]));
-      }
-      const low = [...new Set(ports.filter((p) => p > 0 && p < 1024))];
-      if (low.length > 0) {
-        findings.push(
-          finding(
-            'privileged-port',
-            i,
-            `${keyword} uses port ${low.join(', ')}: a non-root process may not bind ports below 1024`,
-            'listen on a port of 1024 or more (e.g. 8080) and map it',
-          ),
-        );
-      }
-    }
     return { edits: [], findings };
   },
 };
@@ -153,11 +120,6 @@ export const oldShadow: Transform = {
     return { edits: [], findings };
   },
 };
-
-/** The instruction's text after its keyword, continuation breaks folded into spaces. */
-function argumentsText(model: DockerfileModel, i: Instruction): string {
-  return foldedText(model, i).slice(i.getInstruction().length);
-}
 
 export const onbuild: Transform = {
   id: 'onbuild',

@@ -1,7 +1,9 @@
 import type { Transform } from '../src/rewrite/transform.js';
-import { laterUsers, oldShadow, onbuild, privilegeDrop, privilegedPort, rootHomePaths, rootHomeWrite, sudo } from './checks.js';
-import { closing, finalUser } from './closing.js';
+import { laterUsers, oldShadow, onbuild, privilegeDrop, rootHomePaths, rootHomeWrite, sudo } from './checks.js';
+import { closing } from './closing/index.js';
 import { copyChown } from './copy-chown.js';
+import { finalUser } from './final-user.js';
+import { privilegedPort } from './privileged-port.js';
 import { serverStart } from './server-start.js';
 import { userBlock } from './user-block.js';
 import { volumeOwner } from './volume-owner.js';

@@ -1,12 +1,13 @@
 import type { Instruction } from 'dockerfile-ast';
-import { copiedFiles, type CopiedFile } from '../src/model/context.js';
-import { foldedText, type DockerfileModel } from '../src/model/dockerfile.js';
-import { stageServer } from '../src/model/server.js';
+import { copiedBy, copiedFiles, type CopiedFile } from '../src/model/context.js';
+import { argumentsText, foldedText, type DockerfileModel } from '../src/model/dockerfile.js';
+import { stageServer, type StageServer } from '../src/model/server.js';
 import { readServerConfig, STARTED_SERVERS, volumeHolding } from '../src/facts/servers.js';
 import { writableDirs } from '../src/model/dirs.js';
 import { classifyPath } from '../src/facts/paths.js';
 import { stageScope } from '../src/model/scope.js';
 import { finding, type Transform, type TransformContext } from '../src/rewrite/transform.js';
+import { envPortFindings, serverPortFindings } from './privileged-port.js';
 import type { Finding } from '../src/types.js';
 
 /**
@@ -23,10 +24,15 @@ interface StartRule {
   hint: string;
 }
 
+/** A program's name as a word of the start, alone or at the end of a path: `supervisord`, `"/usr/sbin/sshd"`. */
+function programWord(names: string): RegExp {
+  return new RegExp(`(?:^|[\\s"'/[,])(?:${names})(?=$|[\\s"',\\]])`);
+}
+
 /** Programs that, started as PID 1 or by the entrypoint, need root. */
 const ROOT_START: StartRule[] = [
   {
-    pattern: /(?:^|[\s"'/[,])supervisord(?=$|[\s"',\]])/,
+    pattern: programWord('supervisord'),
     what: 'supervisord',
     hint: 'run one process per container as the UID; if supervisord must stay, remove every `user=` line and its `[unix_http_server]` socket from root-owned directories and point logfile/pidfile at the home',
   },
@@ -36,12 +42,12 @@ const ROOT_START: StartRule[] = [
     hint: 's6-overlay v3 starts as a non-root user only with a writable /run and no service that needs root (no s6-setuidgid, no fix-attrs); otherwise start the service directly with CMD',
   },
   {
-    pattern: /(?:^|[\s"'/[,])sshd(?=$|[\s"',\]])/,
+    pattern: programWord('sshd'),
     what: 'sshd',
     hint: 'sshd needs root to switch to the logging-in user; use `docker exec` (or kubectl exec) instead of an ssh server in the image',
   },
   {
-    pattern: /(?:^|[\s"'/[,])(?:cron|crond|anacron)(?=$|[\s"',\]])/,
+    pattern: programWord('cron|crond|anacron'),
     what: 'cron',
     hint: "cron needs root to run jobs as their users; use supercronic (runs as any user) or the platform's scheduled jobs",
   },
@@ -144,7 +150,7 @@ const BASE_IMAGES: { pattern: RegExp; rule: 'container-engine' | 'raw-network'; 
 ];
 
 /** Lines of an entrypoint script that need root. */
-const SCRIPT_ROOT: { pattern: RegExp; what: string; hint: string }[] = [
+const SCRIPT_ROOT: StartRule[] = [
   {
     pattern: /(?:^|[\s;&|(`])(gosu|su-exec|setpriv|runuser|chroot\s+--userspec|su)\s/,
     what: 'switches user with $1',
@@ -172,111 +178,94 @@ const SCRIPT_ROOT: { pattern: RegExp; what: string; hint: string }[] = [
   },
 ];
 
+/** The first rule of SCRIPT_ROOT a line of a script matches. */
+function rootStep(line: string): { rule: StartRule; match: RegExpExecArray } | null {
+  for (const rule of SCRIPT_ROOT) {
+    const match = rule.pattern.exec(line);
+    if (match) return { rule, match };
+  }
+  return null;
+}
+
 /** A script that checks who it runs as before the root steps (the official images' pattern) is fine as non-root. */
 const CHECKS_ROOT = /\$\(id\s+-u\)|`id\s+-u`|\$\{?EUID\b|\$\{?UID\b|id\s+-u\s*\)?\s*"?\s*(?:=|-eq|!=|-ne)/;
 
-/** ENV names that set the port a server listens on, and how to read the port from the value. */
-const PORT_ENV =
-  /^(ASPNETCORE_URLS|URLS|ASPNETCORE_HTTP_PORTS|ASPNETCORE_HTTPS_PORTS|PORT|HTTP_PORT|HTTPS_PORT|SERVER_PORT|LISTEN_PORT|APP_PORT|WEB_PORT|NGINX_PORT|UVICORN_PORT|FLASK_RUN_PORT|GUNICORN_CMD_ARGS|BIND|BIND_ADDRESS)$/;
-
-/** Ports below 1024 in a value: a list of numbers for *PORT(S), else the `:N` of URLs and bind addresses. */
-function lowPorts(name: string, value: string): number[] {
-  const found = /PORTS?$/.test(name)
-    ? value.split(/[;,\s]+/).filter((v) => /^\d{1,5}$/.test(v))
-    : [...value.matchAll(/:(\d{1,5})(?=$|[/;,\s"'])/g)].map((m) => m[1]);
-  return [...new Set(found.map(Number).filter((p) => p > 0 && p < 1024))];
-}
+/** What a start that runs a rule's program needs, by the rule's kind. */
+const START_KINDS: {
+  rule: 'root-start' | 'container-engine' | 'raw-network';
+  rules: StartRule[];
+  says: (keyword: string, what: string) => string;
+}[] = [
+  { rule: 'root-start', rules: ROOT_START, says: (keyword, what) => `${keyword} starts ${what}, which needs root` },
+  {
+    rule: 'container-engine',
+    rules: CONTAINER_ENGINES,
+    says: (keyword, what) => `${keyword} runs ${what}, which needs root or the host's Docker socket`,
+  },
+  { rule: 'raw-network', rules: RAW_NETWORK, says: (keyword, what) => `${keyword} runs ${what}, which needs a tun device or raw sockets` },
+];
 
 export const serverStart: Transform = {
   id: 'server-start',
   summary: 'Reports starts that need root, container engines, raw network access, root-only server settings and low ports.',
   apply({ model, plan, inputs }) {
-    const findings: Finding[] = [];
     const { stage } = plan;
     const starts = stage.instructions.filter((i) => ['CMD', 'ENTRYPOINT'].includes(i.getKeyword()));
-    const reference = plan.base.reference.toLowerCase();
-
-    for (const base of BASE_IMAGES) {
-      if (base.pattern.test(reference)) {
-        findings.push(
-          finding(base.rule, stage.from, `${plan.base.reference} runs ${base.what}, which a non-root UID cannot start`, base.hint),
-        );
-      }
-    }
-    for (const start of starts) {
-      const text = argumentsText(model, start);
-      const keyword = start.getKeyword();
-      for (const rule of ROOT_START) {
-        if (rule.pattern.test(text))
-          findings.push(finding('root-start', start, `${keyword} starts ${rule.what}, which needs root`, rule.hint));
-      }
-      for (const rule of CONTAINER_ENGINES) {
-        if (rule.pattern.test(text) && !BASE_IMAGES.some((b) => b.what === rule.what && b.pattern.test(reference))) {
-          findings.push(
-            finding('container-engine', start, `${keyword} runs ${rule.what}, which needs root or the host's Docker socket`, rule.hint),
-          );
-        }
-      }
-      for (const rule of RAW_NETWORK) {
-        if (rule.pattern.test(text) && !BASE_IMAGES.some((b) => b.what === rule.what && b.pattern.test(reference))) {
-          findings.push(finding('raw-network', start, `${keyword} runs ${rule.what}, which needs a tun device or raw sockets`, rule.hint));
-        }
-      }
-    }
-
-    // Scripts the start runs that are in the build context: the line of the script that needs root.
+    // The build-context files the stage copies in: the scripts the start runs, a started server's configuration.
     const copied = copiedFiles(model, stage, inputs.contextFiles);
-    for (const start of starts) {
-      for (const script of scriptsRun(model, start, copied)) {
-        const lines = script.text.split(/\r\n|\r|\n/);
-        const guardedFrom = lines.findIndex((l) => CHECKS_ROOT.test(l));
-        lines.forEach((raw, index) => {
-          const line = raw.replace(/(^|\s)#.*$/, '');
-          if (guardedFrom >= 0 && index >= guardedFrom) return;
-          for (const rule of SCRIPT_ROOT) {
-            const match = rule.pattern.exec(line);
-            if (!match) continue;
-            findings.push({
-              ...finding(
-                'root-start',
-                start,
-                `${start.getKeyword()} runs ${script.file}, whose line ${index + 1} ${rule.what.replace('$1', match[1].trim())} (\`${raw.trim()}\`): that needs root`,
-                rule.hint,
-              ),
-              context: { file: script.file, line: index + 1 },
-            });
-            break;
-          }
-        });
-      }
-    }
-
-    // Ports below 1024 set by the environment.
-    for (const env of stage.instructions.filter((i) => i.getKeyword() === 'ENV')) {
-      for (const [name, value] of envPairs(model, env)) {
-        if (!PORT_ENV.test(name)) continue;
-        const low = lowPorts(name, value);
-        if (low.length > 0) {
-          findings.push(
-            finding(
-              'privileged-port',
-              env,
-              `ENV ${name}=${value} makes the server listen on port ${low.join(', ')}: fine under Docker (ip_unprivileged_port_start=0), refused for a non-root UID where the runtime keeps the kernel default of 1024`,
-              `listen on a port of 1024 or more, e.g. ${name}=${value.replace(String(low[0]), '8080')}, and map it`,
-            ),
-          );
-        }
-      }
-    }
-
-    findings.push(...startWritesFindings(model, plan, starts));
-
     const server = stageServer(model, stage, plan.base.reference, inputs);
-    if (server) findings.push(...serverFindings(model, plan.stage.from, stage.instructions, server));
-    else findings.push(...startedServerFindings(model, plan, starts, copied));
+    const findings = [
+      ...baseImageFindings(plan),
+      ...starts.flatMap((start) => startFindings(model, plan, start)),
+      ...starts.flatMap((start) => scriptsRun(model, start, copied).flatMap((script) => scriptFindings(start, script))),
+      ...envPortFindings(stage),
+      ...startWritesFindings(model, plan, starts),
+      ...(server ? serverFindings(model, stage.from, stage.instructions, server) : startedServerFindings(model, plan, starts, copied)),
+    ];
     return { edits: [], findings };
   },
 };
+
+/** A base image that is a container engine or needs raw network access whatever the command. */
+function baseImageFindings(plan: TransformContext['plan']): Finding[] {
+  const reference = plan.base.reference.toLowerCase();
+  return BASE_IMAGES.filter((base) => base.pattern.test(reference)).map((base) =>
+    finding(base.rule, plan.stage.from, `${plan.base.reference} runs ${base.what}, which a non-root UID cannot start`, base.hint),
+  );
+}
+
+/** What the CMD/ENTRYPOINT runs itself, less a base image's own program (reported once, at FROM). */
+function startFindings(model: DockerfileModel, plan: TransformContext['plan'], start: Instruction): Finding[] {
+  const text = argumentsText(model, start);
+  const reference = plan.base.reference.toLowerCase();
+  const isTheBase = (rule: StartRule) => BASE_IMAGES.some((b) => b.what === rule.what && b.pattern.test(reference));
+  return START_KINDS.flatMap((kind) =>
+    kind.rules
+      .filter((rule) => rule.pattern.test(text) && !isTheBase(rule))
+      .map((rule) => finding(kind.rule, start, kind.says(start.getKeyword(), rule.what), rule.hint)),
+  );
+}
+
+/** Each line of a script the start runs that needs root, unless the script checks who it runs as before it. */
+function scriptFindings(start: Instruction, script: Script): Finding[] {
+  const lines = script.text.split(/\r\n|\r|\n/);
+  const guardedFrom = lines.findIndex((l) => CHECKS_ROOT.test(l));
+  return (guardedFrom >= 0 ? lines.slice(0, guardedFrom) : lines).flatMap((raw, index) => {
+    const hit = rootStep(raw.replace(/(^|\s)#.*$/, ''));
+    if (!hit) return [];
+    return [
+      {
+        ...finding(
+          'root-start',
+          start,
+          `${start.getKeyword()} runs ${script.file}, whose line ${index + 1} ${hit.rule.what.replace('$1', hit.match[1].trim())} (\`${raw.trim()}\`): that needs root`,
+          hit.rule.hint,
+        ),
+        context: { file: script.file, line: index + 1 },
+      },
+    ];
+  });
+}
 
 /** A shell redirection to a relative file name: `> app.yaml`, `>>log.txt` (not `2>&1`, not `> /dev/null`). */
 const RELATIVE_REDIRECT = /(?:^|[^<>&\d])>>?\s*["']?([A-Za-z0-9_.][A-Za-z0-9_.-]*)/;
@@ -302,7 +291,7 @@ const WRITABLE_BY_ANYONE = /^\/(dev|proc\/self|tmp|var\/tmp)(\/|$)/;
 function startWritesSystemPath(model: DockerfileModel, plan: TransformContext['plan'], starts: Instruction[]): Finding[] {
   const { options } = plan.peak;
   return starts.flatMap((start) => {
-    const text = foldedText(model, start).slice(start.getInstruction().length);
+    const text = argumentsText(model, start);
     const refused = [...text.matchAll(ABSOLUTE_REDIRECT)]
       .map((m) => m[1])
       .filter((path) => !WRITABLE_BY_ANYONE.test(path) && classifyPath(path, options.home) !== 'app');
@@ -326,7 +315,7 @@ function startWritesCwd(model: DockerfileModel, plan: TransformContext['plan'], 
   if (kind === 'app') return [];
   const whose = kind === 'other-home' ? "another user's home" : kind === 'root-home' ? "root's home" : 'a system directory';
   return starts.flatMap((start) => {
-    const match = RELATIVE_REDIRECT.exec(foldedText(model, start).slice(start.getInstruction().length));
+    const match = RELATIVE_REDIRECT.exec(argumentsText(model, start));
     if (!match) return [];
     return [
       finding(
@@ -357,7 +346,6 @@ function startedServerFindings(
   const configured = readServerConfig(started.server, files);
   const made = writableDirs(model, plan.stage, plan.peak, plan.peak.options.home);
   const madeHere = new Set([...made.dirs, ...made.refused].map((d) => d.path));
-  const copiedBy = (file: string) => [...copied.values()].find((c) => c.file === file)?.copiedBy ?? plan.stage.from;
   return configured.paths
     .filter((p) => p.kind === 'dir' && !madeHere.has(p.path))
     .map((p) => {
@@ -365,7 +353,7 @@ function startedServerFindings(
       return {
         ...finding(
           'server-config-dir',
-          copiedBy(file),
+          copiedBy(copied, file, plan.stage.from),
           `${p.source.split(': ')[0]} points ${started.server.program} at ${p.path}, which this Dockerfile does not make: a directory a package made there belongs to the package's user, so ${started.server.program} cannot write it as $${plan.peak.options.uidArg} and exits at start`,
           `point it at a directory of the application's and make it in a RUN (mkdir -p): the closing step gives it to ${plan.peak.options.user}`,
         ),
@@ -374,84 +362,43 @@ function startedServerFindings(
     });
 }
 
-function serverFindings(
-  model: DockerfileModel,
-  from: Instruction,
-  instructions: Instruction[],
-  server: NonNullable<ReturnType<typeof stageServer>>,
-): Finding[] {
-  const findings: Finding[] = [];
-  const copiedBy = (file: string) => [...server.copied.values()].find((c) => c.file === file)?.copiedBy ?? from;
-  const program = server.server.program;
-  for (const directive of server.configured.userDirectives) {
-    findings.push({
-      ...finding(
-        'server-user-line',
-        copiedBy(directive.file),
-        `${directive.file}:${directive.line} \`${directive.text}\` only applies when ${program} starts as root; as PEAK_USER_ID it is ignored with a warning at every start`,
-        `delete that line from ${directive.file}`,
-      ),
-      context: { file: directive.file, line: directive.line },
-    });
-  }
-  const configPorts = server.configured.ports.filter((p) => p.port < 1024);
-  for (const { port, at } of configPorts) {
-    findings.push({
-      ...finding(
-        'privileged-port',
-        copiedBy(at.file),
-        `${at.file}:${at.line} \`${at.text}\` makes ${program} listen on port ${port}: fine under Docker (ip_unprivileged_port_start=0), refused for a non-root UID where the runtime keeps the kernel default of 1024`,
-        `listen on 8080 (or another port of 1024 or more) in ${at.file} and map it`,
-      ),
-      context: { file: at.file, line: at.line },
-    });
-  }
-  // The image's own configuration keeps its port unless this Dockerfile copies over or edits that file.
-  const own = server.server.port;
-  // An `EXPOSE 80` of the stage is reported by the privileged-port check of EXPOSE already.
-  const exposed = instructions.some(
-    (i) => i.getKeyword() === 'EXPOSE' && i.getArguments().some((a) => Number.parseInt(a.getValue(), 10) === own?.number),
-  );
-  if (own && own.number < 1024 && server.configured.ports.length === 0 && !exposed) {
-    // A RUN that edits the file (sed 's/listen 80/...'), or a COPY/ADD whose text names it, may move the port.
-    const file = own.file ?? '';
-    const name = file.slice(file.lastIndexOf('/') + 1);
-    const dir = file.slice(0, file.lastIndexOf('/'));
-    const edited = instructions.some((i) => {
-      const keyword = i.getKeyword();
-      const text = foldedText(model, i);
-      if (keyword === 'RUN') return /\blisten\b/i.test(text) || (name !== '' && text.includes(name));
-      return (
-        (keyword === 'COPY' || keyword === 'ADD') &&
-        name !== '' &&
-        (text.includes(name) || text.trimEnd().replace(/\/+$/, '').endsWith(dir))
-      );
-    });
-    if (!edited) {
-      findings.push(
-        finding(
-          'privileged-port',
-          from,
-          `${program} in this image listens on port ${own.number} (${own.source}): fine under Docker (ip_unprivileged_port_start=0), refused for a non-root UID where the runtime keeps the kernel default of 1024`,
-          `copy in a configuration that listens on 8080 (or another port of 1024 or more) and map it`,
-        ),
-      );
-    }
-  }
-  for (const path of server.paths) {
+/** What a server the base image runs needs that ownership cannot fix. */
+function serverFindings(model: DockerfileModel, from: Instruction, instructions: Instruction[], server: StageServer): Finding[] {
+  return [
+    ...serverUserLineFindings(from, server),
+    ...serverPortFindings(model, from, instructions, server),
+    ...serverVolumeFindings(from, server),
+  ];
+}
+
+/** A directive of the copied configuration that only applies to a root start (`user nginx;`). */
+function serverUserLineFindings(from: Instruction, server: StageServer): Finding[] {
+  return server.configured.userDirectives.map((directive) => ({
+    ...finding(
+      'server-user-line',
+      copiedBy(server.copied, directive.file, from),
+      `${directive.file}:${directive.line} \`${directive.text}\` only applies when ${server.server.program} starts as root; as PEAK_USER_ID it is ignored with a warning at every start`,
+      `delete that line from ${directive.file}`,
+    ),
+    context: { file: directive.file, line: directive.line },
+  }));
+}
+
+/** A run-time path inside a VOLUME of the base image: a change of owner there is discarded. */
+function serverVolumeFindings(from: Instruction, server: StageServer): Finding[] {
+  return server.paths.flatMap((path) => {
     const volume = volumeHolding(server.server, path.path);
-    if (!volume) continue;
-    findings.push(
+    if (!volume) return [];
+    return [
       finding(
         'server-volume',
         from,
-        `${program} writes ${path.path}, inside the base image's VOLUME ${volume}: the classic builder discards a RUN's change of owner there, so it stays the image user's`,
+        `${server.server.program} writes ${path.path}, inside the base image's VOLUME ${volume}: the classic builder discards a RUN's change of owner there, so it stays the image user's`,
         server.server.volumeHint ??
           `mount a volume the UID can write at ${volume} (Kubernetes: securityContext.fsGroup), or move the data to a directory of its own in the server's configuration`,
       ),
-    );
-  }
-  return findings;
+    ];
+  });
 }
 
 interface Script {
@@ -495,23 +442,4 @@ function workdirBefore(model: DockerfileModel, at: Instruction): string | null {
     }
   }
   return workdir;
-}
-
-/** `ENV A=1 B=2` and the old `ENV A 1` form, as name/value pairs. */
-function envPairs(model: DockerfileModel, env: Instruction): [string, string][] {
-  const text = argumentsText(model, env).trim();
-  if (!text.includes('=') || /^[A-Za-z_][A-Za-z0-9_]*\s+[^=]*$/.test(text)) {
-    const [name, ...rest] = text.split(/\s+/);
-    return name ? [[name, rest.join(' ').replace(/^["']|["']$/g, '')]] : [];
-  }
-  const pairs: [string, string][] = [];
-  for (const match of text.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|'[^']*'|\S*)/g)) {
-    pairs.push([match[1], match[2].replace(/^["']|["']$/g, '')]);
-  }
-  return pairs;
-}
-
-/** The instruction's text after its keyword, continuation breaks folded into spaces. */
-function argumentsText(model: DockerfileModel, i: Instruction): string {
-  return foldedText(model, i).slice(i.getInstruction().length);
 }

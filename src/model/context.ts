@@ -195,3 +195,8 @@ function copySource(
     if (file.startsWith(clean + '/')) copied.set(joinPath(dest, file.slice(clean.length + 1)), { file, text: content, copiedBy });
   }
 }
+
+/** The COPY/ADD that brings a build-context file in (the first of those it is copied by), or `fallback` where none does. */
+export function copiedBy(copied: ReadonlyMap<string, CopiedFile>, file: string, fallback: Instruction): Instruction {
+  return [...copied.values()].find((c) => c.file === file)?.copiedBy ?? fallback;
+}

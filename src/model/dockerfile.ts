@@ -246,6 +246,11 @@ export function foldedText(model: DockerfileModel, instruction: Instruction): st
     .join(' ');
 }
 
+/** The instruction's text after its keyword, continuation breaks folded into spaces. */
+export function argumentsText(model: DockerfileModel, instruction: Instruction): string {
+  return foldedText(model, instruction).slice(instruction.getInstruction().length);
+}
+
 /** Index of the stage's last USER instruction, or -1. */
 export function lastUserIndex(stage: Stage): number {
   return stage.instructions.findLastIndex((i) => i.getKeyword() === 'USER');
