@@ -11,6 +11,11 @@ export interface FleetRepo {
   outcome: 'migrated' | 'needs-person' | 'failed' | 'compliant';
   /** Rules that must be among the findings a person must act on. */
   rules?: string[];
+  /**
+   * Every Dockerfile is left unchanged because it cannot run as a non-root user as it is (stage-left-unchanged):
+   * a person must act, and there is nothing to commit or open a pull request for.
+   */
+  leftUnchanged?: boolean;
 }
 
 // Peak's guide by hand, with the guard peak-fix adds to hand migrations (an empty UID fails the build).
@@ -122,6 +127,7 @@ export const FLEET: FleetRepo[] = [
     name: 'gosu-entry',
     outcome: 'needs-person',
     rules: ['privilege-drop'],
+    leftUnchanged: true,
     files: {
       Dockerfile:
         'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y --no-install-recommends gosu && rm -rf /var/lib/apt/lists/*\nCOPY entrypoint.sh /entrypoint.sh\nENTRYPOINT ["gosu", "daemon", "/entrypoint.sh"]\n',
