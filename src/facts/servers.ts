@@ -83,6 +83,25 @@ const NGINX_NOTES = [
   'the entrypoint renders /etc/nginx/templates into /etc/nginx/conf.d only when that directory is writable; set NGINX_ENVSUBST_OUTPUT_DIR to a directory the user owns',
 ];
 
+const POSTGRES_NOTES = [
+  '/var/run/postgresql (the socket) is chmod 3777 in the image',
+  'the user needs a passwd entry (peak-user has one); the documentation explains --user',
+];
+
+/** The official nginx image built from `dockerfile` (Alpine or Debian): the same layout, its own notes. */
+function nginxServer(dockerfile: string, note: string): ServerImage {
+  return {
+    program: 'nginx',
+    repositories: ['nginx'],
+    runtimePaths: nginxPaths(dockerfile),
+    volumes: [],
+    port: { number: 80, source: `${dockerfile}: EXPOSE 80 and conf.d/default.conf \`listen 80;\``, file: '/etc/nginx/conf.d/default.conf' },
+    config: { paths: /^\/etc\/nginx\/(nginx\.conf|conf\.d\/[^/]+\.conf)$/, syntax: 'nginx' },
+    notes: [...NGINX_NOTES, note],
+    sources: [dockerfile, NGINX_ORG_CONF, NGINX_UNPRIVILEGED],
+  };
+}
+
 export const SERVER_IMAGES: readonly ServerImage[] = [
   {
     program: 'nginx',
@@ -101,34 +120,10 @@ export const SERVER_IMAGES: readonly ServerImage[] = [
     sources: [NGINX_UNPRIVILEGED],
   },
   {
-    program: 'nginx',
-    repositories: ['nginx'],
+    ...nginxServer(NGINX_ALPINE, 'Alpine: user and group nginx are 101 (addgroup -g 101 -S nginx); /var/run links to /run'),
     tags: /alpine/,
-    runtimePaths: nginxPaths(NGINX_ALPINE),
-    volumes: [],
-    port: {
-      number: 80,
-      source: `${NGINX_ALPINE}: EXPOSE 80 and conf.d/default.conf \`listen 80;\``,
-      file: '/etc/nginx/conf.d/default.conf',
-    },
-    config: { paths: /^\/etc\/nginx\/(nginx\.conf|conf\.d\/[^/]+\.conf)$/, syntax: 'nginx' },
-    notes: [...NGINX_NOTES, 'Alpine: user and group nginx are 101 (addgroup -g 101 -S nginx); /var/run links to /run'],
-    sources: [NGINX_ALPINE, NGINX_ORG_CONF, NGINX_UNPRIVILEGED],
   },
-  {
-    program: 'nginx',
-    repositories: ['nginx'],
-    runtimePaths: nginxPaths(NGINX_DEBIAN),
-    volumes: [],
-    port: {
-      number: 80,
-      source: `${NGINX_DEBIAN}: EXPOSE 80 and conf.d/default.conf \`listen 80;\``,
-      file: '/etc/nginx/conf.d/default.conf',
-    },
-    config: { paths: /^\/etc\/nginx\/(nginx\.conf|conf\.d\/[^/]+\.conf)$/, syntax: 'nginx' },
-    notes: [...NGINX_NOTES, 'Debian: user and group nginx are 101 (addgroup --system --gid 101 nginx)'],
-    sources: [NGINX_DEBIAN, NGINX_ORG_CONF, NGINX_UNPRIVILEGED],
-  },
+  nginxServer(NGINX_DEBIAN, 'Debian: user and group nginx are 101 (addgroup --system --gid 101 nginx)'),
   {
     program: 'Apache httpd',
     repositories: ['httpd'],
@@ -219,10 +214,7 @@ export const SERVER_IMAGES: readonly ServerImage[] = [
     volumeHint:
       'mount a volume the UID can write at /var/lib/postgresql (Kubernetes: securityContext.fsGroup), or set ENV PGDATA to a directory outside it, which the closing step gives to the user',
     port: { number: 5432, source: `${POSTGRES_18}: EXPOSE 5432` },
-    notes: [
-      '/var/run/postgresql (the socket) is chmod 3777 in the image',
-      'the user needs a passwd entry (peak-user has one); the documentation explains --user',
-    ],
+    notes: POSTGRES_NOTES,
     sources: [POSTGRES_18, POSTGRES_USER_DOCS],
   },
   {
@@ -241,10 +233,7 @@ export const SERVER_IMAGES: readonly ServerImage[] = [
     volumeHint:
       'set ENV PGDATA=/var/lib/postgresql/data/pgdata: the image made /var/lib/postgresql/data chmod 1777, so the entrypoint creates that sub-directory as the UID (the documented way for --user); or mount a volume the UID can write',
     port: { number: 5432, source: `${POSTGRES}: EXPOSE 5432` },
-    notes: [
-      '/var/run/postgresql (the socket) is chmod 3777 in the image',
-      'the user needs a passwd entry (peak-user has one); the documentation explains --user',
-    ],
+    notes: POSTGRES_NOTES,
     sources: [POSTGRES, POSTGRES_USER_DOCS],
   },
   {
