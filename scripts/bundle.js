@@ -2,7 +2,7 @@
 // time (one file to load instead of ~150 modules; see README, Performance). Code that only some runs need
 // (the worker pool, verify, the json and sarif reporters...) stays in chunks loaded on demand. Not minified,
 // with source maps pointing at the TypeScript sources: `--debug` turns them on for stack traces.
-import { rmSync } from 'node:fs';
+import { cpSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 rmSync('dist/bundle', { recursive: true, force: true }); // no chunk of an earlier build left behind
@@ -26,3 +26,9 @@ await build({
   chunkNames: '[name]-[hash]',
   logLevel: 'warning',
 });
+
+// The built-in catalog's data files are read at run time from beside the code that reads them (src/facts/catalog/
+// index.ts): next to the bundle's chunks, and next to tsc's output (tsc copies only JSON that is imported).
+for (const to of ['dist/bundle', 'dist/src/facts/catalog']) {
+  cpSync('src/facts/catalog', to, { recursive: true, filter: (source) => !source.endsWith('.ts') });
+}

@@ -58,7 +58,7 @@ export function renderCatalogDocs(files, fileNames, sourceUrl) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { CATALOG_FILES, CATALOG_FILE_NAMES } = await import('../../dist/src/facts/catalog/index.js');
+  const { catalogFiles, CATALOG_FILE_NAMES } = await import('../../dist/src/facts/catalog/index.js');
   const { sourceUrl } = await import('../../dist/src/facts/builtin.js');
-  writeFileSync(OUTPUT, renderCatalogDocs(CATALOG_FILES, CATALOG_FILE_NAMES, sourceUrl));
+  writeFileSync(OUTPUT, renderCatalogDocs(catalogFiles(), CATALOG_FILE_NAMES, sourceUrl));
 }

@@ -1,6 +1,6 @@
 import type { ImageFacts, UserCreation } from './types.js';
 import {
-  CATALOG_FILES,
+  catalogFiles,
   type CatalogFile,
   type CatalogKind,
   type CatalogParticulars,
@@ -170,11 +170,6 @@ let catalog: Catalog | undefined;
  * does not know the image. `tagKnown: false` (the tag was a variable) decides by the repository alone.
  */
 export function builtInCatalogFacts(reference: string, tagKnown = true): ImageFacts | undefined {
-  catalog ??= new Catalog(CATALOG_FILES);
+  catalog ??= new Catalog(catalogFiles());
   return catalog.lookup(reference, tagKnown);
-}
-
-/** Every row of the built-in catalog with its file, for documentation and tests. */
-export function catalogFiles(): readonly CatalogFile[] {
-  return CATALOG_FILES;
 }
