@@ -47,7 +47,7 @@ async function timed(command, argv, { cwd = ROOT, usage = command === node, env 
   const code = await new Promise((resolve, reject) => {
     const child = spawn(command, fullArgv, {
       cwd,
-      stdio: [input === undefined ? 'ignore' : openSync(input, 'r'), 'ignore', 'pipe'],
+      stdio: [input === undefined ? 'ignore' : openSync(join(cwd, input), 'r'), 'ignore', 'pipe'],
       env: { ...process.env, NO_COLOR: '1', ...env, ...(usageFile ? { BENCH_USAGE_FILE: usageFile } : {}) },
     });
     let stderr = '';
