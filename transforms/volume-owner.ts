@@ -1,6 +1,6 @@
 import type { Instruction } from 'dockerfile-ast';
 import type { TextEdit } from '../src/edits.js';
-import { volumePaths, writableDirs } from '../src/model/dirs.js';
+import { volumePaths, writableDirs, type WritableDir } from '../src/model/dirs.js';
 import { classifyPath, isPlainAbsolute } from '../src/facts/paths.js';
 import { refusedFinding } from '../src/rewrite/policy.js';
 import { isRootUser, lineStartOffset } from '../src/model/dockerfile.js';
@@ -18,8 +18,10 @@ export const volumeOwner: Transform = {
   summary: 'Gives the user each VOLUME directory before the VOLUME instruction (a chown after it is discarded).',
   apply(ctx) {
     const firstOwned = firstOwnedAt(ctx);
+    // The stage's directories, computed once for all its VOLUME lines (20,000 of them must not walk it 20,000 times).
+    const madeDirs = writableDirs(ctx.model, ctx.plan.stage, ctx.plan.peak, ctx.options.home).dirs;
     const results = ctx.plan.stage.instructions.flatMap((volume, index) =>
-      volume.getKeyword() === 'VOLUME' ? [giveVolume(ctx, volume, index, firstOwned)] : [],
+      volume.getKeyword() === 'VOLUME' ? [giveVolume(ctx, volume, index, firstOwned, madeDirs)] : [],
     );
     return { edits: results.flatMap((r) => r.edits), findings: results.flatMap((r) => r.findings) };
   },
@@ -41,6 +43,7 @@ function giveVolume(
   volume: Instruction,
   index: number,
   firstOwned: Map<string, number>,
+  madeDirs: readonly WritableDir[],
 ): { edits: TextEdit[]; findings: Finding[] } {
   const { options, plan } = ctx;
   const { wanted, findings } = wantedPaths(ctx, volume, index, firstOwned);
@@ -56,7 +59,7 @@ function giveVolume(
       findings: [...findings, finding('volume-not-owned', volume, message, 'create the user before the VOLUME', 'before-user')],
     };
   }
-  return { edits: [ownBeforeVolume(ctx, volume, index, wanted)], findings };
+  return { edits: [ownBeforeVolume(ctx, volume, index, wanted, madeDirs)], findings };
 }
 
 /** The VOLUME's paths the user should get and does not have yet, and findings for those it may not get. */
@@ -68,7 +71,7 @@ function wantedPaths(
 ): { wanted: string[]; findings: Finding[] } {
   const wanted: string[] = [];
   const findings: Finding[] = [];
-  for (const raw of volumePaths(model, volume, stageScope(model, plan.stage).valuesAt(index))) {
+  for (const raw of volumePaths(model, volume, () => stageScope(model, plan.stage).valuesAt(index))) {
     const path = normalisePath(raw);
     if (!isPlainAbsolute(path)) {
       const message = `VOLUME ${raw} is not a literal absolute path, so it was not given to ${options.user}`;
@@ -88,14 +91,11 @@ function ownBeforeVolume(
   volume: Instruction,
   index: number,
   wanted: string[],
+  madeDirs: readonly WritableDir[],
 ): TextEdit {
   const inForce = userBefore(model, plan.stage, index);
   // A directory the stage made already (an original `RUN mkdir /data`, a WORKDIR) is not made again.
-  const made = new Set(
-    writableDirs(model, plan.stage, plan.peak, options.home)
-      .dirs.filter((d) => d.madeAt < index)
-      .map((d) => d.path),
-  );
+  const made = new Set(madeDirs.filter((d) => d.madeAt < index).map((d) => d.path));
   const own = because(
     ownInstruction(options, wanted, [], { create: wanted.filter((path) => !made.has(path)), facts: plan.base.facts }),
     `the program writes to the VOLUME ${wanted.join(' ')}: it goes to ${options.user} before the VOLUME line, since a change of owner after it is discarded`,

@@ -12,10 +12,12 @@ function unquote(token: string): string {
 
 /**
  * The arguments of a VOLUME, in JSON or plain form, with Docker's ENV and ARG values substituted where `values`
- * knows them (`VOLUME $JENKINS_HOME`); a variable with no known value stays as written.
+ * knows them (`VOLUME $JENKINS_HOME`); a variable with no known value stays as written. `values` gives the ENV and
+ * ARG values in force at the VOLUME.
  */
-export function volumePaths(model: DockerfileModel, volume: Instruction, values: Values = new Map()): string[] {
-  const expand = (path: string) => (path.includes('$') ? (expandWord(path, values) ?? path) : path);
+export function volumePaths(model: DockerfileModel, volume: Instruction, values: () => Values = () => new Map()): string[] {
+  // The values are asked for only where a path names a variable: most VOLUME lines name none.
+  const expand = (path: string) => (path.includes('$') ? (expandWord(path, values()) ?? path) : path);
   const text = dockerfileScript(instructionText(model, volume).slice(volume.getInstruction().length), model.escape).trim();
   if (text.startsWith('[')) {
     try {

@@ -52,7 +52,9 @@ export function closingLine(ctx: TransformContext, originalDirs: OriginalDir[]):
 /** The VOLUME paths of the stage, with Docker's ENV and ARG values. */
 function stageVolumes({ model, plan }: TransformContext): string[] {
   const scope = stageScope(model, plan.stage);
-  return plan.stage.instructions.flatMap((i, index) => (i.getKeyword() === 'VOLUME' ? volumePaths(model, i, scope.valuesAt(index)) : []));
+  return plan.stage.instructions.flatMap((i, index) =>
+    i.getKeyword() === 'VOLUME' ? volumePaths(model, i, () => scope.valuesAt(index)) : [],
+  );
 }
 
 /** The directories to list once each, less those under a path given whole or under another listed directory. */
