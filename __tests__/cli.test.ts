@@ -144,12 +144,20 @@ describe('--check, --write, --list-different', () => {
 });
 
 describe('--stdin', () => {
-  test('prints the migrated text on stdout and findings on stderr', async () => {
+  test('prints the migrated text on stdout and findings on stderr, informational ones only with --verbose', async () => {
     const { code, stdout, stderr } = await runCli(['--stdin', '--stdin-filepath', 'svc/Dockerfile'], { cwd: dir, stdin: DEBIAN });
     const expected = fixDockerfile(DEBIAN);
     expect(code).toBe(0);
     expect(stdout).toBe(expected.output);
-    for (const finding of expected.findings) expect(stderr).toContain(`svc/Dockerfile:${finding.line}  ${finding.severity}`);
+    const informational = expected.findings.filter((finding) => finding.severity === 'info');
+    expect(informational.length).toBeGreaterThan(0);
+    for (const finding of expected.findings) {
+      const line = `svc/Dockerfile:${finding.line}  ${finding.severity}`;
+      if (finding.severity === 'info') expect(stderr).not.toContain(line);
+      else expect(stderr).toContain(line);
+    }
+    const verbose = await runCli(['--stdin', '--verbose', '--stdin-filepath', 'svc/Dockerfile'], { cwd: dir, stdin: DEBIAN });
+    for (const finding of informational) expect(verbose.stderr).toContain(`svc/Dockerfile:${finding.line}  info`);
   });
 
   test('an already compliant input comes back unchanged; an invalid one exits 2 with nothing on stdout', async () => {

@@ -5,7 +5,7 @@ import { expandWord, stageScope } from '../src/model/scope.js';
 import { envPairs } from '../src/model/peak.js';
 import { MENTIONS } from '../src/model/run.js';
 import type { Command } from '../src/model/shell.js';
-import { finding, type Transform } from '../src/rewrite/transform.js';
+import { finding, reportOnly, type Transform } from '../src/rewrite/transform.js';
 import type { Finding } from '../src/types.js';
 
 /**
@@ -93,15 +93,15 @@ export const rootHomeWrite: Transform = {
 const OLD_SHADOW_TAG =
   /(?:^|[-.:_])(?:jessie|stretch|buster|bullseye|xenial|bionic|focal|jammy|16\.04|18\.04|20\.04|22\.04|centos7|el7|el8|ubi8)(?:$|[-.:_])/;
 
-export const oldShadow: Transform = {
-  id: 'old-shadow-lastlog',
-  summary: 'Reports useradd without -l on bases whose shadow is older than 4.13.',
-  apply({ model, plan }) {
+export const oldShadow: Transform = reportOnly(
+  'old-shadow-lastlog',
+  'Reports useradd without -l on bases whose shadow is older than 4.13.',
+  ({ model, plan }) => {
     const reference = plan.base.reference.toLowerCase();
     const tag = reference.slice(reference.lastIndexOf('/') + 1);
     const old = OLD_SHADOW_TAG.test(tag) || /^(ubuntu:(16|18|20|22)\.04|centos:7|rockylinux:8|almalinux:8|debian:(9|10|11))/.test(tag);
-    if (!old) return { edits: [], findings: [] };
-    const findings = plan.stage.instructions.flatMap((i) => {
+    if (!old) return [];
+    return plan.stage.instructions.flatMap((i) => {
       if (i.getKeyword() !== 'RUN') return [];
       const text = instructionText(model, i);
       const useradd = /\buseradd\b([^;&|]*)/.exec(text);
@@ -117,27 +117,21 @@ export const oldShadow: Transform = {
         ),
       ];
     });
-    return { edits: [], findings };
   },
-};
+);
 
-export const onbuild: Transform = {
-  id: 'onbuild',
-  summary: 'Reports ONBUILD triggers of a stage that now ends as the UID.',
-  apply({ plan }) {
-    const findings = plan.stage.instructions
-      .filter((i) => i.getKeyword() === 'ONBUILD')
-      .map((i) =>
-        finding(
-          'onbuild',
-          i,
-          `every image built FROM this one runs this ONBUILD step as $${plan.peak.options.uidArg}, not as root as before`,
-          'add ONBUILD USER 0 before it, or USER 0 in the child images',
-        ),
-      );
-    return { edits: [], findings };
-  },
-};
+export const onbuild: Transform = reportOnly('onbuild', 'Reports ONBUILD triggers of a stage that now ends as the UID.', ({ plan }) =>
+  plan.stage.instructions
+    .filter((i) => i.getKeyword() === 'ONBUILD')
+    .map((i) =>
+      finding(
+        'onbuild',
+        i,
+        `every image built FROM this one runs this ONBUILD step as $${plan.peak.options.uidArg}, not as root as before`,
+        'add ONBUILD USER 0 before it, or USER 0 in the child images',
+      ),
+    ),
+);
 
 export const laterUsers: Transform = {
   id: 'uid-shift',

@@ -6,7 +6,7 @@ import { factsFilePath } from '../gather/facts-file.js';
 import { gatherFacts, type RunFactsOptions } from '../gather/run-facts.js';
 import { PeakFixError, validateOptions, type EngineInputs, type FixOptions } from '../index.js';
 import { HARD_MAX_BYTES, removePendingTemporaries } from '../runner/io.js';
-import { formatFinding, isFormat, reporters, type Format, type Mode, type ReporterContext } from '../report/index.js';
+import { formatFinding, isFormat, reporters, visibleFindings, type Format, type Mode, type ReporterContext } from '../report/index.js';
 import type { FileResult, Summary } from '../report/types.js';
 import { visible, visibleLine } from '../report/visible.js';
 import type { RuleDoc } from '../rewrite/rules.js';
@@ -206,7 +206,11 @@ async function runStdin(flags: Flags, fix: FixOptions, io: CliIO, context: Repor
     context.stdout(result.output ?? result.original ?? '');
     if (result.status === 'skipped') context.stderr(`peak-fix: ${visibleLine(name)}: skipped: ${visibleLine(result.skipped ?? '')}\n`);
     const colors = pc.createColors(context.color);
-    context.stderr(result.findings.map((finding) => formatFinding(name, finding, colors)).join(''));
+    context.stderr(
+      visibleFindings(result.findings, context.verbose)
+        .map((finding) => formatFinding(name, finding, colors))
+        .join(''),
+    );
   }
   return result.status === 'error' ? EXIT.ERROR : EXIT.OK;
 }

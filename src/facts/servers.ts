@@ -88,6 +88,23 @@ const POSTGRES_NOTES = [
   'the user needs a passwd entry (peak-user has one); the documentation explains --user',
 ];
 
+/** The official postgres image built from `dockerfile`, whose data directory (PGDATA, a VOLUME) is `data`. */
+function postgresServer(dockerfile: string, data: string, how: string, volumeHint: string): ServerImage {
+  return {
+    program: 'PostgreSQL',
+    repositories: ['postgres'],
+    runtimePaths: [
+      { path: data, kind: 'dir', source: `${dockerfile}: ${how}; initdb and postgres refuse a data directory the UID does not own` },
+    ],
+    volumes: [data],
+    envPaths: [{ name: 'PGDATA', replaces: data }],
+    volumeHint,
+    port: { number: 5432, source: `${dockerfile}: EXPOSE 5432` },
+    notes: POSTGRES_NOTES,
+    sources: [dockerfile, POSTGRES_USER_DOCS],
+  };
+}
+
 /** The official nginx image built from `dockerfile` (Alpine or Debian): the same layout, its own notes. */
 function nginxServer(dockerfile: string, note: string): ServerImage {
   return {
@@ -198,43 +215,23 @@ export const SERVER_IMAGES: readonly ServerImage[] = [
     sources: [MEMCACHED],
   },
   {
-    program: 'PostgreSQL',
-    repositories: ['postgres'],
     // 18 moved PGDATA; `latest` and the bare variant tags follow the newest major.
-    tags: /^(?:1[89](?:$|[.-])|latest$|alpine|trixie$|$)/,
-    runtimePaths: [
-      {
-        path: '/var/lib/postgresql',
-        kind: 'dir',
-        source: `${POSTGRES_18}: PGDATA /var/lib/postgresql/18/docker under VOLUME /var/lib/postgresql; initdb and postgres refuse a data directory the UID does not own`,
-      },
-    ],
-    volumes: ['/var/lib/postgresql'],
-    envPaths: [{ name: 'PGDATA', replaces: '/var/lib/postgresql' }],
-    volumeHint:
+    ...postgresServer(
+      POSTGRES_18,
+      '/var/lib/postgresql',
+      'PGDATA /var/lib/postgresql/18/docker under VOLUME /var/lib/postgresql',
       'mount a volume the UID can write at /var/lib/postgresql (Kubernetes: securityContext.fsGroup), or set ENV PGDATA to a directory outside it, which the closing step gives to the user',
-    port: { number: 5432, source: `${POSTGRES_18}: EXPOSE 5432` },
-    notes: POSTGRES_NOTES,
-    sources: [POSTGRES_18, POSTGRES_USER_DOCS],
+    ),
+    tags: /^(?:1[89](?:$|[.-])|latest$|alpine|trixie$|$)/,
   },
   {
-    program: 'PostgreSQL',
-    repositories: ['postgres'],
-    runtimePaths: [
-      {
-        path: '/var/lib/postgresql/data',
-        kind: 'dir',
-        source: `${POSTGRES}: ENV PGDATA /var/lib/postgresql/data, chmod 1777 at build, chmod 700 by the entrypoint; initdb and postgres refuse a data directory the UID does not own`,
-      },
-    ],
-    volumes: ['/var/lib/postgresql/data'],
-    envPaths: [{ name: 'PGDATA', replaces: '/var/lib/postgresql/data' }],
-    worldWritable: ['/var/lib/postgresql/data'],
-    volumeHint:
+    ...postgresServer(
+      POSTGRES,
+      '/var/lib/postgresql/data',
+      'ENV PGDATA /var/lib/postgresql/data, chmod 1777 at build, chmod 700 by the entrypoint',
       'set ENV PGDATA=/var/lib/postgresql/data/pgdata: the image made /var/lib/postgresql/data chmod 1777, so the entrypoint creates that sub-directory as the UID (the documented way for --user); or mount a volume the UID can write',
-    port: { number: 5432, source: `${POSTGRES}: EXPOSE 5432` },
-    notes: POSTGRES_NOTES,
-    sources: [POSTGRES, POSTGRES_USER_DOCS],
+    ),
+    worldWritable: ['/var/lib/postgresql/data'],
   },
   {
     program: 'MySQL',

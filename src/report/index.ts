@@ -1,7 +1,7 @@
 import type { ReporterFactory } from './types.js';
 
 export { unifiedDiff, colorizeDiff } from './diff.js';
-export { formatFinding, formatSummary } from './summary.js';
+export { visibleFindings, formatFinding, formatSummary } from './summary.js';
 export type { JsonFile, JsonReport } from './json.js';
 export type { FileResult, FileStatus, Mode, Reporter, ReporterContext, ReporterFactory, RunEnd, Summary } from './types.js';
 

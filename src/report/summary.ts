@@ -110,10 +110,16 @@ const FILE_OUTPUT: Record<FileStatus, (out: TextOutput, result: FileResult) => v
   changed: reportChanged,
 };
 
-/** The file's findings as shown under it: informational ones ask nothing of anyone, so only --verbose shows them. */
+/** Informational findings ask nothing of anyone, so only --verbose shows them. */
+export function visibleFindings(findings: readonly Finding[], verbose: boolean): readonly Finding[] {
+  return verbose ? findings : findings.filter((f) => f.severity !== 'info');
+}
+
+/** The file's findings as shown under it. */
 function shownFindings({ context, colors }: TextOutput, result: FileResult): string {
-  const shown = context.verbose ? result.findings : result.findings.filter((f) => f.severity !== 'info');
-  return shown.map((finding) => formatFinding(result.path, finding, colors)).join('');
+  return visibleFindings(result.findings, context.verbose)
+    .map((finding) => formatFinding(result.path, finding, colors))
+    .join('');
 }
 
 /** An error finding: the file is not compliant, though left as it is. */

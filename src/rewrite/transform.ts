@@ -47,3 +47,8 @@ export function asRoot(inForce: string | null, items: NewInstruction[], restore:
     because(instruction('USER', user), `back to ${user}, so every original step runs as the same user as before`);
   return [root, ...items, ...(restore === null ? [] : [back(restore)])];
 }
+
+/** A transform that only reports: it edits nothing, and its findings are `findingsOf` the stage. */
+export function reportOnly(id: string, summary: string, findingsOf: (ctx: TransformContext) => Finding[]): Transform {
+  return { id, summary, apply: (ctx) => ({ edits: [], findings: findingsOf(ctx) }) };
+}

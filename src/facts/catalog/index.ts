@@ -77,6 +77,7 @@ export const CATALOG_FILE_NAMES: readonly string[] = [
   'vendors/tensorflow.json',
   'vendors/webdevops.json',
   'official-images.json',
+  'official-by-hand.json',
   'distributions.json',
   'variants.json',
 ];
