@@ -1,10 +1,12 @@
 import type { Instruction } from 'dockerfile-ast';
+import { can } from '../src/facts/image.js';
 import { argumentsText, instructionText, isRootUser, userValue } from '../src/model/dockerfile.js';
 import { userBefore } from '../src/model/base.js';
 import { expandWord, stageScope } from '../src/model/scope.js';
 import { envPairs } from '../src/model/peak.js';
 import { MENTIONS } from '../src/model/run.js';
 import type { Command } from '../src/model/shell.js';
+import { stageServer } from '../src/model/server.js';
 import { finding, reportOnly, type Transform } from '../src/rewrite/transform.js';
 import type { Finding } from '../src/types.js';
 
@@ -218,3 +220,32 @@ export const rootHomePaths: Transform = {
     return { edits: [], findings };
   },
 };
+
+/**
+ * A base that runs its program as a user of its own (apache/kafka's appuser, opensearch's 1000) gave that user, in
+ * its own Dockerfile, what the program writes. Where the stage still runs the base's program as that user, the
+ * program now runs as the UID and owns none of it. Not for a server whose run-time paths are facts (the closing
+ * gives them), a migrated base (its user takes the UID), or a base without a shell.
+ */
+export const baseUserFiles: Transform = reportOnly(
+  'base-user-files',
+  'Reports a base whose program ran as a user of its own, whose files the UID does not own.',
+  ({ model, plan, inputs, options }) => {
+    const facts = plan.base.facts;
+    const own = facts.defaultUser;
+    if (!own || facts.migrated || !can.run(facts) || stageServer(model, plan.stage, plan.base.reference, inputs)) return [];
+    const inForce = userBefore(model, plan.stage, plan.closingAt);
+    if (isRootUser(inForce)) return [];
+    const name = (inForce as string).split(':')[0];
+    if (name !== own.name && name !== String(own.uid)) return [];
+    const image = plan.base.reference.split(/[:@]/)[0];
+    return [
+      finding(
+        'base-user-files',
+        plan.stage.from,
+        `${image} runs its program as ${name}; what its own Dockerfile gave ${name} (data, logs, configuration) stays ${name}'s, so the program, started as $${options.uidArg}, may not be able to write there`,
+        `give ${options.user} the paths the program writes in this Dockerfile (COPY --chown, or chown them as root)`,
+      ),
+    ];
+  },
+);

@@ -1,5 +1,5 @@
 import type { Transform } from '../src/rewrite/transform.js';
-import { laterUsers, oldShadow, onbuild, privilegeDrop, rootHomePaths, rootHomeWrite, sudo } from './checks.js';
+import { baseUserFiles, laterUsers, oldShadow, onbuild, privilegeDrop, rootHomePaths, rootHomeWrite, sudo } from './checks.js';
 import { closing } from './closing/index.js';
 import { copyChown } from './copy-chown.js';
 import { finalUser } from './final-user.js';
@@ -24,4 +24,5 @@ export const transforms: readonly Transform[] = [
   laterUsers,
   rootHomePaths,
   serverStart,
+  baseUserFiles,
 ];

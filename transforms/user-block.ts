@@ -120,7 +120,7 @@ function newBlock(ctx: TransformContext, leading: LeadingLines): BlockPart {
     );
   } else {
     // After the stage's own USER root the original is root already; at FROM, the user the base starts with.
-    const restore = atFrom && !nextStepIsUser(ctx) ? restoredUser(ctx) : null;
+    const restore = atFrom && !plan.blockLeavesRoot && !nextStepIsUser(ctx) ? restoredUser(ctx) : null;
     blockItems.push(...asRoot(atFrom ? plan.startUser : null, blockInstructions(ctx.options, plan.base.facts, plan.baseMigrated), restore));
     findings.push(...unknownBaseFindings(ctx, atFrom));
     blockItems.push(...workdirLine(ctx, findings));

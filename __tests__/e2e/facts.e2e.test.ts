@@ -99,6 +99,14 @@ const CASES: Case[] = [
     app: { expect: '-m 128' },
   },
   {
+    // ENV and CMD only, on a base that runs as its own user: the block leaves root in force for the closing lines,
+    // with no dead USER memcache between them.
+    name: 'memcached-env-only',
+    dockerfile: 'FROM memcached:1.6\nENV GREETING=env-only\nCMD ["sh", "-c", "echo $GREETING"]\n',
+    uid: '2002',
+    app: { expect: 'env-only' },
+  },
+  {
     // No useradd, no adduser: the user is written into /etc/passwd and /etc/group.
     name: 'ubi-minimal-no-useradd',
     dockerfile: 'FROM registry.access.redhat.com/ubi9/ubi-minimal:9.4\nWORKDIR /opt/app\nCOPY app.sh ./\nCMD ["sh", "/opt/app/app.sh"]\n',

@@ -4,6 +4,7 @@ import { MENTIONS, NO_FACTS, runFacts, runScripts, type RunFacts } from './run.j
 import type { Word } from './shell.js';
 import { instructionText, isRootUser, lastUserIndex, userValue, type DockerfileModel, type Stage } from './dockerfile.js';
 import { stageBase, userBefore, type StageBase } from './base.js';
+import { can } from '../facts/image.js';
 
 /**
  * Recognises the lines of Peak's recipe, whoever wrote them: either version of the guide, a hand
@@ -230,6 +231,12 @@ export interface StagePlan {
   /** The user in force when the stage starts, before any rewrite (null: root). */
   startUser: string | null;
   /**
+   * The block goes right after FROM on a base that does not start as root, and the stage has no original RUN,
+   * WORKDIR, COPY, ADD or USER (a stage of ENV, LABEL, CMD...): the block leaves root in force for the closing lines
+   * rather than restoring a user nothing would run as.
+   */
+  blockLeavesRoot: boolean;
+  /**
    * The stage starts from an image that was itself migrated (it ends as the UID and already has the user): the
    * stage goes back to root right after its FROM, and the user's UID is set to this build's argument.
    */
@@ -248,6 +255,13 @@ export interface StagePlan {
   closingAt: number;
 }
 
+/** See StagePlan.blockLeavesRoot. */
+function leavesRoot(stage: Stage, peak: PeakLines, base: StageBase, startUser: string | null, blockAfter: number): boolean {
+  if (blockAfter >= 0 || !can.run(base.facts) || isRootUser(startUser)) return false;
+  const next = stage.instructions.find((i) => !peak.isPeakManaged(i) && ['RUN', 'WORKDIR', 'COPY', 'ADD', 'USER'].includes(i.getKeyword()));
+  return next === undefined;
+}
+
 export function planStage(
   model: DockerfileModel,
   stage: Stage,
@@ -264,6 +278,7 @@ export function planStage(
   const startUser = userBefore(model, stage, 0);
   const inserting = !userFromParent && existingCreate < 0 && base.facts.os !== 'windows';
   const blockAfter = inserting ? blockPosition(stage, startUser, base, peak) : -1;
+  const blockLeavesRoot = inserting && leavesRoot(stage, peak, base, startUser, blockAfter);
   let userReadyIndex: number;
   if (userFromParent) userReadyIndex = 0;
   else if (existingCreate >= 0) userReadyIndex = existingCreate + 1;
@@ -285,6 +300,7 @@ export function planStage(
     blockAfter,
     userReadyIndex,
     startUser,
+    blockLeavesRoot,
     baseMigrated: stage.parent === null && base.image.migrated,
     // The image others are built FROM is the final stage, or the stage compose and bake build (buildStages).
     declareUidEnv: !(

@@ -213,6 +213,14 @@ export const RULES: readonly RuleDoc[] = [
     'RUN chown -R www-data:www-data /var/www\n...\nRUN for d in /var/www; do ... chown peak-user:peak-user ...; done',
   ),
   rule(
+    'base-user-files',
+    'warning',
+    'The base runs its program as a user of its own, and the stage still runs that program.',
+    "The base's own Dockerfile gave that user what its program writes (data, logs, configuration it renders at start), in paths this Dockerfile never names. The program now runs as PEAK_USER_ID, which owns none of them, so it may stop at start (`Permission denied`). peak-fix does not give them away blindly: they can hold the image's runtime (a bundled JDK, a conda tree) and copying their files would double a layer. Give peak-user the paths the program writes in the Dockerfile.",
+    'FROM apache/kafka:4.1.0\nCOPY server.properties /mnt/shared/config/',
+    'FROM apache/kafka:4.1.0\nCOPY server.properties /mnt/shared/config/\nUSER root\nRUN chown -R peak-user:peak-user /opt/kafka/config /var/lib/kafka/data /usr/logs',
+  ),
+  rule(
     'chown-system-path',
     'info',
     'A COPY/ADD into an operating-system location keeps its owner.',
