@@ -58,6 +58,9 @@ describe('discover', () => {
       'tests/Dockerfile': DEBIAN,
       'svc/src/test/resources/Dockerfile': DEBIAN,
       'fixtures/case/Dockerfile': DEBIAN,
+      '.github/actions/scan/Dockerfile': DEBIAN,
+      '.cursor/Dockerfile': DEBIAN,
+      '.gitpod.Dockerfile': DEBIAN,
     });
     expect(await paths([])).toEqual([]); // no inputs: nothing (the runner supplies '.')
     expect(await paths(['.'])).toEqual(['Dockerfile', 'a/Containerfile', 'a/Dockerfile.dev', 'a/api.Dockerfile', 'b/dockerfile']);
@@ -65,6 +68,8 @@ describe('discover', () => {
     expect(await paths(['tests', '.devcontainer'])).toEqual(['.devcontainer/Dockerfile', 'tests/Dockerfile']);
     expect(await paths(['**/test/**/Dockerfile'])).toEqual(['svc/src/test/resources/Dockerfile']);
     expect(await paths(['**/Dockerfile'])).not.toContain('tests/Dockerfile');
+    expect(await paths(['**/*Dockerfile'])).not.toContain('.gitpod.Dockerfile');
+    expect(await paths(['.gitpod.Dockerfile', '**/.gitpod.Dockerfile'])).toEqual(['.gitpod.Dockerfile']);
   });
 
   test('honours .gitignore files, nested ones and negations, from the repository root', async () => {

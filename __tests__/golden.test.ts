@@ -69,12 +69,14 @@ describe('golden fixtures', () => {
       buildsBaseImage?: boolean;
       buildArgs?: Record<string, string>;
       buildStages?: string[];
+      containerAction?: boolean;
     };
     const inputs: EngineInputs = {
       facts: given.facts ? (reference) => given.facts?.[reference] : undefined,
       buildsBaseImage: given.buildsBaseImage,
       buildArgs: given.buildArgs,
       buildStages: given.buildStages,
+      containerAction: given.containerAction,
       contextFiles: contextFiles(name),
     };
     const result = fixDockerfile(input, options, inputs);

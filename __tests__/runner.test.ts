@@ -59,6 +59,33 @@ describe('run', () => {
     expect(readFileSync(path.join(dir, 'c/Dockerfile'), 'utf8')).toBe(DEBIAN);
   });
 
+  test('a GitHub Docker container action (an action.yml runs the file) is skipped; an action that runs another image is not', async () => {
+    writeTree(dir, {
+      'scan/action.yml': "name: scan\nruns:\n  using: 'docker'\n  image: 'Dockerfile'\n",
+      'scan/Dockerfile': DEBIAN,
+      'lint/action.yaml': 'runs:\n  using: docker\n  image: docker/Dockerfile\n',
+      'lint/docker/Dockerfile': DEBIAN,
+      'pre/action.yml': 'runs:\n  using: docker\n  image: docker://alpine:3.20\n',
+      'pre/Dockerfile': DEBIAN,
+      'node/action.yml': 'runs:\n  using: node20\n  main: index.js\n',
+      'node/Dockerfile': DEBIAN,
+      'broken/action.yml': 'runs: [\n',
+      'broken/Dockerfile': DEBIAN,
+    });
+    const { results } = await runAll({ paths: ['.'] });
+    expect(results.map((r) => [r.path, r.status])).toEqual([
+      ['broken/Dockerfile', 'changed'],
+      ['lint/docker/Dockerfile', 'skipped'],
+      ['node/Dockerfile', 'changed'],
+      ['pre/Dockerfile', 'changed'],
+      ['scan/Dockerfile', 'skipped'],
+    ]);
+    for (const skipped of [results[1], results[4]]) {
+      expect(skipped.findings.map((f) => f.rule)).toEqual(['container-action']);
+      expect(skipped.skipped).toMatch(/GitHub Docker container action/);
+    }
+  });
+
   test('--write rewrites changed files, keeps their mode, and never touches unchanged ones', async () => {
     writeTree(dir, { Dockerfile: DEBIAN, 'ok/Dockerfile': COMPLIANT, 'win/Dockerfile': WINDOWS });
     chmodSync(path.join(dir, 'Dockerfile'), 0o640);

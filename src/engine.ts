@@ -37,7 +37,7 @@ export function fixModel(model: DockerfileModel, options: FixOptions, inputs: En
   resolveBases(model);
   const final = model.stages[model.stages.length - 1];
   const base = finalBase(model);
-  const skip = finalStageSkip(model, final);
+  const skip = finalStageSkip(model, final, inputs);
   if (skip) return unchanged(text, [finding(skip.rule, final.from, `skipped: ${skip.reason}`, skip.hint)], skip.reason, base);
 
   const peak = new PeakLines(model, options);
@@ -78,7 +78,11 @@ interface Skip {
 }
 
 /** Why the whole file is left as it is, judged by its final stage: a base that cannot be known or that does not apply. */
-function finalStageSkip(model: DockerfileModel, final: Stage): Skip | undefined {
+function finalStageSkip(model: DockerfileModel, final: Stage, inputs: EngineInputs): Skip | undefined {
+  if (inputs.containerAction) {
+    const reason = 'a GitHub Docker container action (its action.yml runs this file): GitHub runs it as root, never on Peak';
+    return { rule: 'container-action', reason };
+  }
   const base = stageBase(model, final);
   if (base.unresolved) {
     const reason = `FROM ${final.from.getImage() ?? ''}: ${noValue(base.unresolved)}, so the base image (and how to create a user on it) cannot be known`;

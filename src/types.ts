@@ -115,4 +115,9 @@ export interface EngineInputs {
    * every build of it names one: those stages are the images that run, so they are the ones migrated, not the final.
    */
   buildStages?: readonly string[];
+  /**
+   * The Dockerfile is a GitHub Docker container action's (an action.yml runs it): GitHub runs those as root ("Docker
+   * actions must be run by the default Docker user (root)"), so it is skipped.
+   */
+  containerAction?: boolean;
 }

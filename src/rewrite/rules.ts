@@ -139,6 +139,14 @@ export const RULES: readonly RuleDoc[] = [
     'FROM mcr.microsoft.com/devcontainers/python:3.12',
   ),
   rule(
+    'container-action',
+    'info',
+    'A GitHub Docker container action: the file was skipped.',
+    'The action.yml beside it runs this Dockerfile (`runs.using: docker`). GitHub\'s own rule: "Docker actions must be run by the default Docker user (root). Do not use the USER instruction in your Dockerfile, because you won\'t be able to access the GITHUB_WORKSPACE directory" (docs.github.com, Dockerfile support for GitHub Actions). It runs in a workflow, never on Peak.',
+    'FROM alpine:3.20\nCOPY entrypoint.sh /entrypoint.sh\nENTRYPOINT ["/entrypoint.sh"]',
+    'FROM alpine:3.20\nCOPY entrypoint.sh /entrypoint.sh\nENTRYPOINT ["/entrypoint.sh"]',
+  ),
+  rule(
     'distroless-base',
     'info',
     'Distroless or scratch base: no shell, so no user is created; numeric --chown and USER are used instead.',

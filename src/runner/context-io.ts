@@ -1,6 +1,7 @@
 import { lstat, readFile, readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { contextDirRequests, contextFileRequests, MAX_CONTEXT_FILE_BYTES, MAX_CONTEXT_FILES } from '../model/context.js';
+import { importCommonJs } from '../lazy-import.js';
 
 /**
  * Reads the build-context files a Dockerfile copies in (its server configuration, its entrypoint script) for the
@@ -74,4 +75,34 @@ export async function readContextDirs(dockerfilePath: string, text: string): Pro
     }
   }
   return dirs;
+}
+
+/**
+ * The Dockerfile is a GitHub Docker container action's: an `action.yml` (or `.yaml`) in its directory or one of the
+ * two above runs it (`runs.using: docker`, `runs.image` naming this file). Anything unreadable answers no.
+ */
+export async function isContainerAction(dockerfilePath: string): Promise<boolean> {
+  let dir = path.dirname(dockerfilePath);
+  for (let level = 0; level < 3; level++) {
+    for (const name of ['action.yml', 'action.yaml']) {
+      const text = await readFile(path.join(dir, name), 'utf8').catch(() => undefined);
+      if (text !== undefined && (await runsDockerfile(text, dir, dockerfilePath))) return true;
+    }
+    const up = path.dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return false;
+}
+
+async function runsDockerfile(actionYaml: string, actionDir: string, dockerfilePath: string): Promise<boolean> {
+  const { parse } = await importCommonJs(() => import('yaml'));
+  let runs: { using?: unknown; image?: unknown } | undefined;
+  try {
+    runs = (parse(actionYaml) as { runs?: { using?: unknown; image?: unknown } } | null)?.runs;
+  } catch {
+    return false;
+  }
+  if (runs?.using !== 'docker' || typeof runs.image !== 'string' || runs.image.startsWith('docker://')) return false;
+  return path.resolve(actionDir, runs.image) === path.resolve(dockerfilePath);
 }

@@ -22,11 +22,14 @@ async function fastGlob(): Promise<typeof import('fast-glob')> {
 
 /**
  * Directories a walk does not enter: dependencies and git's own, and what is never deployed (test fixtures, test
- * images, dev containers), whose pull-request changes their owners would only revert. Named on the command line,
- * such a directory is processed like any other.
+ * images, dev containers, CI configuration with its container actions, Cursor's agent environment), whose
+ * pull-request changes their owners would only revert. Named on the command line, such a directory is processed
+ * like any other.
  */
 const SKIPPED_DIRS = new Set(['node_modules', '.git']);
-const NOT_DEPLOYED_DIRS = new Set(['.devcontainer', 'test', 'tests', '__tests__', 'testdata', 'fixtures']);
+const NOT_DEPLOYED_DIRS = new Set(['.devcontainer', '.github', '.cursor', 'test', 'tests', '__tests__', 'testdata', 'fixtures']);
+/** Files a walk passes over for the same reason: Gitpod's workspace image (`.gitpod.yml` names it). */
+const NOT_DEPLOYED_FILES = new Set(['.gitpod.dockerfile']);
 
 /**
  * `Dockerfile`, `Containerfile`, `Dockerfile.<anything>`, `<anything>.Dockerfile`, case-insensitively;
@@ -188,7 +191,7 @@ async function walk(dir: string, tree: Tree, ignores: IgnoreChecker, cwd: string
       await walk(absPath, tree, ignores, cwd, out);
       continue;
     }
-    if (!isDockerfileName(entry.name)) continue;
+    if (!isDockerfileName(entry.name) || NOT_DEPLOYED_FILES.has(entry.name.toLowerCase())) continue;
     if (await ignoredOrFailed(ignores, absPath, false, tree.top, cwd, out)) continue;
     if (entry.isSymbolicLink()) {
       const info = await stat(absPath).catch(() => undefined);
@@ -237,8 +240,10 @@ async function globFiles(pattern: string, cwd: string, ignores: IgnoreChecker, o
     ignore: [...SKIPPED_DIRS, ...[...NOT_DEPLOYED_DIRS].filter((dir) => !pattern.split('/').includes(dir))].map((dir) => `**/${dir}/**`),
   });
   const files: string[] = [];
+  const skipsNotDeployedFiles = !NOT_DEPLOYED_FILES.has(path.basename(pattern).toLowerCase());
   for (const entry of entries) {
     if (entry.endsWith('/')) continue;
+    if (skipsNotDeployedFiles && NOT_DEPLOYED_FILES.has(path.basename(entry).toLowerCase())) continue;
     const absPath = path.resolve(entry);
     const info = await stat(absPath).catch(() => undefined);
     if (info?.isDirectory()) continue;

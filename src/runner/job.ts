@@ -1,6 +1,6 @@
 import { fixDockerfile, PeakFixError, type EngineInputs, type Finding, type FixOptions, type FixResult } from '../index.js';
 import type { FileResult } from '../report/types.js';
-import { readContextDirs, readContextFiles } from './context-io.js';
+import { isContainerAction, readContextDirs, readContextFiles } from './context-io.js';
 import type { Target } from './discover.js';
 import { decodeDockerfile, FileError, formatMegabytes, MAX_BYTES, readDockerfile, writeDockerfile, type Snapshot } from './io.js';
 
@@ -69,15 +69,17 @@ export async function prepareTarget(target: Target, options: Omit<JobOptions, 'w
     return { result: failure(path, error, []) };
   }
   // Files the Dockerfile copies in (a server's configuration, an entrypoint script): the engine reads none itself.
-  const [contextFiles, contextDirs] = await Promise.all([
+  const [contextFiles, contextDirs, containerAction] = await Promise.all([
     readContextFiles(target.realPath, read.text),
     readContextDirs(target.realPath, read.text),
+    isContainerAction(target.realPath),
   ]);
   const result = applyEngine(path, read.text, options.fix, options.engine ?? fixDockerfile, {
     ...options.inputs,
     ...inputs,
     contextFiles,
     contextDirs,
+    ...(containerAction ? { containerAction } : {}),
   });
   return result.status === 'changed' ? { result, snapshot: read.snapshot } : { result };
 }
