@@ -1,7 +1,7 @@
 import type { From } from 'dockerfile-ast';
 import type { ImageFacts } from '../facts/types.js';
 import { builtInFacts, toBaseImage, unknownFacts, type BaseImage } from '../facts/image.js';
-import { userValue, type DockerfileModel, type Stage } from './dockerfile.js';
+import { argumentsText, userValue, type DockerfileModel, type Stage } from './dockerfile.js';
 import { globalValues, substitute } from './scope.js';
 
 /**
@@ -64,13 +64,45 @@ export function stageBase(model: DockerfileModel, stage: Stage): StageBase {
   return base;
 }
 
+/**
+ * The image a root stage is built on. A tag that names no platform (`python:3.11.9`) is a list of images, Windows
+ * ones among them: a stage whose own SHELL is Windows PowerShell or cmd, or whose WORKDIR is a drive (`C:\app`), is
+ * built on the Windows one.
+ */
 function resolveRoot(model: DockerfileModel, stage: Stage): StageBase {
+  const base = resolveReference(model, stage);
+  if (base.unresolved || base.facts.os === 'windows' || !writtenForWindows(model, stage)) return base;
+  return known(base.reference, { ...base.facts, os: 'windows' });
+}
+
+// Windows PowerShell and cmd exist only on Windows (PowerShell on Linux is `pwsh`).
+const WINDOWS_SHELL = /^(?:.*[\\/])?(?:powershell|cmd)(?:\.exe)?$/i;
+const DRIVE_PATH = /^["']?[A-Za-z]:[\\/]/;
+
+function writtenForWindows(model: DockerfileModel, stage: Stage): boolean {
+  return stage.instructions.some((i) => {
+    const keyword = i.getKeyword();
+    const first = i.getArguments()[0]?.getValue() ?? '';
+    if (keyword === 'WORKDIR') return DRIVE_PATH.test(first);
+    if (keyword !== 'SHELL') return false;
+    const shell = /^\[\s*"([^"]*)"/.exec(argumentsText(model, i))?.[1] ?? '';
+    return WINDOWS_SHELL.test(shell.replace(/\\\\/g, '\\'));
+  });
+}
+
+function resolveReference(model: DockerfileModel, stage: Stage): StageBase {
   // Variable names are case-sensitive: only the literal text is compared in lower case.
   const raw = stage.from.getImage() ?? '';
   const pieces = substitute(raw, globalValues(model));
   const unknownNames = pieces.filter((p) => p.unknown !== undefined).map((p) => p.unknown as string);
   const reference = pieces.map((p) => p.text).join('');
-  if (unknownNames.length === 0) return known(reference, factsFor(model, reference));
+  if (unknownNames.length === 0) {
+    // `ARG ROOT_IMAGE=base` then `FROM $ROOT_IMAGE`: the value names an earlier stage, as BuildKit reads it.
+    const named = model.stages.slice(0, stage.index).find((s) => s.name !== null && s.name === reference.toLowerCase());
+    if (!named) return known(reference, factsFor(model, reference));
+    stage.parent = named;
+    return stageBase(model, named);
+  }
 
   // FROM base-$TARGETARCH: the earlier stages the pattern can name. A pattern with no literal text names anything.
   if (pieces.some((p) => p.unknown === undefined && p.text !== '')) {

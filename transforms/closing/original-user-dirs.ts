@@ -59,11 +59,14 @@ function givenBy(ctx: TransformContext, i: Instruction, index: number): Given {
   return { candidates: [], findings: [] };
 }
 
-/** `COPY --chown=nextjs:nodejs /app/.next/standalone ./`: the application, given to the original's runtime user. */
+/**
+ * `COPY --chown=nextjs:nodejs /app/.next/standalone ./`, `COPY --from=deps --chown=app /prod/worker ./worker`: the
+ * application, given to the original's runtime user. A destination that may be a file is given too: its directories
+ * are none, so nothing changes there.
+ */
 function givenByCopy({ model, options, plan }: TransformContext, i: Instruction, index: number): Given {
   const owner = chownFlag(i)?.getValue() ?? '';
-  const target = copyTarget(model, plan.stage, index);
-  const into = target?.path && (target.intoDirectory || target.intoExistingDirectory) ? target.path : null;
+  const into = copyTarget(model, plan.stage, index)?.path ?? null;
   if (!owner || !into || plan.peak.isPeakOwner(owner) || /^(root|0)([:.]|$)/.test(owner) || owner.includes('$')) {
     return { candidates: [], findings: [] };
   }
