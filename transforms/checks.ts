@@ -225,7 +225,8 @@ export const rootHomePaths: Transform = {
  * A base that runs its program as a user of its own (apache/kafka's appuser, opensearch's 1000) gave that user, in
  * its own Dockerfile, what the program writes. Where the stage still runs the base's program as that user, the
  * program now runs as the UID and owns none of it. Not for a server whose run-time paths are facts (the closing
- * gives them), a migrated base (its user takes the UID), or a base without a shell.
+ * gives them), a base whose writer group the user joins, a migrated base (its user takes the UID), or a base
+ * without a shell.
  */
 export const baseUserFiles: Transform = reportOnly(
   'base-user-files',
@@ -233,7 +234,8 @@ export const baseUserFiles: Transform = reportOnly(
   ({ model, plan, inputs, options }) => {
     const facts = plan.base.facts;
     const own = facts.defaultUser;
-    if (!own || facts.migrated || !can.run(facts) || stageServer(model, plan.stage, plan.base.reference, inputs)) return [];
+    if (!own || facts.migrated || !can.run(facts) || can.joinWriterGroup(facts)) return [];
+    if (stageServer(model, plan.stage, plan.base.reference, inputs)) return [];
     const inForce = userBefore(model, plan.stage, plan.closingAt);
     if (isRootUser(inForce)) return [];
     const name = (inForce as string).split(':')[0];

@@ -44,6 +44,8 @@ export const BASES = {
   nginx: 'nginx:1.27',
   /** debian + Debian's redis in the official layout: user redis 999, /data (VOLUME, WORKDIR), gosu entrypoint */
   redis: 'redis:7.2-bookworm',
+  /** debian + jovyan 1000 in group users (100); /opt/conda and /home/jovyan group users, g+rwX; USER 1000 */
+  jupyter: 'quay.io/jupyter/base-notebook:latest',
 } as const;
 
 export type BaseName = keyof typeof BASES;

@@ -34,6 +34,12 @@ describe('the stand-ins carry the facts of the images they are named after', () 
     expect(run(BASES.memcached, ['id', '-u'])).toMatchObject({ code: 0, stdout: '11211\n' });
   });
 
+  test('jupyter stand-in: USER 1000 (jovyan, group users 100); /opt/conda and the home belong to group users, g+rwX', () => {
+    expect(configUser(BASES.jupyter)).toBe('1000');
+    const r = run(BASES.jupyter, ['sh', '-c', 'id -un; id -g; stat -c "%G %A" /opt/conda /home/jovyan']);
+    expect(r).toMatchObject({ code: 0, stdout: expect.stringMatching(/^jovyan\n100\nusers drwxrws...\nusers drwxrws...\n$/) });
+  });
+
   test('ubi-minimal stand-in: a shell, but no useradd, adduser, groupadd, find or microdnf', () => {
     const r = run(BASES.ubi_minimal, [
       'sh',
@@ -97,6 +103,16 @@ const CASES: Case[] = [
     files: { 'memcached.conf': '-m 128\n' },
     uid: '2001',
     app: { expect: '-m 128' },
+  },
+  {
+    // The writer group: the user joins users (100), to which jupyter gives /opt/conda (g+rwX), as the docs'
+    // `--group-add users` does; it owns none of it.
+    name: 'jupyter-writer-group',
+    dockerfile: 'FROM quay.io/jupyter/base-notebook:latest\nCMD ["sh", "-c", "touch /opt/conda/bin/installed && echo conda-writable"]\n',
+    uid: '2004',
+    app: { expect: 'conda-writable' },
+    dirs: ['/opt/conda'],
+    notOwned: ['/opt/conda'],
   },
   {
     // ENV and CMD only, on a base that runs as its own user: the block leaves root in force for the closing lines,

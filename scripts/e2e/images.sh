@@ -46,6 +46,11 @@
 #   registry.corp.example/platform/runtime:1
 #                                       runtime     an organisation's base no catalog knows (a made-up
 #                                                   name, no public image): debian + app 1000, USER app
+#   quay.io/jupyter/base-notebook:latest
+#                                       jupyter     debian + jovyan 1000 in group users (100), /opt/conda and
+#                                                   /home/jovyan group users g+rwX (setgid), HOME /home/jovyan,
+#                                                   USER 1000 (jupyter/docker-stacks docker-stacks-foundation:
+#                                                   useradd --uid 1000 --no-user-group, fix-permissions)
 #
 # Usage: images.sh [--rebuild]   (--rebuild: drop the stand-ins first; the
 # compiled busybox cached under .e2e-work/busybox/ is kept)
@@ -93,6 +98,7 @@ T_POWERSHELL=mcr.microsoft.com/powershell:lts-ubuntu-22.04
 T_CENTOS=quay.io/centos/centos:stream9
 T_PY_MINIMAL=registry.access.redhat.com/ubi9/python-312-minimal:1
 T_RUNTIME=registry.corp.example/platform/runtime:1
+T_JUPYTER=quay.io/jupyter/base-notebook:latest
 T_NGINX=nginx:1.27
 T_REDIS=redis:7.2-bookworm
 
@@ -306,6 +312,21 @@ make_runtime() {
   build_from "$T_RUNTIME" runtime "FROM $T_DEBIAN
 RUN groupadd --gid 1000 app && useradd --uid 1000 --gid app --create-home app
 USER app
+CMD [\"bash\"]"
+}
+
+# quay.io/jupyter/base-notebook (jupyter/docker-stacks docker-stacks-foundation,
+# FROM ubuntu): useradd --no-log-init --create-home --shell /bin/bash --uid 1000
+# --no-user-group jovyan (group users, 100); fix-permissions gives /opt/conda and
+# /home/jovyan to group users with g+rwX and setgid directories; ENV HOME; USER 1000.
+make_jupyter() {
+  build_from "$T_JUPYTER" jupyter "FROM $T_DEBIAN
+RUN useradd --no-log-init --create-home --shell /bin/bash --uid 1000 --no-user-group jovyan \\
+ && mkdir -p /opt/conda/bin \\
+ && for d in /opt/conda /home/jovyan; do chgrp -R 100 \"\$d\" && chmod -R g+rwX \"\$d\" && find \"\$d\" -type d -exec chmod g+s {} +; done
+ENV HOME=/home/jovyan
+WORKDIR /home/jovyan
+USER 1000
 CMD [\"bash\"]"
 }
 
@@ -658,7 +679,7 @@ CMD ["redis-server"]' "$LABEL" redis "$LABEL" "$REV" >"$ctx/Dockerfile"
 # --------------------------------------------------------------------- main --
 if [[ ${1:-} == --rebuild ]]; then
   for t in "$T_DEBIAN" "$T_BULLSEYE" "$T_NODE" "$T_PYTHON" "$T_PYTHON_ALIAS" "$T_ALPINE" "$T_BITNAMI" "$T_DISTROLESS" \
-    "$T_MINIDEB" "$T_MEMCACHED" "$T_UBI_MINIMAL" "$T_CHISELED" "$T_NODE_ALPINE" "$T_POWERSHELL" "$T_NGINX" "$T_REDIS" "$T_CENTOS" "$T_PY_MINIMAL" "$T_RUNTIME"; do
+    "$T_MINIDEB" "$T_MEMCACHED" "$T_UBI_MINIMAL" "$T_CHISELED" "$T_NODE_ALPINE" "$T_POWERSHELL" "$T_NGINX" "$T_REDIS" "$T_CENTOS" "$T_PY_MINIMAL" "$T_RUNTIME" "$T_JUPYTER"; do
     if [[ -n $(image_label "$t" "$LABEL") && $(image_label "$t" "$LABEL") != '<no value>' ]]; then
       docker image rm "$t" >/dev/null 2>&1 || true
     fi
@@ -694,6 +715,7 @@ needs_build "$T_REDIS" && WANT[redis]=1
 needs_build "$T_CENTOS" && WANT[centos]=1
 needs_build "$T_PY_MINIMAL" && WANT[py_minimal]=1
 needs_build "$T_RUNTIME" && WANT[runtime]=1
+needs_build "$T_JUPYTER" && WANT[jupyter]=1
 
 if ((${#WANT[@]} == 0)); then
   e2e_log "all stand-in images present ($(e2e_since "$T0") s)"
@@ -734,6 +756,7 @@ else
   [[ -n ${WANT[redis]:-} ]] && debian_chain+=(make_redis)
   [[ -n ${WANT[centos]:-} ]] && debian_chain+=(make_centos)
   [[ -n ${WANT[runtime]:-} ]] && debian_chain+=(make_runtime)
+  [[ -n ${WANT[jupyter]:-} ]] && debian_chain+=(make_jupyter)
   ((${#debian_chain[@]} == 0)) || job debian "${debian_chain[@]}"
   python_chain=()
   [[ -n ${WANT[python]:-} ]] && python_chain+=(make_python)
@@ -773,7 +796,7 @@ elif [[ $(image_label "$T_PYTHON_ALIAS" "$LABEL") == python &&
 fi
 
 for t in "$T_DEBIAN" "$T_BULLSEYE" "$T_NODE" "$T_PYTHON" "$T_PYTHON_ALIAS" "$T_ALPINE" "$T_BITNAMI" "$T_DISTROLESS" \
-  "$T_MINIDEB" "$T_MEMCACHED" "$T_UBI_MINIMAL" "$T_CHISELED" "$T_NODE_ALPINE" "$T_POWERSHELL" "$T_NGINX" "$T_REDIS" "$T_CENTOS" "$T_PY_MINIMAL" "$T_RUNTIME"; do
+  "$T_MINIDEB" "$T_MEMCACHED" "$T_UBI_MINIMAL" "$T_CHISELED" "$T_NODE_ALPINE" "$T_POWERSHELL" "$T_NGINX" "$T_REDIS" "$T_CENTOS" "$T_PY_MINIMAL" "$T_RUNTIME" "$T_JUPYTER"; do
   printf '[e2e/images]   %-36s %-11s %s MB\n' "$t" "$(image_label "$t" "$LABEL" | sed 's/^<no value>$/(real image)/; s/^$/(real image)/')" \
     "$(docker image inspect -f '{{.Size}}' "$t" | awk '{ printf "%.1f", $1 / 1e6 }')" >&2
 done

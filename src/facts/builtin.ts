@@ -155,6 +155,8 @@ function facts(chosen: CatalogParticulars & { kind: KindName; source: CatalogSou
     source: { kind: 'built-in', ref: sourceUrl(chosen.source) },
   };
   if (chosen.devContainer ?? row?.devContainer) result.devContainer = true;
+  const writerGroup = users.writerGroup;
+  if (writerGroup) result.writerGroup = { ...writerGroup };
   if (users.user) result.defaultUser = { ...users.user };
   if (users.takenNames) result.takenNames = [...users.takenNames];
   // A catalog row names the users the image creates; one with no UID of its own got whatever was free.

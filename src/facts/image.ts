@@ -80,6 +80,8 @@ export const can = {
   needHomeEnv: (facts: ImageFacts): boolean => can.shareUid(facts) || facts.home !== undefined || !facts.known,
   /** The image's own users hold UIDs PEAK_USER_ID may be, known or not: the new user must be able to share one. */
   shareUid: (facts: ImageFacts): boolean => facts.takenUids.length > 0 || facts.unnamedUidsTaken === true,
+  /** The user joins the group the image gives its program's directories to (useradd -G; other tools are not relied on). */
+  joinWriterGroup: (facts: ImageFacts): boolean => facts.writerGroup !== undefined && facts.userCreation === 'useradd',
 };
 
 /**

@@ -64,6 +64,11 @@ export interface ImageFacts {
   runtimePaths?: RuntimePath[];
   /** A dev container image (an editor opens it; it is never deployed): a file built on it is skipped. */
   devContainer?: boolean;
+  /**
+   * The group the image gives its program's directories to, group-writable, so that any UID in it can run the
+   * program (OpenShift's arbitrary UIDs: group 0; jupyter: users): the user joins it.
+   */
+  writerGroup?: { gid: number; name: string };
   /** The image was itself migrated (it ends as `USER $PEAK_USER_ID`): children must switch back to root. */
   migrated?: boolean;
   /** The family the catalog names (reports and pull-request texts); derived from the facts when absent. */

@@ -45,8 +45,9 @@ export function passwdFileCreate(o: FixOptions): string {
 export function createUser(o: FixOptions, facts: ImageFacts): string {
   const uid = `"$${o.uidArg}"`;
   const uidTaken = can.shareUid(facts);
-  const useradd = `useradd -l -m -d ${o.home} -u ${uid} ${o.user}`;
-  const sharedUseradd = `groupadd -o -g ${uid} ${o.user} && useradd -l -o -m -d ${o.home} -u ${uid} -g ${o.user} ${o.user}`;
+  const groups = can.joinWriterGroup(facts) ? ` -G ${facts.writerGroup?.gid}` : '';
+  const useradd = `useradd -l -m -d ${o.home} -u ${uid}${groups} ${o.user}`;
+  const sharedUseradd = `groupadd -o -g ${uid} ${o.user} && useradd -l -o -m -d ${o.home} -u ${uid} -g ${o.user}${groups} ${o.user}`;
   const adduser = `adduser -D -h ${o.home} -u ${uid} ${o.user}`;
   switch (facts.userCreation) {
     case 'busybox':
@@ -124,9 +125,14 @@ const REASONS = {
   create: (o: FixOptions, facts: ImageFacts): string => {
     switch (facts.userCreation) {
       case 'useradd':
-        return can.shareUid(facts)
-          ? `creates ${o.user} with the UID ${o.uidArg} (guide, step 1); -o and a group of its own because the base image's own users already hold ${facts.takenUids.length > 0 ? `UID ${facts.takenUids.join(', ')}` : 'UIDs'}`
-          : `creates ${o.user} with the UID ${o.uidArg} and its home (guide, step 1); -l keeps a big UID from filling lastlog`;
+        return (
+          (can.shareUid(facts)
+            ? `creates ${o.user} with the UID ${o.uidArg} (guide, step 1); -o and a group of its own because the base image's own users already hold ${facts.takenUids.length > 0 ? `UID ${facts.takenUids.join(', ')}` : 'UIDs'}`
+            : `creates ${o.user} with the UID ${o.uidArg} and its home (guide, step 1); -l keeps a big UID from filling lastlog`) +
+          (can.joinWriterGroup(facts)
+            ? `; -G ${facts.writerGroup?.gid}: ${o.user} joins ${facts.writerGroup?.name}, the group the base gives its program's directories to, so the program can write there as any UID`
+            : '')
+        );
       case 'busybox':
         return `creates ${o.user} with the UID ${o.uidArg} (guide, step 1) with busybox adduser, the tool this base has${can.shareUid(facts) ? `; the passwd file when the UID is one the image uses (busybox cannot share it)` : ''}`;
       case 'passwd-file':

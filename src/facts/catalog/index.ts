@@ -18,6 +18,7 @@ export interface CatalogParticulars {
   find?: boolean;
   packageManager?: string;
   devContainer?: boolean;
+  writerGroup?: { gid: number; name: string };
   note?: string;
 }
 
