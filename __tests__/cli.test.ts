@@ -448,6 +448,33 @@ describe('compose and bake build targets (issue 18)', () => {
   });
 });
 
+describe('docker build in Makefiles and package.json scripts', () => {
+  test('a base a Makefile builds with a tag variable: a child FROM another tag of it is a child of a migrated base', async () => {
+    writeTree(dir, {
+      'base/Makefile': 'TAG ?= latest\nbase:\n\tdocker build -f base.Dockerfile -t corp/base:$(TAG) .\n',
+      'base/base.Dockerfile': 'FROM debian:bookworm-slim\nRUN apt-get update\n',
+      'app/Dockerfile': 'FROM corp/base:1.15\nRUN apt-get install -y curl\nCMD ["curl"]\n',
+    });
+    const { code, stdout, stderr } = await runCli(['--write', '--verbose'], { cwd: dir });
+    expect(code).toBe(0);
+    expect(stdout + stderr).toContain('facts about corp/base:1.15 from repository base/base.Dockerfile (base/Makefile base)');
+    expect(read('app/Dockerfile')).toMatch(/^FROM corp\/base:1\.15\nUSER 0\n/);
+  });
+
+  test('package.json scripts that build a stage with --target: that stage is the one migrated', async () => {
+    writeTree(dir, {
+      'package.json': JSON.stringify({ scripts: { 'build-docker': 'docker build -f docker/dockerfile --target release -t corp/app:2 .' } }),
+      'docker/dockerfile':
+        'FROM node:22-bookworm-slim AS release\nWORKDIR /app\nCOPY . .\nCMD ["node", "server.js"]\n\nFROM release AS upload\nRUN npm run upload\n',
+    });
+    const { code } = await runCli(['--write'], { cwd: dir });
+    expect(code).toBe(0);
+    const text = read('docker/dockerfile');
+    expect(text).toMatch(/^FROM node:22-bookworm-slim AS release\nARG PEAK_USER_ID\n/);
+    expect(text).toContain('\nFROM release AS upload\nUSER 0\nRUN npm run upload\n');
+  });
+});
+
 describe('the build context tells a root file system from the application (issue 18)', () => {
   test('COPY . / of a context that holds etc/ and usr/ keeps root as owner; of an application, the user gets it', async () => {
     writeTree(dir, {

@@ -2,10 +2,12 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
 import { importCommonJs } from '../lazy-import.js';
+import { scriptImages } from './build-scripts.js';
 
 /**
  * Images the organisation builds itself: which Dockerfile produces which image, learned from compose files
- * (`build` + `image`) and bake files (HCL or JSON: a target's `context`, `dockerfile` and `tags`). A run that
+ * (`build` + `image`), bake files (HCL or JSON: a target's `context`, `dockerfile` and `tags`) and the `docker build`
+ * commands of Makefiles and package.json scripts (build-scripts.ts). A run that
  * migrates both an image and the images built FROM it uses this to keep the children's own steps running as root.
  */
 export interface BuiltImage {
@@ -21,9 +23,10 @@ export interface BuiltImage {
 
 const COMPOSE = ['**/compose.y?(a)ml', '**/compose.*.y?(a)ml', '**/docker-compose.y?(a)ml', '**/docker-compose.*.y?(a)ml'];
 const BAKE = ['**/docker-bake.hcl', '**/docker-bake.*.hcl', '**/docker-bake.json', '**/docker-bake.*.json'];
+const SCRIPTS = ['**/Makefile', '**/GNUmakefile', '**/*.mk', '**/package.json'];
 
 /**
- * Every compose and bake file under `roots`: the images they build (`images`, those that name one) and every build
+ * Every compose, bake and build-script file under `roots`: the images they build (`images`, those that name one) and every build
  * of a Dockerfile (`builds`, with the stage it stops at). Files that cannot be read or parsed are reported, not fatal.
  */
 export async function findBuiltImages(
@@ -34,7 +37,7 @@ export async function findBuiltImages(
   const problems: string[] = [];
   const files = new Set<string>();
   for (const root of roots) {
-    for (const file of await fg([...COMPOSE, ...BAKE], {
+    for (const file of await fg([...COMPOSE, ...BAKE, ...SCRIPTS], {
       cwd: root,
       absolute: true,
       ignore: ['**/node_modules/**', '**/.git/**'],
@@ -49,7 +52,8 @@ export async function findBuiltImages(
       const text = await readFile(file, 'utf8');
       const base = path.basename(file).toLowerCase();
       if (base.startsWith('docker-bake')) images.push(...(await bakeImages(file, shown, text)));
-      else images.push(...(await composeImages(file, shown, text)));
+      else if (base.includes('compose')) images.push(...(await composeImages(file, shown, text)));
+      else if (/build/.test(text)) images.push(...scriptImages(file, shown, text));
     } catch (error) {
       problems.push(`${shown}: cannot read the images it builds: ${(error as Error).message.split('\n')[0]}`);
     }

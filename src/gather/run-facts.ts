@@ -47,6 +47,11 @@ const key = (reference: string): string => {
   return `${repository}:${tag}`;
 };
 
+/** The image this repository builds for a reference: by its tag, else by its repository when one file builds it. */
+function builtImage(builds: Builds, reference: string): BuiltImage | undefined {
+  return builds.builtBy.get(key(reference)) ?? builds.byRepository.get(referenceKey(reference).repository) ?? undefined;
+}
+
 export async function gatherFacts(targets: readonly Target[], options: RunFactsOptions): Promise<RunFacts> {
   const notices: string[] = [];
   const factsFile = { entries: await readFactsFile(options.factsFile) };
@@ -80,6 +85,8 @@ export async function gatherFacts(targets: readonly Target[], options: RunFactsO
 /** The images compose and bake build here, by reference (`repository:tag`), and the stages they build of each file. */
 interface Builds {
   builtBy: Map<string, BuiltImage>;
+  /** By repository, where one Dockerfile builds it (null where several do). */
+  byRepository: Map<string, BuiltImage | null>;
   stages: Map<string, string[]>;
 }
 
@@ -88,10 +95,16 @@ async function readBuilds(options: RunFactsOptions, notices: string[]): Promise<
   notices.push(...found.problems);
   const stages = await buildStages(found.builds);
   const builtBy = new Map<string, BuiltImage>();
+  const byRepository = new Map<string, BuiltImage | null>();
   for (const image of found.images) {
-    builtBy.set(key(image.image), { ...image, dockerfile: await realpath(image.dockerfile).catch(() => image.dockerfile) });
+    const built = { ...image, dockerfile: await realpath(image.dockerfile).catch(() => image.dockerfile) };
+    builtBy.set(key(image.image), built);
+    const repository = referenceKey(image.image).repository;
+    const seen = byRepository.get(repository);
+    // One Dockerfile builds the repository: any tag of it is that file's (a Makefile's `:$(TAG)`, an older tag).
+    byRepository.set(repository, seen === undefined || seen?.dockerfile === built.dockerfile ? built : null);
   }
-  return { builtBy, stages };
+  return { builtBy, byRepository, stages };
 }
 
 async function readModel(file: string): Promise<DockerfileModel | null> {
@@ -158,8 +171,8 @@ function lookupWith(sources: LookupSources, reference: string, seen: ReadonlySet
 
 /** The facts of an image built by this repository: its own base's, migrated when the stage it stops at is. */
 function builtHere(sources: LookupSources, reference: string, seen: ReadonlySet<string>): ImageFacts | undefined {
-  const { builtBy, stages } = sources.builds;
-  const built = builtBy.get(key(reference));
+  const { stages } = sources.builds;
+  const built = builtImage(sources.builds, reference);
   if (!built || seen.has(built.dockerfile)) return undefined;
   const parent = sources.models.get(built.dockerfile);
   // An image that stops at a build stage is migrated when that stage is: the final one, or one every compose and
@@ -194,7 +207,7 @@ function baseUses(
   for (const target of targets) {
     for (const reference of targetReferences.get(target.realPath) ?? []) {
       references.add(reference);
-      const built = sources.builds.builtBy.get(key(reference));
+      const built = builtImage(sources.builds, reference);
       if (built && built.dockerfile !== target.realPath && builtHere(sources, reference, new Set())?.migrated)
         buildsBase.add(built.dockerfile);
     }
