@@ -60,6 +60,7 @@ describe('discover', () => {
       'fixtures/case/Dockerfile': DEBIAN,
       '.github/actions/scan/Dockerfile': DEBIAN,
       '.cursor/Dockerfile': DEBIAN,
+      '.clusterfuzzlite/Dockerfile': DEBIAN,
       '.gitpod.Dockerfile': DEBIAN,
     });
     expect(await paths([])).toEqual([]); // no inputs: nothing (the runner supplies '.')

@@ -22,12 +22,22 @@ async function fastGlob(): Promise<typeof import('fast-glob')> {
 
 /**
  * Directories a walk does not enter: dependencies and git's own, and what is never deployed (test fixtures, test
- * images, dev containers, CI configuration with its container actions, Cursor's agent environment), whose
- * pull-request changes their owners would only revert. Named on the command line, such a directory is processed
- * like any other.
+ * images, dev containers, CI configuration with its container actions, ClusterFuzzLite's fuzzing build, Cursor's
+ * agent environment), whose pull-request changes their owners would only revert. Named on the command line, such a
+ * directory is processed like any other.
  */
 const SKIPPED_DIRS = new Set(['node_modules', '.git']);
-const NOT_DEPLOYED_DIRS = new Set(['.devcontainer', '.github', '.cursor', 'test', 'tests', '__tests__', 'testdata', 'fixtures']);
+const NOT_DEPLOYED_DIRS = new Set([
+  '.devcontainer',
+  '.github',
+  '.cursor',
+  '.clusterfuzzlite',
+  'test',
+  'tests',
+  '__tests__',
+  'testdata',
+  'fixtures',
+]);
 /** Files a walk passes over for the same reason: Gitpod's workspace image (`.gitpod.yml` names it). */
 const NOT_DEPLOYED_FILES = new Set(['.gitpod.dockerfile']);
 
