@@ -43,7 +43,7 @@ export function applicationDirs(ctx: TransformContext): Gift[] {
  * The user the original's program runs as: the user in force where the closing goes, looking past the recipe's own
  * lines before it (its `USER 0` and ownership `RUN` of an earlier run), so a second run sees what the first saw.
  */
-function originalRuntimeUser({ model, plan }: TransformContext): string | null {
+export function originalRuntimeUser({ model, plan }: TransformContext): string | null {
   const { stage, peak } = plan;
   let k = plan.closingAt - 1;
   for (; k >= 0; k--) {

@@ -33,13 +33,14 @@ export const closing: Transform = {
 };
 
 /** Without a shell there is no RUN to give the directories with. */
-function noShellFindings({ plan }: TransformContext, dirsOnly: string[]): Finding[] {
+function noShellFindings(ctx: TransformContext, dirsOnly: string[]): Finding[] {
+  const { plan } = ctx;
   if (dirsOnly.length === 0) return [];
   return [
     finding(
       'dir-not-owned',
       plan.stage.from,
-      `the base has no shell to chown ${dirsOnly.join(' ')}; they stay owned by root`,
+      `the base has no shell to chown ${dirsOnly.join(' ')}; they stay owned by whoever the build made them for (root, or the user in force), not by ${ctx.options.user}`,
       'create them in a builder stage and COPY them with --chown',
     ),
   ];

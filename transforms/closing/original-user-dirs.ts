@@ -1,14 +1,16 @@
 import type { Instruction } from 'dockerfile-ast';
 import { classifyPath, isPlainAbsolute, normaliseAbsolute, PACKAGE_DATA_TREES } from '../../src/facts/paths.js';
+import { userBefore } from '../../src/model/base.js';
 import { copyTarget } from '../../src/model/copy.js';
-import { chownFlag } from '../../src/model/dockerfile.js';
+import { writableDirs } from '../../src/model/dirs.js';
+import { chownFlag, isRootUser } from '../../src/model/dockerfile.js';
 import { MENTIONS } from '../../src/model/run.js';
 import { expandWord, stageScope } from '../../src/model/scope.js';
 import type { Word } from '../../src/model/shell.js';
 import { refusedFinding } from '../../src/rewrite/policy.js';
 import { finding, type TransformContext } from '../../src/rewrite/transform.js';
 import type { Finding } from '../../src/types.js';
-import type { Gift } from './application-dirs.js';
+import { originalRuntimeUser, type Gift } from './application-dirs.js';
 import { envHomeDir } from './env-home.js';
 import { ancestors, givenLater, ranAsPeak, unknownRemovalAfter } from './stage-history.js';
 
@@ -36,7 +38,7 @@ interface Given {
  */
 export function originalUserDirs(ctx: TransformContext): { dirs: OriginalDir[]; findings: Finding[] } {
   const { plan } = ctx;
-  const given = plan.stage.instructions.slice(0, plan.closingAt).map((i, index) => givenBy(ctx, i, index));
+  const given = [...plan.stage.instructions.slice(0, plan.closingAt).map((i, index) => givenBy(ctx, i, index)), madeByRuntimeUser(ctx)];
   const givenToUser = givenLater(ctx);
   const removedUnseen = unknownRemovalAfter(ctx);
   const out = new Map<string, { mayBeMissing: boolean; whole: boolean }>();
@@ -57,6 +59,30 @@ function givenBy(ctx: TransformContext, i: Instruction, index: number): Given {
   if (keyword === 'COPY' || keyword === 'ADD') return givenByCopy(ctx, i, index);
   if (keyword === 'RUN') return givenByChown(ctx, i, index);
   return { candidates: [], findings: [] };
+}
+
+/**
+ * Directories the stage made while the original's runtime user was in force: its own mkdir, and a missing WORKDIR,
+ * which BuildKit makes for the user in force (moby/buildkit#1002; `USER node` then `WORKDIR /app`). They are that
+ * user's, so its program writes there.
+ */
+function madeByRuntimeUser(ctx: TransformContext): Given {
+  const { model, options, plan } = ctx;
+  const runtimeUser = originalRuntimeUser(ctx);
+  if (isRootUser(runtimeUser) || plan.peak.isPeakUserValue(runtimeUser)) return { candidates: [], findings: [] };
+  const made = writableDirs(model, plan.stage, plan.peak, options.home).dirs.filter(
+    (d) => d.madeAt < plan.closingAt && userBefore(model, plan.stage, d.madeAt) === runtimeUser,
+  );
+  return {
+    candidates: made.map((d) => ({ path: d.path, at: d.madeAt })),
+    findings: made.map((d) =>
+      finding(
+        'other-user-dir',
+        d.madeBy,
+        `${d.madeBy.getKeyword() === 'WORKDIR' ? 'WORKDIR' : 'mkdir'} ${d.path} is made for ${runtimeUser}, the original's runtime user: its program writes there, so its directories go to ${options.user} at the end of the stage`,
+      ),
+    ),
+  };
 }
 
 /**
