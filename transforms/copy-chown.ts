@@ -3,7 +3,9 @@ import type { TextEdit } from '../src/edits.js';
 import { RUNTIME_VARIABLES } from '../src/facts/paths.js';
 import { copyFlag, copyTarget, type CopyTarget } from '../src/model/copy.js';
 import { classifyPath } from '../src/facts/paths.js';
-import { chownFlag } from '../src/model/dockerfile.js';
+import { chownFlag, lineOf, type Stage } from '../src/model/dockerfile.js';
+import type { PeakLines } from '../src/model/peak.js';
+import { MENTIONS } from '../src/model/run.js';
 import { chownFlagValue } from '../src/rewrite/recipe.js';
 import { finding, type Transform } from '../src/rewrite/transform.js';
 import type { EngineInputs, Finding } from '../src/types.js';
@@ -90,6 +92,25 @@ function placement(target: CopyTarget | null, home: string, inputs: EngineInputs
   }
 }
 
+/**
+ * A later RUN of the stage gives the destination back to root on purpose (`chown -R root:root /app`, "keep /app
+ * immutable to the runtime user"): a --chown would be undone there, so none is added.
+ */
+function chownedToRootLater(stage: Stage, peak: PeakLines, index: number, path: string): Instruction | undefined {
+  return stage.instructions.slice(index + 1).find(
+    (i) =>
+      i.getKeyword() === 'RUN' &&
+      peak.mentioning(i, MENTIONS.chowns).chowns.some((chown) => {
+        const owner = (chown.owner.literal ?? '').split(/[:.]/)[0];
+        return (
+          (owner === 'root' || owner === '0') &&
+          chown.recursive &&
+          chown.paths.some((p) => path === p || path.startsWith(`${p.replace(/\/+$/, '')}/`))
+        );
+      }),
+  );
+}
+
 function keptFinding(i: Instruction, p: Exclude<Placement, { owner: 'user' }>, user: string, chownValue: string): Finding {
   const keyword = i.getKeyword();
   switch (p.rule) {
@@ -162,6 +183,12 @@ export const copyChown: Transform = {
       if (index < plan.userReadyIndex) return;
       if (where.owner === 'keep') {
         findings.push(keptFinding(i, where, options.user, value));
+        return;
+      }
+      const rootAgain = target?.path ? chownedToRootLater(plan.stage, plan.peak, index, target.path) : undefined;
+      if (rootAgain) {
+        const message = `${keyword} into ${target?.path} gets no --chown: line ${lineOf(rootAgain)} gives it to root again`;
+        findings.push(finding('chown-system-path', i, message, undefined, 'root-again'));
         return;
       }
       // BuildKit's --link layers cannot resolve names (`invalid user index: -1`): only numeric ids work there.
