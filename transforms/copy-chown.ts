@@ -111,6 +111,15 @@ function chownedToRootLater(stage: Stage, peak: PeakLines, index: number, path: 
   );
 }
 
+function otherUserFinding(i: Instruction, owner: string, user: string, chownValue: string): Finding {
+  return finding(
+    'chown-other-user',
+    i,
+    `${i.getKeyword()} --chown=${owner} gives the files to another user than ${user}; it was left as it is`,
+    `use --chown=${chownValue} if the application must write to these files`,
+  );
+}
+
 function keptFinding(i: Instruction, p: Exclude<Placement, { owner: 'user' }>, user: string, chownValue: string): Finding {
   const keyword = i.getKeyword();
   switch (p.rule) {
@@ -167,16 +176,8 @@ export const copyChown: Transform = {
         );
       }
       if (existing) {
-        if (!plan.peak.isPeakOwner(existing.getValue() ?? '')) {
-          findings.push(
-            finding(
-              'chown-other-user',
-              i,
-              `${keyword} --chown=${existing.getValue() ?? ''} gives the files to another user than ${options.user}; it was left as it is`,
-              `use --chown=${value} if the application must write to these files`,
-            ),
-          );
-        }
+        if (!plan.peak.isPeakOwner(existing.getValue() ?? ''))
+          findings.push(otherUserFinding(i, existing.getValue() ?? '', options.user, value));
         return;
       }
       // Before the user exists (a hand migration that creates it later) --chown=<name> would fail the build.
