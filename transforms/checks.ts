@@ -56,6 +56,15 @@ function rootHomeWriteOf(command: Command): string | null {
   if (command.name === 'git' && words[0] === 'config' && words.includes('--global')) return 'git config --global';
   if (/^pip3?$/.test(command.name ?? '') && words[0] === 'install' && words.includes('--user')) return 'pip install --user';
   if (command.name === 'npm' && words[0] === 'config' && words[1] === 'set') return 'npm config set';
+  // uv puts the interpreters it installs under ~/.local/share/uv/python unless told otherwise.
+  if (
+    command.name === 'uv' &&
+    words[0] === 'python' &&
+    words[1] === 'install' &&
+    !words.includes('--install-dir') &&
+    !words.some((w) => w.startsWith('--install-dir='))
+  )
+    return 'uv python install: ~/.local/share/uv/python';
   for (const w of command.args) {
     if (/^~(\/|$)/.test(w.raw)) return '~/';
     if (/\$\{?HOME\b/.test(w.raw)) return '$HOME';
@@ -177,6 +186,29 @@ export const laterUsers: Transform = {
   },
 };
 
+/**
+ * A search path with an entry under /root: `LD_LIBRARY_PATH=$LD_LIBRARY_PATH:/root/.local/share/uv/python/…/lib`
+ * (a runtime installed for root: the program cannot load it), `PATH=$PATH:/root/.local/bin` (tools it may not need).
+ */
+function searchPathFindings(i: Instruction, name: string, value: string, uidArg: string): Finding[] {
+  if (!/PATH$/.test(name)) return [];
+  const entries = value
+    .replace(/^"|"$/g, '')
+    .split(':')
+    .filter((entry) => /^\/root(\/|$)/.test(entry));
+  if (entries.length === 0) return [];
+  const program = name !== 'PATH';
+  return [
+    finding(
+      'root-home-path',
+      i,
+      `ENV ${name} looks in ${entries.join(', ')}, under /root (0700 root): ${program ? `the program, running as $${uidArg}, cannot load what is there` : `commands run as $${uidArg} cannot reach what is there`}`,
+      'install it outside /root (e.g. under /opt), where the program can read it',
+      program ? 'env' : 'env-path',
+    ),
+  ];
+}
+
 export const rootHomePaths: Transform = {
   id: 'root-home-path',
   summary: "Reports ENV values and a final WORKDIR under root's home.",
@@ -202,6 +234,8 @@ export const rootHomePaths: Transform = {
               'env',
             ),
           );
+        } else {
+          findings.push(...searchPathFindings(i, name, value, plan.peak.options.uidArg));
         }
       }
     }

@@ -49,7 +49,7 @@ export const MENTIONS = {
   removes: /\brm\b/,
   installs: /\btar\b|\bunzip\b|prefix|--target|\bbsdtar\b/i,
   sudo: /sudo/,
-  rootHome: /git|pip|npm|~|HOME|\/root/,
+  rootHome: /git|pip|npm|~|HOME|\/root|\buv\b/,
 } as const;
 
 /**
@@ -57,7 +57,7 @@ export const MENTIONS = {
  * others are not parsed at all (the parser costs about as much as the whole Dockerfile parse).
  */
 const RELEVANT =
-  /useradd|adduser|mkdir|chown|\brm\b|\btar\b|unzip|prefix|--target|sudo|gosu|su-exec|\bgit\b|\bpip|\bnpm\b|HOME|\/root|~|\bsu\b|runuser|setpriv|chroot|\bfind\b|usermod|groupadd|addgroup|passwd|:\s*"?\$\{/;
+  /useradd|adduser|mkdir|chown|\brm\b|\btar\b|unzip|prefix|--target|sudo|gosu|su-exec|\bgit\b|\bpip|\bnpm\b|\buv\b|HOME|\/root|~|\bsu\b|runuser|setpriv|chroot|\bfind\b|usermod|groupadd|addgroup|passwd|:\s*"?\$\{/;
 
 /** The shell scripts of a RUN: its shell-form line, the body of a bare `RUN <<EOF`, or `sh -c` in exec form. */
 export function runScripts(model: DockerfileModel, run: Instruction): string[] {
