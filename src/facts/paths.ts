@@ -51,9 +51,9 @@ export const HOME_PARENTS: ReadonlySet<string> = new Set([...SHARED_DIRS, '/srv'
 /** Directories that are the operating system's themselves (what is below them may be the application's). */
 export const SYSTEM_DIRS: ReadonlySet<string> = new Set(['/', ...NO_HOME_TREES, ...SHARED_DIRS, '/licenses', '/usr/local']);
 
-/** Trees that are the operating system's, everything below them included. */
+/** Trees that are the operating system's, everything below them included (the Nix and Guix stores: its packages). */
 export const SYSTEM_TREES =
-  /^\/(bin|sbin|lib|lib32|lib64|libx32|boot|licenses|usr\/(bin|sbin|lib|lib32|lib64|libexec|include|share|games)|usr\/local\/(bin|sbin|lib|lib64|libexec|include|share|etc|man|games))(\/|$)/;
+  /^\/(bin|sbin|lib|lib32|lib64|libx32|boot|licenses|nix|gnu\/store|usr\/(bin|sbin|lib|lib32|lib64|libexec|include|share|games)|usr\/local\/(bin|sbin|lib|lib64|libexec|include|share|etc|man|games))(\/|$)/;
 
 /** Configuration and trust: never given away, whatever is below. */
 export const TRUST_TREES = /^\/etc(\/|$)|\/keyrings(\/|$)|^\/usr(\/local)?\/share\/ca-certificates(\/|$)/;
