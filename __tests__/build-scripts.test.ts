@@ -64,3 +64,25 @@ describe('docker build commands in Makefiles and package.json scripts', () => {
     expect(scriptImages(path.join(ROOT, 'Makefile'), 'Makefile', 'all:\n\tdocker build -f $(DOCKERFILE) -t corp/x:1 .\n')).toEqual([]);
   });
 });
+
+describe('bake tags whose tag has no value', () => {
+  test('keep their repository: `${IMAGE_REPO}/auto-setup:${IMAGE_SHA_TAG}` with no default for the tag', async () => {
+    const { bakeImages } = await import('../src/gather/built-images.js');
+    const bake = JSON.stringify({
+      variable: { IMAGE_REPO: { default: 'temporaliotest' }, IMAGE_SHA_TAG: {} },
+      target: {
+        'auto-setup': { dockerfile: 'server.Dockerfile', target: 'auto-setup', tags: ['${IMAGE_REPO}/auto-setup:${IMAGE_SHA_TAG}'] },
+        unknown: { dockerfile: 'x.Dockerfile', tags: ['${NOWHERE}/x:${IMAGE_SHA_TAG}'] },
+      },
+    });
+    const images = await bakeImages(path.join(ROOT, 'docker-bake.json'), 'docker-bake.json', bake);
+    expect(images).toEqual([
+      {
+        image: 'temporaliotest/auto-setup',
+        dockerfile: path.join(ROOT, 'server.Dockerfile'),
+        origin: 'docker-bake.json target.auto-setup',
+        stage: 'auto-setup',
+      },
+    ]);
+  });
+});

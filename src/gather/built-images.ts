@@ -73,6 +73,12 @@ function interpolate(text: string, known: ReadonlyMap<string, string> = new Map(
   return unresolved ? undefined : out;
 }
 
+/** `${REPO}/app:${SHA}` where only the tag has no value: the repository alone, which any tag of it matches. */
+function repositoryOnly(tag: string, variables: ReadonlyMap<string, string>): string | undefined {
+  const repository = /^(.*):\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.exec(tag)?.[1];
+  return repository === undefined || repository.includes(':') ? undefined : interpolate(repository, variables);
+}
+
 export async function composeImages(file: string, shown: string, text: string): Promise<BuiltImage[]> {
   // Only repositories with a compose file load the YAML parser (a quarter of the CLI's code otherwise).
   const { parse: parseYaml } = await importCommonJs(() => import('yaml'));
@@ -145,7 +151,7 @@ export async function bakeImages(file: string, shown: string, text: string): Pro
     const dockerfile = interpolate(target.dockerfile ?? 'Dockerfile', variables);
     if (context === undefined || dockerfile === undefined || /^[a-z]+:\/\/|^git@/.test(context)) continue;
     for (const tag of target.tags ?? []) {
-      const image = interpolate(tag, variables);
+      const image = interpolate(tag, variables) ?? repositoryOnly(tag, variables);
       if (image === undefined) continue;
       images.push({
         image,
