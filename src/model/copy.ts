@@ -1,5 +1,5 @@
 import type { Instruction } from 'dockerfile-ast';
-import { instructionText, type DockerfileModel, type Stage } from './dockerfile.js';
+import { flagsOf, instructionText, type DockerfileModel, type Stage } from './dockerfile.js';
 import { expandWord, resolvePath, stageScope, variableNames } from './scope.js';
 
 /**
@@ -29,12 +29,8 @@ export interface CopyTarget {
   intoExistingDirectory: boolean;
 }
 
-interface Flagged {
-  getFlags(): { getName(): string; getValue(): string | null }[];
-}
-
 export function copyFlag(i: Instruction, name: string): string | null | undefined {
-  const found = (i as unknown as Flagged).getFlags().find((f) => f.getName().toLowerCase() === name);
+  const found = flagsOf(i).find((f) => f.getName().toLowerCase() === name);
   return found === undefined ? undefined : found.getValue();
 }
 

@@ -280,13 +280,30 @@ export function userValue(instruction: Instruction): string {
     .join(' ');
 }
 
-interface Flagged {
-  getFlags(): { getName(): string; getValue(): string | null }[];
+export interface Flag {
+  getName(): string;
+  getValue(): string | null;
+}
+
+const flags = new WeakMap<Instruction, readonly Flag[]>();
+
+/**
+ * The flags of an instruction (`--chown`, `--from`, `--link`), read once: dockerfile-ast re-reads the arguments
+ * on every `getFlags()`, and the transforms ask for a COPY's flags many times.
+ */
+export function flagsOf(instruction: Instruction): readonly Flag[] {
+  let found = flags.get(instruction);
+  if (!found) {
+    const flagged = instruction as unknown as { getFlags?: () => Flag[] };
+    found = flagged.getFlags ? flagged.getFlags() : [];
+    flags.set(instruction, found);
+  }
+  return found;
 }
 
 /** The `--chown` flag of a COPY or ADD (`undefined` when it has none, or for other instructions). */
-export function chownFlag(instruction: Instruction): { getName(): string; getValue(): string | null } | undefined {
+export function chownFlag(instruction: Instruction): Flag | undefined {
   const keyword = instruction.getKeyword();
   if (keyword !== 'COPY' && keyword !== 'ADD') return undefined;
-  return (instruction as unknown as Flagged).getFlags().find((f) => f.getName().toLowerCase() === 'chown');
+  return flagsOf(instruction).find((f) => f.getName().toLowerCase() === 'chown');
 }

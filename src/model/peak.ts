@@ -2,7 +2,7 @@ import type { Instruction } from 'dockerfile-ast';
 import type { EngineInputs, FixOptions } from '../types.js';
 import { MENTIONS, NO_FACTS, runFacts, runScripts, type RunFacts } from './run.js';
 import type { Word } from './shell.js';
-import { instructionText, isRootUser, lastUserIndex, userValue, type DockerfileModel, type Stage } from './dockerfile.js';
+import { chownFlag, instructionText, isRootUser, lastUserIndex, userValue, type DockerfileModel, type Stage } from './dockerfile.js';
 import { stageBase, userBefore, type StageBase } from './base.js';
 import { can } from '../facts/image.js';
 
@@ -336,9 +336,7 @@ function blockPosition(stage: Stage, startUser: string | null, base: StageBase, 
 }
 
 function chownFlagValue(i: Instruction): string {
-  if (i.getKeyword() !== 'COPY' && i.getKeyword() !== 'ADD') return '';
-  const flags = (i as unknown as { getFlags(): { getName(): string; getValue(): string | null }[] }).getFlags();
-  return flags.find((f) => f.getName().toLowerCase() === 'chown')?.getValue() ?? '';
+  return chownFlag(i)?.getValue() ?? '';
 }
 
 /** Instructions whose meaning depends on the working directory they inherit. */
