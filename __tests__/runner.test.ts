@@ -84,6 +84,12 @@ describe('run', () => {
       expect(skipped.findings.map((f) => f.rule)).toEqual(['container-action']);
       expect(skipped.skipped).toMatch(/GitHub Docker container action/);
     }
+    // Named on the command line (no walk listed its directory), the action file is looked for all the same.
+    const named = await runAll({ paths: ['lint/docker/Dockerfile', 'node/Dockerfile'] });
+    expect(named.results.map((r) => [r.path, r.status])).toEqual([
+      ['lint/docker/Dockerfile', 'skipped'],
+      ['node/Dockerfile', 'changed'],
+    ]);
   });
 
   test('--write rewrites changed files, keeps their mode, and never touches unchanged ones', async () => {

@@ -1,6 +1,6 @@
 import type { Instruction } from 'dockerfile-ast';
 import { copiedBy } from '../src/model/context.js';
-import { argumentsText, foldedText, type DockerfileModel, type Stage } from '../src/model/dockerfile.js';
+import { argumentsOf, argumentsText, foldedText, type DockerfileModel, type Stage } from '../src/model/dockerfile.js';
 import { envPairs } from '../src/model/peak.js';
 import type { StageServer } from '../src/model/server.js';
 import { finding, type Transform } from '../src/rewrite/transform.js';
@@ -43,7 +43,7 @@ export const privilegedPort: Transform = {
 /** The ports an EXPOSE lists, or a CMD/ENTRYPOINT passes in its flags and host:port words. */
 function instructionPorts(model: DockerfileModel, i: Instruction): number[] {
   const keyword = i.getKeyword();
-  if (keyword === 'EXPOSE') return i.getArguments().map((a) => Number.parseInt(a.getValue(), 10));
+  if (keyword === 'EXPOSE') return argumentsOf(i).map((a) => Number.parseInt(a.getValue(), 10));
   if (keyword !== 'CMD' && keyword !== 'ENTRYPOINT') return [];
   const text = argumentsText(model, i);
   return [...text.matchAll(PORT_FLAG), ...text.matchAll(HOST_PORT)].map((m) => Number(m[1]));
@@ -112,7 +112,7 @@ function imagePortFindings(model: DockerfileModel, from: Instruction, instructio
   if (!own || !(own.number < 1024) || server.configured.ports.length > 0) return [];
   // An `EXPOSE 80` of the stage is reported by the transform above already.
   const exposed = instructions.some(
-    (i) => i.getKeyword() === 'EXPOSE' && i.getArguments().some((a) => Number.parseInt(a.getValue(), 10) === own.number),
+    (i) => i.getKeyword() === 'EXPOSE' && argumentsOf(i).some((a) => Number.parseInt(a.getValue(), 10) === own.number),
   );
   if (exposed || movesPort(model, instructions, own.file ?? '')) return [];
   return [

@@ -1,6 +1,6 @@
 import type { Instruction } from 'dockerfile-ast';
 import { copiedBy, copiedFiles, type CopiedFile } from '../src/model/context.js';
-import { argumentsText, foldedText, type DockerfileModel } from '../src/model/dockerfile.js';
+import { argumentsOf, argumentsText, foldedText, type DockerfileModel } from '../src/model/dockerfile.js';
 import { stageServer, type StageServer } from '../src/model/server.js';
 import { readServerConfig, STARTED_SERVERS, volumeHolding } from '../src/facts/servers.js';
 import { writableDirs } from '../src/model/dirs.js';
@@ -437,7 +437,7 @@ function workdirBefore(model: DockerfileModel, at: Instruction): string | null {
     if (i === at) break;
     if (i.getKeyword() === 'FROM') workdir = null;
     if (i.getKeyword() === 'WORKDIR') {
-      const value = i.getArguments()[0]?.getValue() ?? '';
+      const value = argumentsOf(i)[0]?.getValue() ?? '';
       workdir = value.startsWith('/') ? value.replace(/\/+$/, '') : workdir && value ? `${workdir}/${value}` : null;
     }
   }

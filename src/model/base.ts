@@ -1,7 +1,7 @@
 import type { From } from 'dockerfile-ast';
 import type { ImageFacts } from '../facts/types.js';
 import { builtInFacts, toBaseImage, unknownFacts, type BaseImage } from '../facts/image.js';
-import { argumentsText, userValue, type DockerfileModel, type Stage } from './dockerfile.js';
+import { argumentsOf, argumentsText, userValue, type DockerfileModel, type Stage } from './dockerfile.js';
 import { globalValues, substitute } from './scope.js';
 
 /**
@@ -82,7 +82,7 @@ const DRIVE_PATH = /^["']?[A-Za-z]:[\\/]/;
 function writtenForWindows(model: DockerfileModel, stage: Stage): boolean {
   return stage.instructions.some((i) => {
     const keyword = i.getKeyword();
-    const first = i.getArguments()[0]?.getValue() ?? '';
+    const first = argumentsOf(i)[0]?.getValue() ?? '';
     if (keyword === 'WORKDIR') return DRIVE_PATH.test(first);
     if (keyword !== 'SHELL') return false;
     const shell = /^\[\s*"([^"]*)"/.exec(argumentsText(model, i))?.[1] ?? '';

@@ -1,5 +1,5 @@
 import type { Instruction } from 'dockerfile-ast';
-import { instructionText, type DockerfileModel, type Stage } from './dockerfile.js';
+import { argumentsOf, instructionText, type DockerfileModel, type Stage } from './dockerfile.js';
 import { findServerImage, STARTED_SERVERS } from '../facts/servers.js';
 import { joinPath } from '../facts/paths.js';
 
@@ -143,8 +143,7 @@ export function copiedFiles(
 /** The working directory after a WORKDIR: null once a variable or an unknown directory makes it unknown. */
 function nextWorkdir(workdir: string | null, instruction: Instruction): string | null {
   const value =
-    instruction
-      .getArguments()[0]
+    argumentsOf(instruction)[0]
       ?.getValue()
       .replace(/^["']|["']$/g, '') ?? '';
   return value.startsWith('/') ? joinPath(value, '.') : workdir && !value.includes('$') ? joinPath(workdir, value) : null;

@@ -1,5 +1,5 @@
 import type { Instruction } from 'dockerfile-ast';
-import { instructionText, type DockerfileModel, type Stage } from './dockerfile.js';
+import { argumentsOf, instructionText, type DockerfileModel, type Stage } from './dockerfile.js';
 import { normalisePath, type PeakLines } from './peak.js';
 import { MENTIONS } from './run.js';
 import { dockerfileScript } from './shell.js';
@@ -27,7 +27,7 @@ export function volumePaths(model: DockerfileModel, volume: Instruction, values:
       // Not valid JSON: Docker treats it as a plain list too.
     }
   }
-  return volume.getArguments().map((a) => expand(unquote(a.getValue())));
+  return argumentsOf(volume).map((a) => expand(unquote(a.getValue())));
 }
 
 /** Paths a RUN surely creates with `mkdir` (not under a condition), absolute against the working directory. */
@@ -86,7 +86,7 @@ export function writableDirs(
     const keyword = i.getKeyword();
     let paths: string[] = [];
     if (keyword === 'WORKDIR') {
-      const value = expandWord(unquote(i.getArguments()[0]?.getValue() ?? ''), scope.valuesAt(index)) ?? '$';
+      const value = expandWord(unquote(argumentsOf(i)[0]?.getValue() ?? ''), scope.valuesAt(index)) ?? '$';
       const absolute = value.startsWith('/') ? value : workdir ? joinPath(workdir, value) : null;
       workdir = absolute && isPlainAbsolute(absolute) ? normaliseAbsolute(absolute) : null;
       if (workdir) paths = [workdir];

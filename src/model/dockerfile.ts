@@ -1,4 +1,4 @@
-import { DockerfileParser, type Dockerfile, type From, type Instruction } from 'dockerfile-ast';
+import { DockerfileParser, type Argument, type Dockerfile, type From, type Instruction } from 'dockerfile-ast';
 import { LineIndex } from '../edits.js';
 import type { FactsLookup } from '../facts/types.js';
 import { PeakFixError, type EngineInputs } from '../types.js';
@@ -274,10 +274,21 @@ export function isRootUser(value: string | null | undefined): boolean {
 }
 
 export function userValue(instruction: Instruction): string {
-  return instruction
-    .getArguments()
+  return argumentsOf(instruction)
     .map((a) => a.getValue())
     .join(' ');
+}
+
+const argumentLists = new WeakMap<Instruction, readonly Argument[]>();
+
+/** An instruction's arguments, read once: dockerfile-ast splits the instruction's text again on every call. */
+export function argumentsOf(instruction: Instruction): readonly Argument[] {
+  let found = argumentLists.get(instruction);
+  if (!found) {
+    found = instruction.getArguments();
+    argumentLists.set(instruction, found);
+  }
+  return found;
 }
 
 export interface Flag {

@@ -2,7 +2,16 @@ import type { Instruction } from 'dockerfile-ast';
 import type { EngineInputs, FixOptions } from '../types.js';
 import { MENTIONS, NO_FACTS, runFacts, runScripts, type RunFacts } from './run.js';
 import type { Word } from './shell.js';
-import { chownFlag, instructionText, isRootUser, lastUserIndex, userValue, type DockerfileModel, type Stage } from './dockerfile.js';
+import {
+  argumentsOf,
+  chownFlag,
+  instructionText,
+  isRootUser,
+  lastUserIndex,
+  userValue,
+  type DockerfileModel,
+  type Stage,
+} from './dockerfile.js';
 import { stageBase, userBefore, type StageBase } from './base.js';
 import { can } from '../facts/image.js';
 
@@ -62,7 +71,7 @@ export class PeakLines {
 
   isUidArg(instruction: Instruction): boolean {
     if (instruction.getKeyword() !== 'ARG') return false;
-    return instruction.getArguments().some((a) => a.getValue().split('=')[0] === this.options.uidArg);
+    return argumentsOf(instruction).some((a) => a.getValue().split('=')[0] === this.options.uidArg);
   }
 
   isUidEnv(instruction: Instruction): boolean {
@@ -350,7 +359,7 @@ function reliesOnWorkdir(i: Instruction): boolean {
     case 'COPY':
     case 'ADD': {
       // The last argument, in plain or JSON form (`COPY ["a b", "/dst/"]`).
-      const args = i.getArguments();
+      const args = argumentsOf(i);
       const destination = (args[args.length - 1]?.getValue() ?? '').replace(/^\[?\s*"?/, '');
       return !destination.startsWith('/');
     }
@@ -374,7 +383,7 @@ function homeWorkdirDecision(
   for (const i of stage.instructions.slice(blockAfter + 1)) {
     // A relative WORKDIR is resolved against the inherited directory.
     if (i.getKeyword() === 'WORKDIR') {
-      return /^["']?\//.test(i.getArguments()[0]?.getValue() ?? '') ? { insert: false } : { insert: false, reliance: i };
+      return /^["']?\//.test(argumentsOf(i)[0]?.getValue() ?? '') ? { insert: false } : { insert: false, reliance: i };
     }
     if (reliesOnWorkdir(i)) return { insert: false, reliance: i };
   }

@@ -1,5 +1,5 @@
 import type { Heredoc, Instruction } from 'dockerfile-ast';
-import { endOffset, type DockerfileModel } from './dockerfile.js';
+import { argumentsOf, endOffset, type DockerfileModel } from './dockerfile.js';
 import { dockerfileScript, parseCommands, type Command, type Word } from './shell.js';
 
 /**
@@ -61,7 +61,7 @@ const RELEVANT =
 
 /** The shell scripts of a RUN: its shell-form line, the body of a bare `RUN <<EOF`, or `sh -c` in exec form. */
 export function runScripts(model: DockerfileModel, run: Instruction): string[] {
-  const args = run.getArguments();
+  const args = argumentsOf(run);
   if (args.length === 0) return [];
   const body = model.text.slice(model.lines.offsetAt(args[0].getRange().start), endOffset(model, run));
   const trimmed = body.trim();

@@ -1,5 +1,5 @@
 import type { Instruction } from 'dockerfile-ast';
-import type { DockerfileModel, Stage } from './dockerfile.js';
+import { argumentsOf, type DockerfileModel, type Stage } from './dockerfile.js';
 import { joinPath } from '../facts/paths.js';
 
 /**
@@ -138,7 +138,7 @@ function computeScope(
         values.set(name, value);
       }
     } else if (keyword === 'WORKDIR') {
-      const raw = unquote(instruction.getArguments()[0]?.getValue() ?? '');
+      const raw = unquote(argumentsOf(instruction)[0]?.getValue() ?? '');
       const expanded = expandWord(raw, values);
       workdir = resolvePath(expanded, workdir);
       if (workdir !== null) made = new Set(made).add(workdir);

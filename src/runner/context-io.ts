@@ -79,9 +79,17 @@ export async function readContextDirs(dockerfilePath: string, text: string): Pro
 
 /**
  * The Dockerfile is a GitHub Docker container action's: an `action.yml` (or `.yaml`) in its directory or one of the
- * two above runs it (`runs.using: docker`, `runs.image` naming this file). Anything unreadable answers no.
+ * two above runs it (`runs.using: docker`, `runs.image` naming this file). `known`: the action files a walk saw
+ * there, so no directory is probed again. Anything unreadable answers no.
  */
-export async function isContainerAction(dockerfilePath: string): Promise<boolean> {
+export async function isContainerAction(dockerfilePath: string, known?: readonly string[]): Promise<boolean> {
+  if (known !== undefined) {
+    for (const file of known) {
+      const text = await readFile(file, 'utf8').catch(() => undefined);
+      if (text !== undefined && (await runsDockerfile(text, path.dirname(file), dockerfilePath))) return true;
+    }
+    return false;
+  }
   let dir = path.dirname(dockerfilePath);
   for (let level = 0; level < 3; level++) {
     for (const name of ['action.yml', 'action.yaml']) {

@@ -64,6 +64,11 @@ export interface Target {
   absPath: string;
   /** The file to read and write: the link's target when `absPath` is a symbolic link, else `absPath`. */
   realPath: string;
+  /**
+   * Found by a walk: the `action.yml`/`action.yaml` files of its directory and the two above it (a GitHub container
+   * action may run it), seen in the listings the walk read anyway. Undefined when no walk found the file.
+   */
+  actionFiles?: string[];
   /** Set when the input cannot be processed at all (missing path...). */
   error?: string;
   /** Set when the file is deliberately left alone (a link out of the tree...). */
@@ -183,7 +188,10 @@ interface Tree {
   real: string;
 }
 
-async function walk(dir: string, tree: Tree, ignores: IgnoreChecker, cwd: string, out: Target[]): Promise<void> {
+const ACTION_FILES = new Set(['action.yml', 'action.yaml']);
+
+/** `above`: the action files of the directories above `dir` within the walk, nearest last. */
+async function walk(dir: string, tree: Tree, ignores: IgnoreChecker, cwd: string, out: Target[], above: string[][] = []): Promise<void> {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -193,12 +201,14 @@ async function walk(dir: string, tree: Tree, ignores: IgnoreChecker, cwd: string
     return;
   }
   entries.sort((a, b) => compare(a.name, b.name));
+  const own = entries.filter((e) => ACTION_FILES.has(e.name) && !e.isDirectory()).map((e) => path.join(dir, e.name));
+  const actionFiles = [...own, ...above.slice(-2).flat()];
   for (const entry of entries) {
     const absPath = path.join(dir, entry.name);
     if (entry.isDirectory()) {
       if (SKIPPED_DIRS.has(entry.name) || NOT_DEPLOYED_DIRS.has(entry.name)) continue;
       if (await ignoredOrFailed(ignores, absPath, true, tree.top, cwd, out)) continue;
-      await walk(absPath, tree, ignores, cwd, out);
+      await walk(absPath, tree, ignores, cwd, out, [...above.slice(-1), own]);
       continue;
     }
     if (!isDockerfileName(entry.name) || NOT_DEPLOYED_FILES.has(entry.name.toLowerCase())) continue;
@@ -209,8 +219,10 @@ async function walk(dir: string, tree: Tree, ignores: IgnoreChecker, cwd: string
       out.push(await linkTarget(absPath, display(absPath, cwd), tree.real));
       continue;
     }
-    if (entry.isFile())
-      out.push({ path: display(absPath, cwd), absPath, realPath: path.join(tree.real, path.relative(tree.top, absPath)), link: false });
+    if (entry.isFile()) {
+      const realPath = path.join(tree.real, path.relative(tree.top, absPath));
+      out.push({ path: display(absPath, cwd), absPath, realPath, link: false, actionFiles });
+    }
     // FIFOs, sockets and devices with a Dockerfile's name are not picked up by a walk.
   }
 }

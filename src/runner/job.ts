@@ -72,7 +72,7 @@ export async function prepareTarget(target: Target, options: Omit<JobOptions, 'w
   const [contextFiles, contextDirs, containerAction] = await Promise.all([
     readContextFiles(target.realPath, read.text),
     readContextDirs(target.realPath, read.text),
-    isContainerAction(target.realPath),
+    isContainerAction(target.absPath, target.actionFiles),
   ]);
   const result = applyEngine(path, read.text, options.fix, options.engine ?? fixDockerfile, {
     ...options.inputs,
