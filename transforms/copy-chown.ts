@@ -93,22 +93,23 @@ function placement(target: CopyTarget | null, home: string, inputs: EngineInputs
 }
 
 /**
- * A later RUN of the stage gives the destination back to root on purpose (`chown -R root:root /app`, "keep /app
- * immutable to the runtime user"): a --chown would be undone there, so none is added.
+ * The RUNs of the stage that give paths back to root on purpose (`chown -R root:root /app`, "keep /app immutable to
+ * the runtime user"), with their index: a --chown on a COPY there would be undone, so none is added.
  */
-function chownedToRootLater(stage: Stage, peak: PeakLines, index: number, path: string): Instruction | undefined {
-  return stage.instructions.slice(index + 1).find(
-    (i) =>
-      i.getKeyword() === 'RUN' &&
-      peak.mentioning(i, MENTIONS.chowns).chowns.some((chown) => {
-        const owner = (chown.owner.literal ?? '').split(/[:.]/)[0];
-        return (
-          (owner === 'root' || owner === '0') &&
-          chown.recursive &&
-          chown.paths.some((p) => path === p || path.startsWith(`${p.replace(/\/+$/, '')}/`))
-        );
-      }),
-  );
+function rootChowns(stage: Stage, peak: PeakLines): { at: number; run: Instruction; paths: string[] }[] {
+  return stage.instructions.flatMap((run, at) => {
+    if (run.getKeyword() !== 'RUN') return [];
+    const paths = peak.mentioning(run, MENTIONS.chowns).chowns.flatMap((chown) => {
+      const owner = (chown.owner.literal ?? '').split(/[:.]/)[0];
+      return (owner === 'root' || owner === '0') && chown.recursive ? chown.paths.map((p) => p.replace(/\/+$/, '')) : [];
+    });
+    return paths.length > 0 ? [{ at, run, paths }] : [];
+  });
+}
+
+/** The first of `chowns` after `index` that gives `path` back to root. */
+function chownedToRootLater(chowns: ReturnType<typeof rootChowns>, index: number, path: string): Instruction | undefined {
+  return chowns.find((c) => c.at > index && c.paths.some((p) => path === p || path.startsWith(`${p}/`)))?.run;
 }
 
 function otherUserFinding(i: Instruction, owner: string, user: string, chownValue: string): Finding {
@@ -158,6 +159,7 @@ export const copyChown: Transform = {
     const findings: Finding[] = [];
     const value = chownFlagValue(options, plan.base.facts);
     const numeric = `$${options.uidArg}:$${options.uidArg}`;
+    const toRoot = rootChowns(plan.stage, plan.peak);
     plan.stage.instructions.forEach((i, index) => {
       const keyword = i.getKeyword();
       if (keyword !== 'COPY' && keyword !== 'ADD') return;
@@ -186,7 +188,7 @@ export const copyChown: Transform = {
         findings.push(keptFinding(i, where, options.user, value));
         return;
       }
-      const rootAgain = target?.path ? chownedToRootLater(plan.stage, plan.peak, index, target.path) : undefined;
+      const rootAgain = target?.path ? chownedToRootLater(toRoot, index, target.path) : undefined;
       if (rootAgain) {
         const message = `${keyword} into ${target?.path} gets no --chown: line ${lineOf(rootAgain)} gives it to root again`;
         findings.push(finding('chown-system-path', i, message, undefined, 'root-again'));

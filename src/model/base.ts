@@ -82,8 +82,7 @@ const DRIVE_PATH = /^["']?[A-Za-z]:[\\/]/;
 function writtenForWindows(model: DockerfileModel, stage: Stage): boolean {
   return stage.instructions.some((i) => {
     const keyword = i.getKeyword();
-    const first = argumentsOf(i)[0]?.getValue() ?? '';
-    if (keyword === 'WORKDIR') return DRIVE_PATH.test(first);
+    if (keyword === 'WORKDIR') return DRIVE_PATH.test(argumentsOf(i)[0]?.getValue() ?? '');
     if (keyword !== 'SHELL') return false;
     const shell = /^\[\s*"([^"]*)"/.exec(argumentsText(model, i))?.[1] ?? '';
     return WINDOWS_SHELL.test(shell.replace(/\\\\/g, '\\'));

@@ -71,7 +71,23 @@ export interface WritableDir {
  * WORKDIR and mkdir directories of a stage: `dirs` the user may own, `refused` the policy keeps from it. A
  * directory the stage removes again (`mkdir -p /usr/src/x && … && rm -rf /usr/src/x`) is not one of the image.
  */
+const writable = new WeakMap<Stage, { peak: PeakLines; home: string; result: { dirs: WritableDir[]; refused: WritableDir[] } }>();
+
 export function writableDirs(
+  model: DockerfileModel,
+  stage: Stage,
+  peak: PeakLines,
+  home: string,
+): { dirs: WritableDir[]; refused: WritableDir[] } {
+  // Asked for by several transforms of one stage: computed once per run's PeakLines and home.
+  const cached = writable.get(stage);
+  if (cached && cached.peak === peak && cached.home === home) return cached.result;
+  const result = findWritableDirs(model, stage, peak, home);
+  writable.set(stage, { peak, home, result });
+  return result;
+}
+
+function findWritableDirs(
   model: DockerfileModel,
   stage: Stage,
   peak: PeakLines,
