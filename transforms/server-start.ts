@@ -217,7 +217,12 @@ export const serverStart: Transform = {
     const findings = [
       ...baseImageFindings(plan),
       ...starts.flatMap((start) => startFindings(model, plan, start)),
-      ...starts.flatMap((start) => scriptsRun(model, start, copied).flatMap((script) => scriptFindings(start, script))),
+      ...starts.flatMap((start) =>
+        scriptsRun(model, start, copied).flatMap((script) => [
+          ...scriptFindings(start, script),
+          ...scriptWriteFindings(plan, start, script),
+        ]),
+      ),
       ...envPortFindings(stage),
       ...startWritesFindings(model, plan, starts),
       ...(server ? serverFindings(model, stage.from, stage.instructions, server) : startedServerFindings(model, plan, starts, copied)),
@@ -265,6 +270,39 @@ function scriptFindings(start: Instruction, script: Script): Finding[] {
       },
     ];
   });
+}
+
+/** `dockerize -template SRC:DEST`: the file dockerize renders at start. */
+const DOCKERIZE_TEMPLATE = /\bdockerize\b[^\n]*?-template[=\s]+["']?[^\s:"']+:(\/[A-Za-z0-9_.@+\/-]*)/g;
+
+/**
+ * A script the start runs writes a file in a tree peak-fix never gives away (`dockerize -template …:/etc/temporal/
+ * config/docker.yaml`, `envsubst < t > /etc/app.conf`): as the Peak user it fails at start. The first such line of
+ * the script, unless the script checks who it runs as before it.
+ */
+function scriptWriteFindings(plan: TransformContext['plan'], start: Instruction, script: Script): Finding[] {
+  const { options } = plan.peak;
+  const lines = script.text.split(/\r\n|\r|\n/);
+  const guardedFrom = lines.findIndex((l) => CHECKS_ROOT.test(l));
+  for (const [index, raw] of (guardedFrom >= 0 ? lines.slice(0, guardedFrom) : lines).entries()) {
+    const line = raw.replace(/(^|\s)#.*$/, '');
+    const written = [...line.matchAll(ABSOLUTE_REDIRECT), ...line.matchAll(DOCKERIZE_TEMPLATE)]
+      .map((m) => m[1])
+      .find((path) => !WRITABLE_BY_ANYONE.test(path) && classifyPath(path, options.home) !== 'app');
+    if (written === undefined) continue;
+    return [
+      {
+        ...finding(
+          'start-writes-system-path',
+          start,
+          `${start.getKeyword()} runs ${script.file}, whose line ${index + 1} writes ${written}, which ${options.user} is never given: it fails at start as $${options.uidArg}`,
+          `write the file under /tmp or a directory of the application's, and point the program at it`,
+        ),
+        context: { file: script.file, line: index + 1 },
+      },
+    ];
+  }
+  return [];
 }
 
 /** A shell redirection to a relative file name: `> app.yaml`, `>>log.txt` (not `2>&1`, not `> /dev/null`). */

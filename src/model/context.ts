@@ -128,8 +128,11 @@ export function copiedFiles(
 ): Map<string, CopiedFile> {
   const copied = new Map<string, CopiedFile>();
   if (!contextFiles || contextFiles.size === 0) return copied;
+  // The stages it is built on first: a script a parent stage copied in is the one this stage starts.
+  const chain: Stage[] = [];
+  for (let s: Stage | null = stage; s; s = s.parent) chain.unshift(s);
   let workdir: string | null = '/';
-  for (const instruction of stage.instructions) {
+  for (const instruction of chain.flatMap((s) => s.instructions)) {
     const keyword = instruction.getKeyword();
     if (keyword === 'WORKDIR') workdir = nextWorkdir(workdir, instruction);
     else if (keyword === 'COPY' || keyword === 'ADD') {
