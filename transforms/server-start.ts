@@ -278,13 +278,15 @@ const DOCKERIZE_TEMPLATE = /\bdockerize\b[^\n]*?-template[=\s]+["']?[^\s:"']+:(\
 /**
  * A script the start runs writes a file in a tree peak-fix never gives away (`dockerize -template …:/etc/temporal/
  * config/docker.yaml`, `envsubst < t > /etc/app.conf`): as the Peak user it fails at start. The first such line of
- * the script, unless the script checks who it runs as before it.
+ * the script that it always runs (at its top level: not indented into a branch or a function, as minio's deprecated
+ * user switch is), unless the script checks who it runs as before it.
  */
 function scriptWriteFindings(plan: TransformContext['plan'], start: Instruction, script: Script): Finding[] {
   const { options } = plan.peak;
   const lines = script.text.split(/\r\n|\r|\n/);
   const guardedFrom = lines.findIndex((l) => CHECKS_ROOT.test(l));
   for (const [index, raw] of (guardedFrom >= 0 ? lines.slice(0, guardedFrom) : lines).entries()) {
+    if (/^\s/.test(raw)) continue;
     const line = raw.replace(/(^|\s)#.*$/, '');
     const written = [...line.matchAll(ABSOLUTE_REDIRECT), ...line.matchAll(DOCKERIZE_TEMPLATE)]
       .map((m) => m[1])
