@@ -147,9 +147,10 @@ export const onbuild: Transform = reportOnly('onbuild', 'Reports ONBUILD trigger
 export const laterUsers: Transform = {
   id: 'uid-shift',
   summary: 'Reports users created after peak-user whose UID changes or may collide with the UID argument.',
-  apply({ plan }) {
+  apply({ model, plan }) {
     const findings: Finding[] = [];
     const { stage, peak } = plan;
+    const scope = stageScope(model, stage);
     // Only users created after the point where this run creates peak-user are renumbered.
     const from = plan.existingCreate >= 0 ? plan.existingCreate + 1 : plan.userFromParent ? Infinity : 0;
     stage.instructions.forEach((i, index) => {
@@ -170,15 +171,23 @@ export const laterUsers: Transform = {
               `pin its UID (e.g. -u 1000) if anything refers to it by number`,
             ),
           );
-        } else if (created.uid?.literal && /^\d+$/.test(created.uid.literal) && Number(created.uid.literal) >= 1000) {
-          findings.push(
-            finding(
-              'uid-conflict',
-              i,
-              `${created.name} takes the fixed UID ${created.uid.literal}: the build fails when ${peak.options.uidArg} is ${created.uid.literal}`,
-              `add -o to share it, or make sure Peak never passes ${created.uid.literal}`,
-            ),
-          );
+        } else {
+          // `--uid "${NB_UID}"` with `ARG NB_UID="1000"`: the UID Docker's ARG and ENV values make of it.
+          const uid =
+            created.uid?.literal ?? (created.uid ? expandWord(created.uid.raw.replace(/^"|"$/g, ''), scope.valuesAt(index)) : null);
+          if (uid && /^\d+$/.test(uid) && Number(uid) >= 1000) {
+            const name = created.name.includes('$')
+              ? (expandWord(created.name.replace(/^"|"$/g, ''), scope.valuesAt(index)) ?? created.name)
+              : created.name;
+            findings.push(
+              finding(
+                'uid-conflict',
+                i,
+                `${name} takes the fixed UID ${uid}: the build fails when ${peak.options.uidArg} is ${uid}`,
+                `add -o to share it, or make sure Peak never passes ${uid}`,
+              ),
+            );
+          }
         }
       }
     });

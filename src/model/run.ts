@@ -276,12 +276,13 @@ function literals(words: Word[]): string[] {
 function userCreated(command: Command): { name: string; uid: Word | null } | null {
   const words = command.args;
   let uid: Word | null = null;
-  const names: (string | null)[] = [];
+  const names: string[] = [];
   for (let k = 0; k < words.length; k++) {
     const v = words[k].literal;
     const raw = words[k].raw;
     if (v === null) {
-      names.push(null);
+      // `"${NB_USER}"`: the name as written, for messages; it is never the Peak user's literal name.
+      names.push(raw);
       continue;
     }
     if (v.startsWith('-')) {
@@ -299,8 +300,7 @@ function userCreated(command: Command): { name: string; uid: Word | null } | nul
   // For an inline value like `-u1000` the raw slice above is enough; a computed word keeps its raw text.
   if (names.length === 0) return null;
   if (command.name === 'adduser' && names.length >= 2) return null;
-  const name = names[names.length - 1];
-  return name === null ? null : { name, uid };
+  return { name: names[names.length - 1], uid };
 }
 
 /** Where `tar -C DIR` / `tar --directory=DIR` extracts, or `unzip -d DIR` unpacks. */
