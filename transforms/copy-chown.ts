@@ -5,7 +5,7 @@ import { copyFlag, copyTarget, type CopyTarget } from '../src/model/copy.js';
 import { classifyPath } from '../src/facts/paths.js';
 import { chownFlag, lineOf, type Stage } from '../src/model/dockerfile.js';
 import type { PeakLines } from '../src/model/peak.js';
-import { MENTIONS } from '../src/model/run.js';
+import { isRootOwner, MENTIONS } from '../src/model/run.js';
 import { chownFlagValue } from '../src/rewrite/recipe.js';
 import { finding, type Transform } from '../src/rewrite/transform.js';
 import type { EngineInputs, Finding } from '../src/types.js';
@@ -99,10 +99,9 @@ function placement(target: CopyTarget | null, home: string, inputs: EngineInputs
 function rootChowns(stage: Stage, peak: PeakLines): { at: number; run: Instruction; paths: string[] }[] {
   return stage.instructions.flatMap((run, at) => {
     if (run.getKeyword() !== 'RUN') return [];
-    const paths = peak.mentioning(run, MENTIONS.chowns).chowns.flatMap((chown) => {
-      const owner = (chown.owner.literal ?? '').split(/[:.]/)[0];
-      return (owner === 'root' || owner === '0') && chown.recursive ? chown.paths.map((p) => p.replace(/\/+$/, '')) : [];
-    });
+    const paths = peak
+      .mentioning(run, MENTIONS.chowns)
+      .chowns.flatMap((chown) => (isRootOwner(chown.owner) && chown.recursive ? chown.paths.map((p) => p.replace(/\/+$/, '')) : []));
     return paths.length > 0 ? [{ at, run, paths }] : [];
   });
 }

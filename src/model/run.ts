@@ -303,6 +303,12 @@ function userCreated(command: Command): { name: string; uid: Word | null } | nul
   return { name: names[names.length - 1], uid };
 }
 
+/** `chown root …`, `chown 0:0 …`, `chown root.root …`: the owner a chown names is root. */
+export function isRootOwner(owner: Word): boolean {
+  const user = (owner.literal ?? '').split(/[:.]/)[0];
+  return user === 'root' || user === '0';
+}
+
 /** Where `tar -C DIR` / `tar --directory=DIR` extracts, or `unzip -d DIR` unpacks. */
 function installTargets(command: Command): string[] {
   const words = command.args.map((w) => w.literal);

@@ -4,9 +4,8 @@ import { userBefore } from '../../src/model/base.js';
 import { copyTarget } from '../../src/model/copy.js';
 import { writableDirs } from '../../src/model/dirs.js';
 import { chownFlag, isRootUser } from '../../src/model/dockerfile.js';
-import { MENTIONS } from '../../src/model/run.js';
+import { isRootOwner, MENTIONS } from '../../src/model/run.js';
 import { expandWord, stageScope } from '../../src/model/scope.js';
-import type { Word } from '../../src/model/shell.js';
 import { refusedFinding } from '../../src/rewrite/policy.js';
 import { finding, type TransformContext } from '../../src/rewrite/transform.js';
 import type { Finding } from '../../src/types.js';
@@ -108,6 +107,7 @@ function givenByChown(ctx: TransformContext, i: Instruction, index: number): Giv
   const values = stageScope(model, plan.stage).valuesAt(index);
   const given: Given = { candidates: [], findings: [] };
   for (const chown of plan.peak.mentioning(i, MENTIONS.chowns).chowns) {
+    // The original keeps root's files root's.
     if (plan.peak.isPeakOwner(chown.owner.raw) || isRootOwner(chown.owner)) continue;
     // `chown -R app "$DATA_DIR"`: what Docker's ENV and ARG values make of it.
     const expanded = chown.rawPaths.map((raw) => expandWord(raw.replace(/^"|"$/g, ''), values)).filter((p): p is string => p !== null);
@@ -143,10 +143,4 @@ function copiedToUser({ model, options, plan }: TransformContext, path: string, 
     const dest = copyTarget(model, plan.stage, index)?.path;
     return dest != null && classifyPath(dest, options.home) === 'app' && ancestors(path).includes(dest);
   });
-}
-
-/** `chown root …`, `chown 0:0 …`: the original keeps root's files root's. */
-function isRootOwner(owner: Word): boolean {
-  const user = (owner.literal ?? '').split(/[:.]/)[0];
-  return user === 'root' || user === '0';
 }
