@@ -251,11 +251,21 @@ function startFindings(model: DockerfileModel, plan: TransformContext['plan'], s
   );
 }
 
-/** Each line of a script the start runs that needs root, unless the script checks who it runs as before it. */
-function scriptFindings(start: Instruction, script: Script): Finding[] {
+/** The lines of a script before it checks who it runs as (what comes after is for root only). */
+function unguardedLines(script: Script): string[] {
   const lines = script.text.split(/\r\n|\r|\n/);
   const guardedFrom = lines.findIndex((l) => CHECKS_ROOT.test(l));
-  return (guardedFrom >= 0 ? lines.slice(0, guardedFrom) : lines).flatMap((raw, index) => {
+  return guardedFrom >= 0 ? lines.slice(0, guardedFrom) : lines;
+}
+
+/** A path written there needs a tree peak-fix never gives away: not the application's, not writable by anyone. */
+function refusedWrite(path: string, home: string): boolean {
+  return !WRITABLE_BY_ANYONE.test(path) && classifyPath(path, home) !== 'app';
+}
+
+/** Each line of a script the start runs that needs root, unless the script checks who it runs as before it. */
+function scriptFindings(start: Instruction, script: Script): Finding[] {
+  return unguardedLines(script).flatMap((raw, index) => {
     const hit = rootStep(raw.replace(/(^|\s)#.*$/, ''));
     if (!hit) return [];
     return [
@@ -283,14 +293,12 @@ const DOCKERIZE_TEMPLATE = /\bdockerize\b[^\n]*?-template[=\s]+["']?[^\s:"']+:(\
  */
 function scriptWriteFindings(plan: TransformContext['plan'], start: Instruction, script: Script): Finding[] {
   const { options } = plan.peak;
-  const lines = script.text.split(/\r\n|\r|\n/);
-  const guardedFrom = lines.findIndex((l) => CHECKS_ROOT.test(l));
-  for (const [index, raw] of (guardedFrom >= 0 ? lines.slice(0, guardedFrom) : lines).entries()) {
+  for (const [index, raw] of unguardedLines(script).entries()) {
     if (/^\s/.test(raw)) continue;
     const line = raw.replace(/(^|\s)#.*$/, '');
     const written = [...line.matchAll(ABSOLUTE_REDIRECT), ...line.matchAll(DOCKERIZE_TEMPLATE)]
       .map((m) => m[1])
-      .find((path) => !WRITABLE_BY_ANYONE.test(path) && classifyPath(path, options.home) !== 'app');
+      .find((path) => refusedWrite(path, options.home));
     if (written === undefined) continue;
     return [
       {
@@ -332,9 +340,7 @@ function startWritesSystemPath(model: DockerfileModel, plan: TransformContext['p
   const { options } = plan.peak;
   return starts.flatMap((start) => {
     const text = argumentsText(model, start);
-    const refused = [...text.matchAll(ABSOLUTE_REDIRECT)]
-      .map((m) => m[1])
-      .filter((path) => !WRITABLE_BY_ANYONE.test(path) && classifyPath(path, options.home) !== 'app');
+    const refused = [...text.matchAll(ABSOLUTE_REDIRECT)].map((m) => m[1]).filter((path) => refusedWrite(path, options.home));
     return refused.slice(0, 1).map((path) => {
       const kind = classifyPath(path, options.home);
       const whose = kind === 'other-home' ? "another user's home" : kind === 'root-home' ? "root's home" : 'a system path';
