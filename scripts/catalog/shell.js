@@ -38,6 +38,14 @@ export function simpleCommands(script, env = {}) {
     start = -1;
   };
 
+  /** A command substitution in backticks, kept as written (its value is not known): at script[i] === '`'. */
+  const readBackticks = () => {
+    const close = script.indexOf('`', i + 1);
+    const end = close < 0 ? n : close + 1;
+    const text = script.slice(i, end);
+    i = end;
+    return text;
+  };
   const readVariable = () => {
     // at script[i] === '$'
     if (script[i + 1] === '{') {
@@ -150,11 +158,8 @@ export function simpleCommands(script, env = {}) {
             continue;
           }
           if (script[i] === '`') {
-            const close = script.indexOf('`', i + 1);
-            const end = close < 0 ? n : close + 1;
-            text += script.slice(i, end);
+            text += readBackticks();
             resolved = false;
-            i = end;
             continue;
           }
           text += script[i++];
@@ -175,11 +180,8 @@ export function simpleCommands(script, env = {}) {
         continue;
       }
       if (ch === '`') {
-        const close = script.indexOf('`', i + 1);
-        const end = close < 0 ? n : close + 1;
-        text += script.slice(i, end);
+        text += readBackticks();
         resolved = false;
-        i = end;
         continue;
       }
       text += ch;
