@@ -17,19 +17,21 @@ const WINDOWS_CONSTRAINT = /^(windowsservercore|nanoserver)/;
 
 const compare = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
 
+/** The value with the keys of every object in it sorted, so that its JSON is the same whatever order it was built in. */
+export function sortKeys(value) {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object')
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort(compare)
+        .map((k) => [k, sortKeys(value[k])]),
+    );
+  return value;
+}
+
 /** JSON with sorted keys, two-space indentation and a final newline. */
 export function stringify(value) {
-  const sort = (v) => {
-    if (Array.isArray(v)) return v.map(sort);
-    if (v && typeof v === 'object')
-      return Object.fromEntries(
-        Object.keys(v)
-          .sort(compare)
-          .map((k) => [k, sort(v[k])]),
-      );
-    return v;
-  };
-  return `${JSON.stringify(sort(value), null, 2)}\n`;
+  return `${JSON.stringify(sortKeys(value), null, 2)}\n`;
 }
 
 /**

@@ -15,7 +15,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, stringify } from './build.js';
+import { build, sortKeys, stringify } from './build.js';
 import { extract } from './extract.js';
 import { readRootCatalogs } from './roots.js';
 
@@ -103,18 +103,8 @@ export const DEFAULT_RETIRED_HISTORY_YEARS = 10;
  * library and history record) on one line, so that a refresh reads as a diff of entries.
  */
 export function stringifyEvidence(evidence) {
-  const sort = (v) => {
-    if (Array.isArray(v)) return v.map(sort);
-    if (v && typeof v === 'object')
-      return Object.fromEntries(
-        Object.keys(v)
-          .sort()
-          .map((k) => [k, sort(v[k])]),
-      );
-    return v;
-  };
   const write = (v, depth, indent) => {
-    if (depth >= 4 || v === null || typeof v !== 'object') return JSON.stringify(sort(v));
+    if (depth >= 4 || v === null || typeof v !== 'object') return JSON.stringify(sortKeys(v));
     const inner = `${indent}  `;
     if (Array.isArray(v)) {
       if (v.length === 0) return '[]';
