@@ -3,10 +3,9 @@
 // of every RUN instruction with tree-sitter-bash (peak-fix parses only the RUN lines a question can have an answer
 // in, so this floor is, if anything, high). WebAssembly stays on V8's baseline compiler, as in bin/peak-fix.js.
 // Prints the number of files, instructions and RUN scripts parsed.
-import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
+import { dockerfileTexts } from './dockerfiles.js';
 
 setFlagsFromString('--liftoff-only');
 const require = createRequire(import.meta.url);
@@ -19,19 +18,15 @@ parser.setLanguage(await Language.load(require.resolve('tree-sitter-bash/tree-si
 let files = 0;
 let instructions = 0;
 let scripts = 0;
-for (const root of process.argv.slice(2)) {
-  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile() || entry.name !== 'Dockerfile') continue;
-    const text = await readFile(join(entry.parentPath ?? entry.path, entry.name), 'utf8');
-    for (const instruction of DockerfileParser.parse(text).getInstructions()) {
-      instructions++;
-      if (instruction.getKeyword() !== 'RUN') continue;
-      const args = instruction.getArgumentsContent();
-      if (args === null || args.trimStart().startsWith('[')) continue;
-      parser.parse(args.replace(/\\\r?\n/g, ' '))?.delete();
-      scripts++;
-    }
-    files++;
+for await (const text of dockerfileTexts(process.argv.slice(2))) {
+  for (const instruction of DockerfileParser.parse(text).getInstructions()) {
+    instructions++;
+    if (instruction.getKeyword() !== 'RUN') continue;
+    const args = instruction.getArgumentsContent();
+    if (args === null || args.trimStart().startsWith('[')) continue;
+    parser.parse(args.replace(/\\\r?\n/g, ' '))?.delete();
+    scripts++;
   }
+  files++;
 }
 console.log(`${files} files, ${instructions} instructions, ${scripts} RUN scripts`);
