@@ -2,7 +2,7 @@ import type { Instruction } from 'dockerfile-ast';
 import { can } from '../src/facts/image.js';
 import { argumentsText, instructionText, isRootUser, userValue } from '../src/model/dockerfile.js';
 import { userBefore } from '../src/model/base.js';
-import { expandWord, stageScope } from '../src/model/scope.js';
+import { expandQuoted, stageScope } from '../src/model/scope.js';
 import { envPairs } from '../src/model/peak.js';
 import { MENTIONS } from '../src/model/run.js';
 import type { Command } from '../src/model/shell.js';
@@ -173,12 +173,9 @@ export const laterUsers: Transform = {
           );
         } else {
           // `--uid "${NB_UID}"` with `ARG NB_UID="1000"`: the UID Docker's ARG and ENV values make of it.
-          const uid =
-            created.uid?.literal ?? (created.uid ? expandWord(created.uid.raw.replace(/^"|"$/g, ''), scope.valuesAt(index)) : null);
+          const uid = created.uid?.literal ?? (created.uid ? expandQuoted(created.uid.raw, scope.valuesAt(index)) : null);
           if (uid && /^\d+$/.test(uid) && Number(uid) >= 1000) {
-            const name = created.name.includes('$')
-              ? (expandWord(created.name.replace(/^"|"$/g, ''), scope.valuesAt(index)) ?? created.name)
-              : created.name;
+            const name = created.name.includes('$') ? (expandQuoted(created.name, scope.valuesAt(index)) ?? created.name) : created.name;
             findings.push(
               finding(
                 'uid-conflict',
@@ -232,7 +229,7 @@ export const rootHomePaths: Transform = {
       if (keyword !== 'ENV') continue;
       for (const [name, value] of envPairs(i)) {
         // `ENV MAVEN_CONFIG "$USER_HOME_DIR/.m2"` with `ARG USER_HOME_DIR=/root`: what Docker makes of it.
-        const expanded = value.includes('$') ? expandWord(value.replace(/^"|"$/g, ''), scope.valuesAt(index)) : null;
+        const expanded = value.includes('$') ? expandQuoted(value, scope.valuesAt(index)) : null;
         if (underRoot(value) || (expanded !== null && underRoot(expanded))) {
           findings.push(
             finding(

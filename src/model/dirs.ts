@@ -3,7 +3,7 @@ import { argumentsOf, instructionText, type DockerfileModel, type Stage } from '
 import { normalisePath, type PeakLines } from './peak.js';
 import { MENTIONS } from './run.js';
 import { dockerfileScript } from './shell.js';
-import { expandWord, stageScope, type Values } from './scope.js';
+import { expandQuoted, expandWord, stageScope, type Values } from './scope.js';
 import { classifyPath, isPlainAbsolute, joinPath, normaliseAbsolute, TOOL_SEGMENTS, type PathClass } from '../facts/paths.js';
 
 function unquote(token: string): string {
@@ -37,7 +37,7 @@ export function mkdirPaths(peak: PeakLines, run: Instruction, workdir: string | 
   for (const made of peak.mentioning(run, MENTIONS.mkdirs).mkdirs) {
     if (made.conditional) continue;
     // `mkdir -p "$DATA_DIR"`: what Docker's ENV and ARG values make of it (the shell sees the same variables).
-    const path = made.raw ? expandWord(made.path.replace(/^"|"$/g, ''), values) : made.path;
+    const path = made.raw ? expandQuoted(made.path, values) : made.path;
     if (path === null) continue;
     const absolute = path.startsWith('/') ? path : workdir && /^[A-Za-z0-9._@+\-/]+$/.test(path) ? joinPath(workdir, path) : null;
     if (!absolute || !isPlainAbsolute(absolute)) continue;

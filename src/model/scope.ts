@@ -44,6 +44,11 @@ export function substitute(raw: string, values: Values, depth = 0): Piece[] {
   return pieces;
 }
 
+/** A shell word as written (`"$DATA_DIR"`): its surrounding double quotes dropped, then expanded as expandWord does. */
+export function expandQuoted(raw: string, values: Values): string | null {
+  return expandWord(raw.replace(/^"|"$/g, ''), values);
+}
+
 /** A word with every variable substituted, or null when one has no known value. */
 export function expandWord(raw: string, values: Values): string | null {
   if (!raw.includes('$')) return raw;

@@ -5,7 +5,7 @@ import { copyTarget } from '../../src/model/copy.js';
 import { writableDirs } from '../../src/model/dirs.js';
 import { chownFlag, isRootUser } from '../../src/model/dockerfile.js';
 import { isRootOwner, MENTIONS } from '../../src/model/run.js';
-import { expandWord, stageScope } from '../../src/model/scope.js';
+import { expandQuoted, stageScope } from '../../src/model/scope.js';
 import { refusedFinding } from '../../src/rewrite/policy.js';
 import { finding, type TransformContext } from '../../src/rewrite/transform.js';
 import type { Finding } from '../../src/types.js';
@@ -110,7 +110,7 @@ function givenByChown(ctx: TransformContext, i: Instruction, index: number): Giv
     // The original keeps root's files root's.
     if (plan.peak.isPeakOwner(chown.owner.raw) || isRootOwner(chown.owner)) continue;
     // `chown -R app "$DATA_DIR"`: what Docker's ENV and ARG values make of it.
-    const expanded = chown.rawPaths.map((raw) => expandWord(raw.replace(/^"|"$/g, ''), values)).filter((p): p is string => p !== null);
+    const expanded = chown.rawPaths.map((raw) => expandQuoted(raw, values)).filter((p): p is string => p !== null);
     for (const raw of [...chown.paths, ...expanded]) {
       if (!raw.startsWith('/') || !isPlainAbsolute(raw)) continue;
       const path = normaliseAbsolute(raw);
