@@ -83,24 +83,25 @@ export async function readContextDirs(dockerfilePath: string, text: string): Pro
  * there, so no directory is probed again. Anything unreadable answers no.
  */
 export async function isContainerAction(dockerfilePath: string, known?: readonly string[]): Promise<boolean> {
-  if (known !== undefined) {
-    for (const file of known) {
-      const text = await readFile(file, 'utf8').catch(() => undefined);
-      if (text !== undefined && (await runsDockerfile(text, path.dirname(file), dockerfilePath))) return true;
-    }
-    return false;
-  }
-  let dir = path.dirname(dockerfilePath);
-  for (let level = 0; level < 3; level++) {
-    for (const name of ['action.yml', 'action.yaml']) {
-      const text = await readFile(path.join(dir, name), 'utf8').catch(() => undefined);
-      if (text !== undefined && (await runsDockerfile(text, dir, dockerfilePath))) return true;
-    }
-    const up = path.dirname(dir);
-    if (up === dir) break;
-    dir = up;
+  for (const file of known ?? actionFilesAbove(dockerfilePath)) {
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    if (text !== undefined && (await runsDockerfile(text, path.dirname(file), dockerfilePath))) return true;
   }
   return false;
+}
+
+/** The names of a GitHub action's metadata file. */
+export const ACTION_FILE_NAMES: readonly string[] = ['action.yml', 'action.yaml'];
+
+/** Where an action file may run this Dockerfile from: its directory and the two above it. */
+function actionFilesAbove(dockerfilePath: string): string[] {
+  const files: string[] = [];
+  for (let dir = path.dirname(dockerfilePath), level = 0; level < 3; level++) {
+    files.push(...ACTION_FILE_NAMES.map((name) => path.join(dir, name)));
+    if (path.dirname(dir) === dir) break;
+    dir = path.dirname(dir);
+  }
+  return files;
 }
 
 async function runsDockerfile(actionYaml: string, actionDir: string, dockerfilePath: string): Promise<boolean> {

@@ -3,6 +3,7 @@ import { existsSync, lstatSync } from 'node:fs';
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { describeKind, fsError } from './io.js';
+import { ACTION_FILE_NAMES } from './context-io.js';
 
 /** A `.gitignore` that exists but cannot be read: the files it governs are not processed. */
 export class GitignoreError extends Error {
@@ -188,7 +189,7 @@ interface Tree {
   real: string;
 }
 
-const ACTION_FILES = new Set(['action.yml', 'action.yaml']);
+const ACTION_FILES = new Set(ACTION_FILE_NAMES);
 
 /** `above`: the action files of the directories above `dir` within the walk, nearest last. */
 async function walk(dir: string, tree: Tree, ignores: IgnoreChecker, cwd: string, out: Target[], above: string[][] = []): Promise<void> {
