@@ -1,6 +1,6 @@
 import type { Instruction } from 'dockerfile-ast';
 import { endOffset, isRootUser, lineOf, lineStartOffset, type Stage } from '../src/model/dockerfile.js';
-import { envPairs, guardedInChain, type PeakLines } from '../src/model/peak.js';
+import { envPairs, firstUserStep, guardedInChain, type PeakLines } from '../src/model/peak.js';
 import type { Word } from '../src/model/shell.js';
 import { can } from '../src/facts/image.js';
 import { blockInstructions, uidGuard } from '../src/rewrite/recipe.js';
@@ -173,10 +173,7 @@ function unknownBaseFindings({ plan }: TransformContext, atFrom: boolean): Findi
  * the base's user before it would change nothing (`USER 101` right before the original `USER 101`).
  */
 function nextStepIsUser({ plan }: TransformContext): boolean {
-  const next = plan.stage.instructions.find(
-    (i) => !plan.peak.isPeakManaged(i) && ['RUN', 'WORKDIR', 'COPY', 'ADD', 'USER'].includes(i.getKeyword()),
-  );
-  return next?.getKeyword() === 'USER';
+  return firstUserStep(plan.stage, plan.peak)?.getKeyword() === 'USER';
 }
 
 /**

@@ -267,8 +267,12 @@ export interface StagePlan {
 /** See StagePlan.blockLeavesRoot. */
 function leavesRoot(stage: Stage, peak: PeakLines, base: StageBase, startUser: string | null, blockAfter: number): boolean {
   if (blockAfter >= 0 || !can.run(base.facts) || isRootUser(startUser)) return false;
-  const next = stage.instructions.find((i) => !peak.isPeakManaged(i) && ['RUN', 'WORKDIR', 'COPY', 'ADD', 'USER'].includes(i.getKeyword()));
-  return next === undefined;
+  return firstUserStep(stage, peak) === undefined;
+}
+
+/** The stage's first original instruction that the user in force matters to: RUN, WORKDIR, COPY, ADD or USER. */
+export function firstUserStep(stage: Stage, peak: PeakLines): Instruction | undefined {
+  return stage.instructions.find((i) => !peak.isPeakManaged(i) && ['RUN', 'WORKDIR', 'COPY', 'ADD', 'USER'].includes(i.getKeyword()));
 }
 
 export function planStage(
